@@ -1,0 +1,79 @@
+// cairn/abi.h — C++ helpers for both sides of the plugin ABI.
+//
+// The ABI (cairn/plugin.h) is plain C: bytes, buffers with release
+// callbacks, and errors as google.rpc.Code numbers. These helpers convert
+// between that and Cairn's C++ types, and guard every crossing so that no
+// exception ever passes the boundary:
+//
+//   // plugin side, inside a C callback:
+//   return GuardedCall(error, "execute", [&]() -> Status { ... });
+//
+//   // host side, calling into a plugin:
+//   cairn_error error{};
+//   int32_t code = ops->contains(store, BytesOf(wire), &present, &error);
+//   Status status = StatusFromAbi(code, &error);   // releases the message
+#ifndef CAIRN_ABI_H
+#define CAIRN_ABI_H
+
+#include <exception>
+#include <string>
+#include <string_view>
+
+#include "cairn/plugin.h"
+#include "cairn/status.h"
+
+namespace cairn {
+
+// A borrowed view of `data`; valid while `data` lives.
+inline cairn_bytes BytesOf(std::string_view data) {
+  return cairn_bytes{reinterpret_cast<const uint8_t*>(data.data()), data.size()};
+}
+inline std::string_view ViewOf(cairn_bytes bytes) {
+  return std::string_view(reinterpret_cast<const char*>(bytes.data),
+                          static_cast<size_t>(bytes.size));
+}
+
+// Moves `data` into a heap buffer that releases itself (this side frees it).
+void FillBuffer(cairn_buffer* buffer, std::string data);
+// Copies the buffer's bytes out and releases it.
+std::string TakeBuffer(cairn_buffer* buffer);
+
+// Fills `error` (when non-NULL) from a non-OK status; returns the code.
+int32_t SetAbiError(cairn_error* error, const Status& status);
+// The Status a callee reported; releases the error's message.
+Status StatusFromAbi(int32_t code, cairn_error* error);
+
+// Runs `body` (returning Status) and converts its outcome, or any exception
+// it throws, into an ABI code plus message. `what` names the entry point.
+template <typename Body>
+int32_t GuardedCall(cairn_error* error, const char* what, Body&& body) noexcept {
+  try {
+    return SetAbiError(error, body());
+  } catch (const std::exception& e) {
+    return SetAbiError(error, Internal(std::string(what) + " threw an exception: " + e.what()));
+  } catch (...) {
+    return SetAbiError(error, Internal(std::string(what) + " threw a non-standard exception"));
+  }
+}
+
+// Host side: calls a plugin callback returning an ABI code, catching
+// anything it throws (a plugin built without our guards must not take the
+// host down). `what` names the plugin and callback for the message.
+template <typename Call>
+Status CallPlugin(const std::string& what, Call&& call) noexcept {
+  cairn_error error{};
+  try {
+    int32_t code = call(&error);
+    return StatusFromAbi(code, &error).WithContext(what);
+  } catch (const std::exception& e) {
+    cairn_buffer_release(&error.message);
+    return Internal(what + " threw an exception across the plugin ABI: " + e.what());
+  } catch (...) {
+    cairn_buffer_release(&error.message);
+    return Internal(what + " threw a non-standard exception across the plugin ABI");
+  }
+}
+
+}  // namespace cairn
+
+#endif  // CAIRN_ABI_H

@@ -1,0 +1,49 @@
+// cairn/plugin_options.h — reading a plugin's `options` mapping.
+//
+// The host passes a plugin its options as YAML text. PluginOptions parses
+// it once, hands out typed values, and rejects keys the plugin did not ask
+// for, so a misspelt option is an error and never silently ignored:
+//
+//   CAIRN_ASSIGN_OR_RETURN(PluginOptions options, PluginOptions::Parse(text, "bwrap"));
+//   std::string binary = options.GetString("bwrap-path", "bwrap");
+//   CAIRN_RETURN_IF_ERROR(options.Finish());   // INVALID_ARGUMENT on unknown keys
+#ifndef CAIRN_PLUGIN_OPTIONS_H
+#define CAIRN_PLUGIN_OPTIONS_H
+
+#include <cstdint>
+#include <memory>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cairn/status.h"
+
+namespace cairn {
+
+class PluginOptions {
+ public:
+  // `plugin` names the plugin in messages. Empty text means no options.
+  static StatusOr<PluginOptions> Parse(std::string_view yaml_text, std::string plugin);
+
+  bool Has(const std::string& key);
+  std::string GetString(const std::string& key, const std::string& fallback);
+  StatusOr<int64_t> GetInt(const std::string& key, int64_t fallback);
+  StatusOr<bool> GetBool(const std::string& key, bool fallback);
+  StatusOr<std::vector<std::string>> GetStringList(const std::string& key);
+
+  // INVALID_ARGUMENT naming every key that was never asked for.
+  Status Finish() const;
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+  std::set<std::string> asked_;
+};
+
+// Parses "10G", "512MiB", "1.5T", "80%"-free sizes into bytes.
+StatusOr<uint64_t> ParseByteSize(std::string_view text);
+
+}  // namespace cairn
+
+#endif  // CAIRN_PLUGIN_OPTIONS_H

@@ -1,0 +1,182 @@
+// cairn/plugin_support.h — writing a Cairn plugin in C++.
+//
+// Implement cairn::Sandbox or cairn::Storage, give the class a static
+// factory, and let one macro define the descriptor and the exported entry
+// symbol. Every C callback it generates is guarded (GuardedCall), so an
+// exception inside the plugin becomes CAIRN_CODE_INTERNAL, never a crash.
+//
+//   class MySandbox : public cairn::Sandbox {
+//    public:
+//     static cairn::StatusOr<std::unique_ptr<cairn::Sandbox>> Create(
+//         const cairn::HostServices& host, std::string_view options_yaml);
+//     ...
+//   };
+//   CAIRN_DEFINE_SANDBOX_PLUGIN(MySandbox, "mine", "1.0.0", "Runs actions my way")
+//
+// Storage plugins use CAIRN_DEFINE_STORAGE_PLUGIN with a static
+// `Open(const HostServices&, std::string_view) -> StatusOr<std::unique_ptr<Storage>>`.
+#ifndef CAIRN_PLUGIN_SUPPORT_H
+#define CAIRN_PLUGIN_SUPPORT_H
+
+#include <cstddef>
+#include <memory>
+#include <string_view>
+
+#include "cairn/abi.h"
+#include "cairn/host_services.h"
+#include "cairn/plugin.h"
+#include "cairn/sandbox.h"
+#include "cairn/storage.h"
+#include "cairn/storage_ops.h"
+
+namespace cairn {
+
+template <typename Impl>
+struct SandboxPluginAdapter {
+  struct Instance {
+    HostServices host;
+    std::unique_ptr<Sandbox> sandbox;
+  };
+
+  static int32_t Create(const cairn_host_services* host, const char* options,
+                        uint64_t options_size, void** out, cairn_error* error) {
+    return GuardedCall(error, "create", [&]() -> Status {
+      HostServices services(host);
+      CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<Sandbox> sandbox,
+                             Impl::Create(services, std::string_view(options ? options : "",
+                                                                     options ? options_size : 0)));
+      *out = new Instance{services, std::move(sandbox)};
+      return Status::Ok();
+    });
+  }
+
+  static void Destroy(void* instance) noexcept {
+    try {
+      delete static_cast<Instance*>(instance);
+    } catch (...) {
+    }
+  }
+
+  static int32_t Capabilities(void* instance, cairn_buffer* platform, uint32_t* flags,
+                              cairn_error* error) {
+    return GuardedCall(error, "capabilities", [&]() -> Status {
+      CAIRN_ASSIGN_OR_RETURN(SandboxCapabilities capabilities,
+                             static_cast<Instance*>(instance)->sandbox->Capabilities());
+      FillBuffer(platform, capabilities.platform.SerializeAsString());
+      *flags = capabilities.flags;
+      return Status::Ok();
+    });
+  }
+
+  static int32_t Execute(void* instance, cairn_bytes action, const cairn_execute_options* options,
+                         cairn_buffer* result, cairn_error* error) {
+    return GuardedCall(error, "execute", [&]() -> Status {
+      Action parsed;
+      if (!parsed.ParseFromArray(action.data, static_cast<int>(action.size))) {
+        return InvalidArgument("execute: the action is not a serialized REAPI Action");
+      }
+      ExecuteOptions execute_options;
+      if (options != nullptr) {
+        execute_options.inline_stdout = (options->flags & CAIRN_EXECUTE_INLINE_STDOUT) != 0;
+        execute_options.inline_stderr = (options->flags & CAIRN_EXECUTE_INLINE_STDERR) != 0;
+        execute_options.skip_cache_lookup = (options->flags & CAIRN_EXECUTE_SKIP_CACHE_LOOKUP) != 0;
+        if (options->struct_size >= offsetof(cairn_execute_options, live_output_fd) + sizeof(int32_t)) {
+          execute_options.live_output_fd = options->live_output_fd;
+        }
+      }
+      ExecuteOutcome outcome =
+          static_cast<Instance*>(instance)->sandbox->Execute(parsed, execute_options);
+      if (outcome.result) FillBuffer(result, outcome.result->SerializeAsString());
+      return outcome.status;
+    });
+  }
+
+  static int32_t RunInteractive(void* instance, cairn_bytes action,
+                                const cairn_interactive_options* options, int32_t* exit_code,
+                                cairn_error* error) {
+    return GuardedCall(error, "run_interactive", [&]() -> Status {
+      Action parsed;
+      if (!parsed.ParseFromArray(action.data, static_cast<int>(action.size))) {
+        return InvalidArgument("run_interactive: the action is not a serialized REAPI Action");
+      }
+      InteractiveOptions interactive;
+      if (options != nullptr) {
+        interactive.stdin_fd = options->stdin_fd;
+        interactive.stdout_fd = options->stdout_fd;
+        interactive.stderr_fd = options->stderr_fd;
+      }
+      CAIRN_ASSIGN_OR_RETURN(int code, static_cast<Instance*>(instance)->sandbox->RunInteractive(
+                                           parsed, interactive));
+      *exit_code = code;
+      return Status::Ok();
+    });
+  }
+
+  static const cairn_sandbox_vtable* Vtable() {
+    static const cairn_sandbox_vtable vtable = {
+        sizeof(cairn_sandbox_vtable), &Create, &Destroy, &Capabilities, &Execute, &RunInteractive,
+    };
+    return &vtable;
+  }
+};
+
+template <typename Impl>
+struct StoragePluginAdapter {
+  static int32_t Open(const cairn_host_services* host, const char* options, uint64_t options_size,
+                      void** out, cairn_error* error) {
+    return GuardedCall(error, "open", [&]() -> Status {
+      CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<Storage> storage,
+                             Impl::Open(HostServices(host),
+                                        std::string_view(options ? options : "",
+                                                         options ? options_size : 0)));
+      *out = storage.release();  // the ops' store argument is a Storage*
+      return Status::Ok();
+    });
+  }
+
+  static void Close(void* store) noexcept {
+    try {
+      delete static_cast<Storage*>(store);
+    } catch (...) {
+    }
+  }
+
+  static const cairn_storage_vtable* Vtable() {
+    static const cairn_storage_vtable vtable = {
+        sizeof(cairn_storage_vtable), &Open, &Close, MakeStorageOps(),
+    };
+    return &vtable;
+  }
+};
+
+}  // namespace cairn
+
+#define CAIRN_DEFINE_PLUGIN_DESCRIPTOR_(kind, vtable_expr, name, version, description) \
+  extern "C" CAIRN_PLUGIN_EXPORT const cairn_plugin_descriptor* cairn_plugin_entry(     \
+      uint32_t host_abi_major, uint32_t host_abi_minor) {                               \
+    (void)host_abi_major;                                                               \
+    (void)host_abi_minor;                                                               \
+    static const cairn_plugin_descriptor descriptor = {                                 \
+        sizeof(cairn_plugin_descriptor),                                                \
+        CAIRN_ABI_VERSION_MAJOR,                                                        \
+        CAIRN_ABI_VERSION_MINOR,                                                        \
+        kind,                                                                           \
+        name,                                                                           \
+        version,                                                                        \
+        description,                                                                    \
+        vtable_expr,                                                                    \
+    };                                                                                  \
+    return &descriptor;                                                                 \
+  }
+
+#define CAIRN_DEFINE_SANDBOX_PLUGIN(Impl, name, version, description)                 \
+  CAIRN_DEFINE_PLUGIN_DESCRIPTOR_(CAIRN_PLUGIN_KIND_SANDBOX,                          \
+                                  ::cairn::SandboxPluginAdapter<Impl>::Vtable(), name, \
+                                  version, description)
+
+#define CAIRN_DEFINE_STORAGE_PLUGIN(Impl, name, version, description)                 \
+  CAIRN_DEFINE_PLUGIN_DESCRIPTOR_(CAIRN_PLUGIN_KIND_STORAGE,                          \
+                                  ::cairn::StoragePluginAdapter<Impl>::Vtable(), name, \
+                                  version, description)
+
+#endif  // CAIRN_PLUGIN_SUPPORT_H

@@ -1,0 +1,116 @@
+// cairn/storage.h — the content-addressable store as a C++ interface.
+//
+// Storage is what the host, the sandboxes and the server program against.
+// It has two kinds of implementation:
+//   - StorageClient (cairn/storage_client.h) calls a store through the C ABI
+//     (a storage plugin, or the host's services seen from a plugin);
+//   - a backend written in C++ (cas-local) implements it directly and is
+//     exported through the ABI with MakeStorageOps (cairn/storage_ops.h).
+// Decorators (logging, leases, fault injection) wrap any Storage.
+//
+// Every method is thread-safe. Errors carry google.rpc codes: NOT_FOUND for
+// a missing blob, INVALID_ARGUMENT for a malformed digest or a mismatch,
+// UNIMPLEMENTED for an optional operation the store lacks.
+#ifndef CAIRN_STORAGE_H
+#define CAIRN_STORAGE_H
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "build/bazel/remote/execution/v2/remote_execution.pb.h"
+#include "cairn/digest.h"
+#include "cairn/status.h"
+
+namespace cairn {
+
+using ActionResult = build::bazel::remote::execution::v2::ActionResult;
+
+struct CapturedTree {
+  Digest root;                     // root Directory
+  std::optional<Digest> tree;      // REAPI Tree, when asked for
+};
+
+struct StorageStats {
+  uint64_t object_count = 0;
+  uint64_t total_bytes = 0;
+  uint64_t quota_bytes = 0;
+  uint64_t high_watermark_bytes = 0;
+  uint64_t low_watermark_bytes = 0;
+  uint64_t action_result_count = 0;
+  uint64_t reference_count = 0;
+};
+
+struct VerifyReport {
+  uint64_t problems = 0;
+  std::string lines;  // one line per problem
+};
+
+struct StageOptions {
+  bool hardlinks = false;
+};
+
+struct CaptureOptions {
+  bool store_tree = false;
+};
+
+class Storage {
+ public:
+  virtual ~Storage() = default;
+
+  // Blobs.
+  virtual StatusOr<std::vector<Digest>> FindMissing(const std::vector<Digest>& digests) = 0;
+  virtual StatusOr<bool> Contains(const Digest& digest) = 0;
+  // limit 0 = to the end.
+  virtual StatusOr<std::string> ReadBlob(const Digest& digest, uint64_t offset = 0,
+                                         uint64_t limit = 0) = 0;
+  virtual StatusOr<Digest> WriteBlob(std::string_view data,
+                                     const std::optional<Digest>& expected = std::nullopt) = 0;
+  virtual Status ReadBlobToFd(const Digest& digest, int fd) = 0;
+  virtual StatusOr<Digest> WriteBlobFromFd(int fd,
+                                           const std::optional<Digest>& expected = std::nullopt) = 0;
+  virtual Status ReadBlobToPath(const Digest& digest, const std::string& path,
+                                bool executable) = 0;
+  virtual StatusOr<Digest> WriteBlobFromPath(const std::string& path, bool move_source = false,
+                                             const std::optional<Digest>& expected = std::nullopt) = 0;
+
+  // Trees.
+  virtual Status StageTree(const Digest& root, const std::string& path,
+                           const StageOptions& options) = 0;
+  virtual StatusOr<CapturedTree> CaptureTree(const std::string& path,
+                                             const CaptureOptions& options) = 0;
+
+  // Action cache.
+  virtual StatusOr<ActionResult> GetActionResult(const Digest& action) = 0;
+  virtual Status UpdateActionResult(const Digest& action, const ActionResult& result) = 0;
+
+  // Named references.
+  virtual StatusOr<Digest> GetReference(const std::string& name) = 0;
+  virtual Status SetReference(const std::string& name, const Digest& digest) = 0;
+
+  // Maintenance (UNIMPLEMENTED where a store has none).
+  virtual StatusOr<VerifyReport> Verify(bool repair) = 0;
+  virtual StatusOr<uint64_t> CollectGarbage(uint64_t target_bytes) = 0;
+  virtual StatusOr<StorageStats> Stats() = 0;
+
+  // Convenience: protobuf messages as blobs.
+  template <typename Message>
+  StatusOr<Message> ReadMessage(const Digest& digest) {
+    CAIRN_ASSIGN_OR_RETURN(std::string bytes, ReadBlob(digest));
+    Message message;
+    if (!message.ParseFromString(bytes)) {
+      return DataLoss("blob " + DigestToString(digest) + " is not a valid " +
+                      message.GetTypeName());
+    }
+    return message;
+  }
+  StatusOr<Digest> WriteMessage(const google::protobuf::MessageLite& message) {
+    return WriteBlob(message.SerializeAsString());
+  }
+};
+
+}  // namespace cairn
+
+#endif  // CAIRN_STORAGE_H

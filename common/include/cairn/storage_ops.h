@@ -1,0 +1,22 @@
+// cairn/storage_ops.h — exports a C++ Storage through the C ABI.
+//
+// MakeStorageOps() returns the cairn_storage_ops table whose `store`
+// argument is a Storage*. A storage plugin written in C++ uses it for its
+// vtable's `ops`; the host uses it to hand its (possibly decorated) active
+// store to sandbox plugins as cairn_host_services.cas. Every callback is
+// guarded: exceptions become INTERNAL, and nothing throws across the ABI.
+#ifndef CAIRN_STORAGE_OPS_H
+#define CAIRN_STORAGE_OPS_H
+
+#include "cairn/plugin.h"
+#include "cairn/storage.h"
+
+namespace cairn {
+
+// A static table, valid for the life of the process. Pass a Storage* as
+// the `store` argument of each operation.
+const cairn_storage_ops* MakeStorageOps();
+
+}  // namespace cairn
+
+#endif  // CAIRN_STORAGE_OPS_H

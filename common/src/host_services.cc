@@ -1,0 +1,28 @@
+#include "cairn/host_services.h"
+
+#include <cstddef>
+
+#include "cairn/storage_client.h"
+
+namespace cairn {
+
+HostServices::HostServices(const cairn_host_services* table) : table_(table) {
+  bool has_cas = table_ != nullptr &&
+                 table_->struct_size >= offsetof(cairn_host_services, cas_store) + sizeof(void*) &&
+                 table_->cas != nullptr;
+  if (has_cas) cas_ = std::make_shared<StorageClient>(table_->cas, table_->cas_store, "host CAS");
+}
+
+void HostServices::Log(int32_t level, std::string_view message) const {
+  if (table_ == nullptr || table_->log == nullptr) return;
+  // The host's logger takes a sized string; it is not NUL-terminated here.
+  std::string copy(message);
+  table_->log(table_->host, level, copy.c_str(), copy.size());
+}
+
+bool HostServices::IsCancelled() const {
+  return table_ != nullptr && table_->is_cancelled != nullptr &&
+         table_->is_cancelled(table_->host) != 0;
+}
+
+}  // namespace cairn

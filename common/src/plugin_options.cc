@@ -1,0 +1,110 @@
+#include "cairn/plugin_options.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <cctype>
+#include <cmath>
+
+namespace cairn {
+
+struct PluginOptions::Impl {
+  YAML::Node root;
+  std::string plugin;
+};
+
+StatusOr<PluginOptions> PluginOptions::Parse(std::string_view yaml_text, std::string plugin) {
+  PluginOptions options;
+  options.impl_ = std::make_shared<Impl>();
+  options.impl_->plugin = std::move(plugin);
+  try {
+    options.impl_->root = YAML::Load(std::string(yaml_text));
+  } catch (const YAML::Exception& e) {
+    return InvalidArgument(options.impl_->plugin + " options are not valid YAML: " + e.what());
+  }
+  const YAML::Node& root = options.impl_->root;
+  if (root.IsDefined() && !root.IsNull() && !root.IsMap()) {
+    return InvalidArgument(options.impl_->plugin + " options must be a mapping");
+  }
+  return options;
+}
+
+bool PluginOptions::Has(const std::string& key) {
+  asked_.insert(key);
+  return impl_->root.IsMap() && impl_->root[key].IsDefined() && !impl_->root[key].IsNull();
+}
+
+std::string PluginOptions::GetString(const std::string& key, const std::string& fallback) {
+  if (!Has(key)) return fallback;
+  return impl_->root[key].as<std::string>(fallback);
+}
+
+StatusOr<int64_t> PluginOptions::GetInt(const std::string& key, int64_t fallback) {
+  if (!Has(key)) return fallback;
+  try {
+    return impl_->root[key].as<int64_t>();
+  } catch (const YAML::Exception&) {
+    return InvalidArgument(impl_->plugin + " option '" + key + "' must be an integer");
+  }
+}
+
+StatusOr<bool> PluginOptions::GetBool(const std::string& key, bool fallback) {
+  if (!Has(key)) return fallback;
+  try {
+    return impl_->root[key].as<bool>();
+  } catch (const YAML::Exception&) {
+    return InvalidArgument(impl_->plugin + " option '" + key + "' must be true or false");
+  }
+}
+
+StatusOr<std::vector<std::string>> PluginOptions::GetStringList(const std::string& key) {
+  std::vector<std::string> values;
+  if (!Has(key)) return values;
+  const YAML::Node node = impl_->root[key];
+  if (!node.IsSequence()) {
+    return InvalidArgument(impl_->plugin + " option '" + key + "' must be a list of strings");
+  }
+  for (const YAML::Node& item : node) {
+    if (!item.IsScalar()) {
+      return InvalidArgument(impl_->plugin + " option '" + key + "' must be a list of strings");
+    }
+    values.push_back(item.as<std::string>());
+  }
+  return values;
+}
+
+Status PluginOptions::Finish() const {
+  if (!impl_->root.IsMap()) return Status::Ok();
+  std::string unknown;
+  for (const auto& entry : impl_->root) {
+    std::string key = entry.first.as<std::string>();
+    if (asked_.count(key) == 0) unknown += (unknown.empty() ? "'" : ", '") + key + "'";
+  }
+  if (unknown.empty()) return Status::Ok();
+  std::string known;
+  for (const std::string& key : asked_) known += (known.empty() ? "" : ", ") + key;
+  return InvalidArgument("unknown " + impl_->plugin + " option " + unknown +
+                         (known.empty() ? " (it takes no options)" : " (expected one of: " + known + ")"));
+}
+
+StatusOr<uint64_t> ParseByteSize(std::string_view text) {
+  std::string s(text);
+  size_t i = 0;
+  while (i < s.size() && (std::isdigit(static_cast<unsigned char>(s[i])) || s[i] == '.')) ++i;
+  if (i == 0) return InvalidArgument("'" + s + "' is not a size (expected e.g. 512M, 10G, 1T)");
+  double number = std::stod(s.substr(0, i));
+  std::string unit = s.substr(i);
+  while (!unit.empty() && unit.front() == ' ') unit.erase(unit.begin());
+  for (char& c : unit) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  if (unit.size() > 1 && unit.back() == 'B') unit.pop_back();
+  if (unit.size() > 1 && unit.back() == 'I') unit.pop_back();
+  double multiplier = 1;
+  if (unit.empty() || unit == "B") multiplier = 1;
+  else if (unit == "K") multiplier = 1024.0;
+  else if (unit == "M") multiplier = 1024.0 * 1024;
+  else if (unit == "G") multiplier = 1024.0 * 1024 * 1024;
+  else if (unit == "T") multiplier = 1024.0 * 1024 * 1024 * 1024;
+  else return InvalidArgument("'" + s + "' has an unknown size unit (expected K, M, G or T)");
+  return static_cast<uint64_t>(std::llround(number * multiplier));
+}
+
+}  // namespace cairn

@@ -1,0 +1,225 @@
+#include "cairn/storage_client.h"
+
+#include <cstddef>
+
+#include "cairn/abi.h"
+
+namespace cairn {
+
+// An operation of the table, or NULL when the table is too small to have it
+// (a plugin built against an older minor ABI) or the plugin left it out.
+#define CAIRN_STORAGE_OP(name)                                                    \
+  (ops_->struct_size >= offsetof(cairn_storage_ops, name) + sizeof(ops_->name) \
+       ? ops_->name                                                               \
+       : nullptr)
+
+#define CAIRN_REQUIRE_OP(name)                                            \
+  auto op = CAIRN_STORAGE_OP(name);                                       \
+  if (op == nullptr) return Unimplemented(What(#name) + " is not supported by this store")
+
+namespace {
+
+std::string ExpectedWire(const std::optional<Digest>& expected) {
+  return expected ? DigestToWire(*expected) : std::string();
+}
+
+}  // namespace
+
+StorageClient::StorageClient(const cairn_storage_ops* ops, void* store, std::string name)
+    : ops_(ops), store_(store), name_(std::move(name)) {}
+
+StatusOr<std::vector<Digest>> StorageClient::FindMissing(const std::vector<Digest>& digests) {
+  CAIRN_REQUIRE_OP(find_missing);
+  build::bazel::remote::execution::v2::FindMissingBlobsRequest request;
+  for (const Digest& digest : digests) *request.add_blob_digests() = digest;
+  std::string wire = request.SerializeAsString();
+  cairn_buffer response{};
+  CAIRN_RETURN_IF_ERROR(CallPlugin(What("find_missing"), [&](cairn_error* error) {
+    return op(store_, BytesOf(wire), &response, error);
+  }));
+  build::bazel::remote::execution::v2::FindMissingBlobsResponse parsed;
+  if (!parsed.ParseFromString(TakeBuffer(&response))) {
+    return Internal(What("find_missing") + " returned a malformed FindMissingBlobsResponse");
+  }
+  return std::vector<Digest>(parsed.missing_blob_digests().begin(),
+                             parsed.missing_blob_digests().end());
+}
+
+StatusOr<bool> StorageClient::Contains(const Digest& digest) {
+  CAIRN_REQUIRE_OP(contains);
+  std::string wire = DigestToWire(digest);
+  int32_t present = 0;
+  CAIRN_RETURN_IF_ERROR(CallPlugin(What("contains"), [&](cairn_error* error) {
+    return op(store_, BytesOf(wire), &present, error);
+  }));
+  return present != 0;
+}
+
+StatusOr<std::string> StorageClient::ReadBlob(const Digest& digest, uint64_t offset,
+                                              uint64_t limit) {
+  CAIRN_REQUIRE_OP(read_blob);
+  std::string wire = DigestToWire(digest);
+  cairn_buffer data{};
+  CAIRN_RETURN_IF_ERROR(CallPlugin(What("read_blob"), [&](cairn_error* error) {
+    return op(store_, BytesOf(wire), offset, limit, &data, error);
+  }));
+  return TakeBuffer(&data);
+}
+
+StatusOr<Digest> StorageClient::WriteBlob(std::string_view data,
+                                          const std::optional<Digest>& expected) {
+  CAIRN_REQUIRE_OP(write_blob);
+  std::string expected_wire = ExpectedWire(expected);
+  cairn_buffer digest{};
+  CAIRN_RETURN_IF_ERROR(CallPlugin(What("write_blob"), [&](cairn_error* error) {
+    return op(store_, BytesOf(data), BytesOf(expected_wire), &digest, error);
+  }));
+  return DigestFromWire(TakeBuffer(&digest));
+}
+
+Status StorageClient::ReadBlobToFd(const Digest& digest, int fd) {
+  CAIRN_REQUIRE_OP(read_blob_to_fd);
+  std::string wire = DigestToWire(digest);
+  return CallPlugin(What("read_blob_to_fd"), [&](cairn_error* error) {
+    return op(store_, BytesOf(wire), fd, error);
+  });
+}
+
+StatusOr<Digest> StorageClient::WriteBlobFromFd(int fd, const std::optional<Digest>& expected) {
+  CAIRN_REQUIRE_OP(write_blob_from_fd);
+  std::string expected_wire = ExpectedWire(expected);
+  cairn_buffer digest{};
+  CAIRN_RETURN_IF_ERROR(CallPlugin(What("write_blob_from_fd"), [&](cairn_error* error) {
+    return op(store_, fd, BytesOf(expected_wire), &digest, error);
+  }));
+  return DigestFromWire(TakeBuffer(&digest));
+}
+
+Status StorageClient::ReadBlobToPath(const Digest& digest, const std::string& path,
+                                     bool executable) {
+  CAIRN_REQUIRE_OP(read_blob_to_path);
+  std::string wire = DigestToWire(digest);
+  return CallPlugin(What("read_blob_to_path"), [&](cairn_error* error) {
+    return op(store_, BytesOf(wire), path.c_str(), executable ? 1 : 0, error);
+  });
+}
+
+StatusOr<Digest> StorageClient::WriteBlobFromPath(const std::string& path, bool move_source,
+                                                  const std::optional<Digest>& expected) {
+  CAIRN_REQUIRE_OP(write_blob_from_path);
+  std::string expected_wire = ExpectedWire(expected);
+  cairn_buffer digest{};
+  uint32_t flags = move_source ? CAIRN_WRITE_MOVE_SOURCE : 0u;
+  CAIRN_RETURN_IF_ERROR(CallPlugin(What("write_blob_from_path"), [&](cairn_error* error) {
+    return op(store_, path.c_str(), flags, BytesOf(expected_wire), &digest, error);
+  }));
+  return DigestFromWire(TakeBuffer(&digest));
+}
+
+Status StorageClient::StageTree(const Digest& root, const std::string& path,
+                                const StageOptions& options) {
+  CAIRN_REQUIRE_OP(stage_tree);
+  std::string wire = DigestToWire(root);
+  uint32_t flags = options.hardlinks ? CAIRN_STAGE_HARDLINKS : 0u;
+  return CallPlugin(What("stage_tree"), [&](cairn_error* error) {
+    return op(store_, BytesOf(wire), path.c_str(), flags, error);
+  });
+}
+
+StatusOr<CapturedTree> StorageClient::CaptureTree(const std::string& path,
+                                                  const CaptureOptions& options) {
+  CAIRN_REQUIRE_OP(capture_tree);
+  cairn_buffer root{};
+  cairn_buffer tree{};
+  uint32_t flags = options.store_tree ? CAIRN_CAPTURE_STORE_TREE : 0u;
+  CAIRN_RETURN_IF_ERROR(CallPlugin(What("capture_tree"), [&](cairn_error* error) {
+    return op(store_, path.c_str(), flags, &root, options.store_tree ? &tree : nullptr, error);
+  }));
+  CapturedTree captured;
+  CAIRN_ASSIGN_OR_RETURN(captured.root, DigestFromWire(TakeBuffer(&root)));
+  if (options.store_tree) {
+    CAIRN_ASSIGN_OR_RETURN(captured.tree, DigestFromWire(TakeBuffer(&tree)));
+  }
+  return captured;
+}
+
+StatusOr<ActionResult> StorageClient::GetActionResult(const Digest& action) {
+  CAIRN_REQUIRE_OP(get_action_result);
+  std::string wire = DigestToWire(action);
+  cairn_buffer result{};
+  CAIRN_RETURN_IF_ERROR(CallPlugin(What("get_action_result"), [&](cairn_error* error) {
+    return op(store_, BytesOf(wire), &result, error);
+  }));
+  ActionResult parsed;
+  if (!parsed.ParseFromString(TakeBuffer(&result))) {
+    return DataLoss(What("get_action_result") + " returned a malformed ActionResult for " +
+                    DigestToString(action));
+  }
+  return parsed;
+}
+
+Status StorageClient::UpdateActionResult(const Digest& action, const ActionResult& result) {
+  CAIRN_REQUIRE_OP(update_action_result);
+  std::string wire = DigestToWire(action);
+  std::string result_wire = result.SerializeAsString();
+  return CallPlugin(What("update_action_result"), [&](cairn_error* error) {
+    return op(store_, BytesOf(wire), BytesOf(result_wire), error);
+  });
+}
+
+StatusOr<Digest> StorageClient::GetReference(const std::string& name) {
+  CAIRN_REQUIRE_OP(get_reference);
+  cairn_buffer digest{};
+  CAIRN_RETURN_IF_ERROR(CallPlugin(What("get_reference"), [&](cairn_error* error) {
+    return op(store_, name.c_str(), &digest, error);
+  }));
+  return DigestFromWire(TakeBuffer(&digest));
+}
+
+Status StorageClient::SetReference(const std::string& name, const Digest& digest) {
+  CAIRN_REQUIRE_OP(set_reference);
+  std::string wire = DigestToWire(digest);
+  return CallPlugin(What("set_reference"), [&](cairn_error* error) {
+    return op(store_, name.c_str(), BytesOf(wire), error);
+  });
+}
+
+StatusOr<VerifyReport> StorageClient::Verify(bool repair) {
+  CAIRN_REQUIRE_OP(verify);
+  cairn_buffer report{};
+  VerifyReport result;
+  CAIRN_RETURN_IF_ERROR(CallPlugin(What("verify"), [&](cairn_error* error) {
+    return op(store_, repair ? 1 : 0, &report, &result.problems, error);
+  }));
+  result.lines = TakeBuffer(&report);
+  return result;
+}
+
+StatusOr<uint64_t> StorageClient::CollectGarbage(uint64_t target_bytes) {
+  CAIRN_REQUIRE_OP(collect_garbage);
+  uint64_t freed = 0;
+  CAIRN_RETURN_IF_ERROR(CallPlugin(What("collect_garbage"), [&](cairn_error* error) {
+    return op(store_, target_bytes, &freed, error);
+  }));
+  return freed;
+}
+
+StatusOr<StorageStats> StorageClient::Stats() {
+  CAIRN_REQUIRE_OP(stats);
+  cairn_storage_stats raw{};
+  raw.struct_size = sizeof(raw);
+  CAIRN_RETURN_IF_ERROR(CallPlugin(What("stats"), [&](cairn_error* error) {
+    return op(store_, &raw, error);
+  }));
+  StorageStats stats;
+  stats.object_count = raw.object_count;
+  stats.total_bytes = raw.total_bytes;
+  stats.quota_bytes = raw.quota_bytes;
+  stats.high_watermark_bytes = raw.high_watermark_bytes;
+  stats.low_watermark_bytes = raw.low_watermark_bytes;
+  stats.action_result_count = raw.action_result_count;
+  stats.reference_count = raw.reference_count;
+  return stats;
+}
+
+}  // namespace cairn

@@ -1,0 +1,47 @@
+#include "cairn/plugin_options.h"
+
+#include <gtest/gtest.h>
+
+namespace cairn {
+namespace {
+
+TEST(PluginOptionsTest, UnknownKeysAreRejectedNamingThemAndTheKnownOnes) {
+  StatusOr<PluginOptions> options = PluginOptions::Parse("path: /x\npaht: /y\n", "cas-local");
+  ASSERT_TRUE(options.ok());
+  EXPECT_EQ(options->GetString("path", ""), "/x");
+  Status finished = options->Finish();
+  EXPECT_EQ(finished.code(), Code::kInvalidArgument);
+  EXPECT_NE(finished.message().find("'paht'"), std::string::npos);
+  EXPECT_NE(finished.message().find("path"), std::string::npos);
+}
+
+TEST(PluginOptionsTest, EmptyTextMeansNoOptions) {
+  StatusOr<PluginOptions> options = PluginOptions::Parse("", "bwrap");
+  ASSERT_TRUE(options.ok());
+  EXPECT_EQ(options->GetString("bwrap-path", "bwrap"), "bwrap");
+  EXPECT_TRUE(options->Finish().ok());
+}
+
+TEST(PluginOptionsTest, TypedGettersReportTheOptionWhenTheTypeIsWrong) {
+  StatusOr<PluginOptions> options = PluginOptions::Parse("threads: many\n", "p");
+  ASSERT_TRUE(options.ok());
+  StatusOr<int64_t> threads = options->GetInt("threads", 2);
+  EXPECT_EQ(threads.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(threads.status().message().find("threads"), std::string::npos);
+}
+
+TEST(PluginOptionsTest, NonMappingOptionsAreRejected) {
+  EXPECT_EQ(PluginOptions::Parse("- a\n- b\n", "p").status().code(), Code::kInvalidArgument);
+}
+
+TEST(ParseByteSizeTest, UnderstandsBinaryUnits) {
+  EXPECT_EQ(*ParseByteSize("512"), 512u);
+  EXPECT_EQ(*ParseByteSize("10K"), 10240u);
+  EXPECT_EQ(*ParseByteSize("2MiB"), 2u << 20);
+  EXPECT_EQ(*ParseByteSize("1.5G"), 3u << 29);
+  EXPECT_EQ(ParseByteSize("12 parsecs").status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(ParseByteSize("lots").status().code(), Code::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace cairn
