@@ -1,0 +1,83 @@
+// cairn/host/command_context.h — what a subcommand can reach.
+//
+// Built once by main() from the global options; everything is loaded
+// lazily on first use (a `cairn --help` reads no configuration). Not
+// thread-safe: a command uses it from its own thread; the Storage and
+// Sandbox it hands out are thread-safe.
+//
+//   int RunCat(CommandContext& context, const std::vector<std::string>& args) {
+//     StatusOr<std::shared_ptr<Storage>> storage = context.OpenStorage();
+//     if (!storage.ok()) return context.Fail(storage.status());
+//     ...
+//   }
+#ifndef CAIRN_HOST_COMMAND_CONTEXT_H
+#define CAIRN_HOST_COMMAND_CONTEXT_H
+
+#include <iosfwd>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cairn/host/config.h"
+#include "cairn/host/plugin_registry.h"
+#include "cairn/sandbox.h"
+#include "cairn/status.h"
+#include "cairn/storage.h"
+
+namespace cairn {
+
+// Options accepted before the subcommand name (`cairn --verbose cas ...`)
+// and by every subcommand.
+struct GlobalOptions {
+  int verbosity = 0;                      // -v: +1, -q: -1
+  std::string config_file;                // --config FILE (user configuration)
+  std::string project_dir;                // --project DIR ("" = search from cwd)
+  ConfigOverrides overrides;              // --sandbox, --storage, --cache-dir, --plugin-path, --jobs
+};
+
+class HostRuntime;  // host services, plugin instances (cairn/host/host_runtime.h)
+
+class CommandContext {
+ public:
+  CommandContext(GlobalOptions options, std::ostream& out, std::ostream& err);
+  ~CommandContext();
+
+  const GlobalOptions& options() const { return options_; }
+  std::ostream& out() { return out_; }
+  std::ostream& err() { return err_; }
+
+  // The merged configuration (defaults < cairn.yaml < user config <
+  // command line). Errors name FILE:LINE:COLUMN.
+  StatusOr<const Config*> GetConfig();
+  // Every plugin found on the configured search paths.
+  StatusOr<PluginRegistry*> GetPlugins();
+  // The active store (the configured storage plugin, opened once).
+  StatusOr<std::shared_ptr<Storage>> OpenStorage();
+  // A sandbox: `name` empty = the configured one. Opens the store too, since
+  // sandboxes reach CAS through the host services.
+  StatusOr<std::shared_ptr<Sandbox>> OpenSandbox(const std::string& name = "");
+
+  // Set by SIGINT/SIGTERM; plugins see it through host services.
+  bool IsCancelled() const;
+
+  // Prints "cairn: CODE: message" to err() and returns the exit code for
+  // the status (configuration errors 3, plugin errors 4, CANCELLED 130,
+  // others 5).
+  int Fail(const Status& status);
+  // Prints "cairn NAME: message" and the hint to use --help; returns 2.
+  int UsageError(const std::string& command, const std::string& message);
+
+ private:
+  GlobalOptions options_;
+  std::ostream& out_;
+  std::ostream& err_;
+  // Loaded on first use, so `cairn --help` reads no file.
+  std::unique_ptr<StatusOr<Config>> config_;
+  std::unique_ptr<PluginRegistry> plugins_;
+  std::unique_ptr<HostRuntime> runtime_;
+  std::string plugin_error_;  // the last failure to open a plugin, for Fail()
+};
+
+}  // namespace cairn
+
+#endif  // CAIRN_HOST_COMMAND_CONTEXT_H

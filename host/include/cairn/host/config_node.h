@@ -1,0 +1,89 @@
+// cairn/host/config_node.h — a YAML tree that remembers where each value
+// came from.
+//
+// Configuration comes from several files (defaults, cairn.yaml, the user's
+// config.yaml) and the command line, merged in that order. Every node keeps
+// the file, line and column it was read from, so an error found after the
+// merge still names the place a user has to fix.
+#ifndef CAIRN_HOST_CONFIG_NODE_H
+#define CAIRN_HOST_CONFIG_NODE_H
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "cairn/status.h"
+
+namespace cairn {
+
+struct SourceLocation {
+  std::string file;  // a path, or "<command line>", "<defaults>"
+  int line = 0;      // 1-based; 0 = unknown
+  int column = 0;    // 1-based
+
+  // "FILE:LINE:COLUMN" (or just FILE when the position is unknown).
+  std::string ToString() const;
+};
+
+// INVALID_ARGUMENT "FILE:LINE:COLUMN: message".
+Status ConfigError(const SourceLocation& where, const std::string& message);
+
+class ConfigNode {
+ public:
+  enum class Kind { kNull, kScalar, kSequence, kMap };
+
+  // Parses one YAML document. Syntax errors and duplicate keys are
+  // ConfigErrors naming the position. An empty document is a null node.
+  static StatusOr<ConfigNode> Parse(const std::string& text, const std::string& file);
+  static StatusOr<ConfigNode> ParseFile(const std::string& path);
+
+  static ConfigNode Scalar(std::string value, SourceLocation where);
+  static ConfigNode Null(SourceLocation where);
+  static ConfigNode Map(SourceLocation where);
+  static ConfigNode Sequence(SourceLocation where);
+
+  Kind kind() const { return kind_; }
+  bool is_null() const { return kind_ == Kind::kNull; }
+  bool is_map() const { return kind_ == Kind::kMap; }
+  bool is_scalar() const { return kind_ == Kind::kScalar; }
+  bool is_sequence() const { return kind_ == Kind::kSequence; }
+  const SourceLocation& location() const { return location_; }
+  const std::string& scalar() const { return scalar_; }
+  void set_scalar(std::string value) { scalar_ = std::move(value); }
+  const std::vector<ConfigNode>& items() const { return items_; }
+  std::vector<ConfigNode>& items() { return items_; }
+
+  // Map access, in document order. Each entry keeps the key's location.
+  struct Entry;
+  const std::vector<Entry>& entries() const { return entries_; }
+  std::vector<Entry>& entries() { return entries_; }
+  const ConfigNode* Get(const std::string& key) const;
+  ConfigNode* Get(const std::string& key);
+  // Inserts or replaces.
+  void Set(const std::string& key, ConfigNode value, SourceLocation key_location);
+
+  // Overlays `other` onto this node: maps merge key by key (recursively),
+  // anything else is replaced by the overlay's value. A null overlay
+  // leaves the node as it is.
+  void MergeFrom(const ConfigNode& other);
+
+  // YAML text of this node (for handing plugin options across the ABI).
+  std::string ToYaml() const;
+
+ private:
+  Kind kind_ = Kind::kNull;
+  SourceLocation location_;
+  std::string scalar_;
+  std::vector<ConfigNode> items_;
+  std::vector<Entry> entries_;
+};
+
+struct ConfigNode::Entry {
+  std::string key;
+  SourceLocation key_location;
+  ConfigNode value;
+};
+
+}  // namespace cairn
+
+#endif  // CAIRN_HOST_CONFIG_NODE_H

@@ -1,0 +1,332 @@
+#include "cairn/host/config.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+
+#include "cairn/host/config_schema.h"
+
+namespace cairn {
+
+namespace fs = std::filesystem;
+
+// Generated from config/defaults.yaml at build time.
+extern const char kDefaultConfigYaml[];
+
+namespace {
+
+const char kDefaultsName[] = "<built-in defaults>";
+const char kCommandLineName[] = "<command line>";
+
+std::string EnvOr(const char* name, const std::string& fallback) {
+  const char* value = std::getenv(name);
+  return value != nullptr && *value != '\0' ? std::string(value) : fallback;
+}
+
+std::string HomeDir() { return EnvOr("HOME", "/root"); }
+
+StatusOr<ConfigNode> ReadValidated(const std::string& path, ConfigFileKind kind) {
+  CAIRN_ASSIGN_OR_RETURN(ConfigNode node, ConfigNode::ParseFile(path));
+  CAIRN_RETURN_IF_ERROR(ValidateConfig(node, SchemaFor(kind)));
+  return node;
+}
+
+// Finds the project directory: the given one, or the nearest directory at
+// or above `start` holding cairn.yaml or project.conf.
+StatusOr<std::string> FindProjectDir(const ConfigSources& sources) {
+  if (!sources.project_dir.empty()) {
+    std::error_code error;
+    fs::path dir = fs::absolute(sources.project_dir, error);
+    if (error || !fs::is_directory(dir, error)) {
+      return NotFound("project directory " + sources.project_dir + " does not exist");
+    }
+    return dir.lexically_normal().string();
+  }
+  std::error_code error;
+  fs::path dir = sources.working_dir.empty() ? fs::current_path(error) : fs::path(sources.working_dir);
+  if (error) return std::string();
+  for (;;) {
+    if (fs::exists(dir / "cairn.yaml", error) || fs::exists(dir / "project.conf", error)) {
+      return dir.string();
+    }
+    if (!dir.has_parent_path() || dir.parent_path() == dir) return std::string();
+    dir = dir.parent_path();
+  }
+}
+
+// project.conf belongs to the BuildStream format; only its name is read here.
+StatusOr<std::string> ReadProjectName(const std::string& project_dir) {
+  fs::path conf = fs::path(project_dir) / "project.conf";
+  std::error_code error;
+  if (!fs::exists(conf, error)) return fs::path(project_dir).filename().string();
+  CAIRN_ASSIGN_OR_RETURN(ConfigNode node, ConfigNode::ParseFile(conf.string()));
+  const ConfigNode* name = node.is_map() ? node.Get("name") : nullptr;
+  if (name == nullptr || !name->is_scalar()) {
+    return fs::path(project_dir).filename().string();
+  }
+  return name->scalar();
+}
+
+std::string UserConfigPath(const ConfigSources& sources) {
+  if (!sources.user_config_file.empty()) return sources.user_config_file;
+  std::string base = EnvOr("XDG_CONFIG_HOME", HomeDir() + "/.config");
+  std::string path = base + "/cairn/config.yaml";
+  std::error_code error;
+  return fs::exists(path, error) ? path : std::string();
+}
+
+// A later layer that picks another plugin without giving options must not
+// inherit the options meant for the plugin it replaced.
+void DropStaleOptions(ConfigNode* base, const ConfigNode& overlay) {
+  for (const char* section : {"sandbox", "storage"}) {
+    const ConfigNode* next = overlay.is_map() ? overlay.Get(section) : nullptr;
+    ConfigNode* current = base->is_map() ? base->Get(section) : nullptr;
+    if (next == nullptr || current == nullptr || !next->is_map() || !current->is_map()) continue;
+    const ConfigNode* next_plugin = next->Get("plugin");
+    const ConfigNode* current_plugin = current->Get("plugin");
+    if (next_plugin == nullptr || next->Get("options") != nullptr) continue;
+    if (current_plugin != nullptr && current_plugin->scalar() == next_plugin->scalar()) continue;
+    auto& entries = current->entries();
+    for (auto it = entries.begin(); it != entries.end(); ++it) {
+      if (it->key == "options") {
+        entries.erase(it);
+        break;
+      }
+    }
+  }
+}
+
+void Overlay(ConfigNode* merged, const ConfigNode& layer) {
+  DropStaleOptions(merged, layer);
+  merged->MergeFrom(layer);
+}
+
+ConfigNode CommandLineLayer(const ConfigOverrides& overrides) {
+  SourceLocation where{kCommandLineName, 0, 0};
+  ConfigNode layer = ConfigNode::Map(where);
+  auto set_plugin = [&](const char* section, const std::string& name) {
+    if (name.empty()) return;
+    ConfigNode choice = ConfigNode::Map(where);
+    choice.Set("plugin", ConfigNode::Scalar(name, where), where);
+    layer.Set(section, std::move(choice), where);
+  };
+  set_plugin("sandbox", overrides.sandbox);
+  set_plugin("storage", overrides.storage);
+  if (!overrides.cache_dir.empty()) {
+    layer.Set("cache-dir", ConfigNode::Scalar(overrides.cache_dir, where), where);
+  }
+  if (!overrides.plugin_paths.empty()) {
+    ConfigNode paths = ConfigNode::Sequence(where);
+    for (const std::string& path : overrides.plugin_paths) {
+      paths.items().push_back(ConfigNode::Scalar(path, where));
+    }
+    layer.Set("plugin-paths", std::move(paths), where);
+  }
+  if (overrides.jobs) {
+    layer.Set("jobs", ConfigNode::Scalar(std::to_string(*overrides.jobs), where), where);
+  }
+  if (!overrides.log_level.empty()) {
+    layer.Set("log-level", ConfigNode::Scalar(overrides.log_level, where), where);
+  }
+  return layer;
+}
+
+struct Variables {
+  std::string cache_dir;
+  std::string project_dir;
+};
+
+// Expands ${cache-dir}, ${project-dir}, ${HOME}, ${XDG_CACHE_HOME} and a
+// leading "~/".
+StatusOr<std::string> Expand(const std::string& text, const Variables& variables,
+                             const SourceLocation& where) {
+  std::string out;
+  size_t i = 0;
+  if (text.compare(0, 2, "~/") == 0) {
+    out = HomeDir();
+    i = 1;
+  }
+  while (i < text.size()) {
+    if (text.compare(i, 2, "${") != 0) {
+      out += text[i++];
+      continue;
+    }
+    size_t end = text.find('}', i);
+    if (end == std::string::npos) return ConfigError(where, "unterminated '${' in '" + text + "'");
+    std::string name = text.substr(i + 2, end - i - 2);
+    if (name == "cache-dir" && !variables.cache_dir.empty()) {
+      out += variables.cache_dir;
+    } else if (name == "project-dir") {
+      if (variables.project_dir.empty()) {
+        return ConfigError(where, "'${project-dir}' is used outside a project");
+      }
+      out += variables.project_dir;
+    } else if (name == "HOME") {
+      out += HomeDir();
+    } else if (name == "XDG_CACHE_HOME") {
+      out += EnvOr("XDG_CACHE_HOME", HomeDir() + "/.cache");
+    } else {
+      return ConfigError(where, "unknown variable '${" + name +
+                                    "}' (expected cache-dir, project-dir, HOME or XDG_CACHE_HOME)");
+    }
+    i = end + 1;
+  }
+  return out;
+}
+
+Status ExpandScalars(ConfigNode* node, const Variables& variables) {
+  if (node->is_scalar()) {
+    CAIRN_ASSIGN_OR_RETURN(std::string expanded, Expand(node->scalar(), variables, node->location()));
+    node->set_scalar(std::move(expanded));
+  }
+  for (ConfigNode& item : node->items()) CAIRN_RETURN_IF_ERROR(ExpandScalars(&item, variables));
+  for (ConfigNode::Entry& entry : node->entries()) {
+    CAIRN_RETURN_IF_ERROR(ExpandScalars(&entry.value, variables));
+  }
+  return Status::Ok();
+}
+
+// Relative paths are relative to the file that gave them.
+std::string ResolvePath(const std::string& path, const SourceLocation& where) {
+  if (path.empty() || path[0] == '/') return path;
+  std::error_code error;
+  fs::path base = (where.file.empty() || where.file[0] == '<')
+                      ? fs::current_path(error)
+                      : fs::absolute(fs::path(where.file), error).parent_path();
+  return (base / path).lexically_normal().string();
+}
+
+StatusOr<PluginChoice> ReadPluginChoice(const ConfigNode& root, const char* section,
+                                        const Variables& variables) {
+  const ConfigNode* node = root.Get(section);
+  const ConfigNode* plugin = node != nullptr ? node->Get("plugin") : nullptr;
+  if (plugin == nullptr || plugin->scalar().empty()) {
+    return ConfigError(node != nullptr ? node->location() : root.location(),
+                       std::string("'") + section + ".plugin' is not set");
+  }
+  PluginChoice choice;
+  choice.plugin = plugin->scalar();
+  choice.location = plugin->location();
+  const ConfigNode* options = node->Get("options");
+  if (options != nullptr) {
+    ConfigNode expanded = *options;
+    CAIRN_RETURN_IF_ERROR(ExpandScalars(&expanded, variables));
+    choice.options_yaml = expanded.ToYaml();
+    if (choice.options_yaml == "{}") choice.options_yaml.clear();
+    choice.options_location = options->location();
+  }
+  return choice;
+}
+
+RemoteEndpoint ReadEndpoint(const ConfigNode& node) {
+  RemoteEndpoint endpoint;
+  endpoint.location = node.location();
+  auto text = [&](const char* key) {
+    const ConfigNode* value = node.Get(key);
+    return value != nullptr ? value->scalar() : std::string();
+  };
+  endpoint.url = text("url");
+  endpoint.instance_name = text("instance-name");
+  endpoint.server_cert = ResolvePath(text("server-cert"), node.location());
+  endpoint.client_cert = ResolvePath(text("client-cert"), node.location());
+  endpoint.client_key = ResolvePath(text("client-key"), node.location());
+  endpoint.access_token = text("access-token");
+  endpoint.push = text("push") == "true";
+  return endpoint;
+}
+
+}  // namespace
+
+const std::string& DefaultConfigText() {
+  static const std::string text = kDefaultConfigYaml;
+  return text;
+}
+
+StatusOr<Config> LoadConfig(const ConfigSources& sources, const ConfigOverrides& overrides) {
+  Config config;
+
+  CAIRN_ASSIGN_OR_RETURN(ConfigNode merged, ConfigNode::Parse(DefaultConfigText(), kDefaultsName));
+  CAIRN_RETURN_IF_ERROR(ValidateConfig(merged, SchemaFor(ConfigFileKind::kDefaults)));
+  config.files_read.push_back(kDefaultsName);
+
+  CAIRN_ASSIGN_OR_RETURN(config.project_dir, FindProjectDir(sources));
+  if (!config.project_dir.empty()) {
+    CAIRN_ASSIGN_OR_RETURN(config.project_name, ReadProjectName(config.project_dir));
+    std::string project_file = config.project_dir + "/cairn.yaml";
+    std::error_code error;
+    if (fs::exists(project_file, error)) {
+      CAIRN_ASSIGN_OR_RETURN(ConfigNode project, ReadValidated(project_file, ConfigFileKind::kProject));
+      Overlay(&merged, project);
+      config.files_read.push_back(project_file);
+    }
+  }
+
+  std::string user_file = UserConfigPath(sources);
+  if (!user_file.empty()) {
+    CAIRN_ASSIGN_OR_RETURN(ConfigNode user, ReadValidated(user_file, ConfigFileKind::kUser));
+    ConfigNode per_project;
+    if (user.is_map()) {
+      const ConfigNode* projects = user.Get("projects");
+      if (projects != nullptr && !config.project_name.empty()) {
+        const ConfigNode* mine = projects->is_map() ? projects->Get(config.project_name) : nullptr;
+        if (mine != nullptr) per_project = *mine;
+      }
+      auto& entries = user.entries();
+      for (auto it = entries.begin(); it != entries.end(); ++it) {
+        if (it->key == "projects") {
+          entries.erase(it);
+          break;
+        }
+      }
+    }
+    Overlay(&merged, user);
+    Overlay(&merged, per_project);
+    config.files_read.push_back(user_file);
+  }
+
+  Overlay(&merged, CommandLineLayer(overrides));
+
+  Variables variables;
+  variables.project_dir = config.project_dir;
+  const ConfigNode* cache_dir = merged.Get("cache-dir");
+  CAIRN_ASSIGN_OR_RETURN(config.cache_dir, Expand(cache_dir->scalar(), variables, cache_dir->location()));
+  config.cache_dir = ResolvePath(config.cache_dir, cache_dir->location());
+  variables.cache_dir = config.cache_dir;
+
+  const ConfigNode* jobs = merged.Get("jobs");
+  config.jobs = std::atoi(jobs->scalar().c_str());
+  if (config.jobs < 0) return ConfigError(jobs->location(), "'jobs' must be 0 (one per core) or more");
+  if (config.jobs == 0) config.jobs = static_cast<int>(std::max(1L, sysconf(_SC_NPROCESSORS_ONLN)));
+
+  const ConfigNode* log_level = merged.Get("log-level");
+  config.log_level = log_level->scalar();
+  static const char* kLevels[] = {"trace", "debug", "info", "warn", "error"};
+  bool known_level = false;
+  for (const char* level : kLevels) known_level |= config.log_level == level;
+  if (!known_level) {
+    return ConfigError(log_level->location(), "'log-level' must be one of trace, debug, info, warn, error; got '" +
+                                                  config.log_level + "'");
+  }
+
+  if (const ConfigNode* paths = merged.Get("plugin-paths")) {
+    for (const ConfigNode& item : paths->items()) {
+      CAIRN_ASSIGN_OR_RETURN(std::string path, Expand(item.scalar(), variables, item.location()));
+      config.plugin_paths.push_back(ResolvePath(path, item.location()));
+    }
+  }
+
+  CAIRN_ASSIGN_OR_RETURN(config.sandbox, ReadPluginChoice(merged, "sandbox", variables));
+  CAIRN_ASSIGN_OR_RETURN(config.storage, ReadPluginChoice(merged, "storage", variables));
+
+  if (const ConfigNode* remote = merged.Get("remote-execution"); remote != nullptr && remote->is_map()) {
+    config.remote_execution = ReadEndpoint(*remote);
+  }
+  if (const ConfigNode* caches = merged.Get("artifact-caches")) {
+    for (const ConfigNode& item : caches->items()) config.artifact_caches.push_back(ReadEndpoint(item));
+  }
+  return config;
+}
+
+}  // namespace cairn

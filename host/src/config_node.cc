@@ -1,0 +1,190 @@
+#include "cairn/host/config_node.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <cerrno>
+#include <fstream>
+#include <sstream>
+
+namespace cairn {
+namespace {
+
+SourceLocation LocationOf(const YAML::Mark& mark, const std::string& file) {
+  SourceLocation where;
+  where.file = file;
+  // yaml-cpp counts from 0; editors and compilers count from 1.
+  where.line = mark.line >= 0 ? mark.line + 1 : 0;
+  where.column = mark.column >= 0 ? mark.column + 1 : 0;
+  return where;
+}
+
+StatusOr<ConfigNode> Convert(const YAML::Node& node, const std::string& file) {
+  SourceLocation where = LocationOf(node.Mark(), file);
+  switch (node.Type()) {
+    case YAML::NodeType::Undefined:
+    case YAML::NodeType::Null:
+      return ConfigNode::Null(where);
+    case YAML::NodeType::Scalar:
+      return ConfigNode::Scalar(node.Scalar(), where);
+    case YAML::NodeType::Sequence: {
+      ConfigNode sequence = ConfigNode::Sequence(where);
+      for (const YAML::Node& item : node) {
+        CAIRN_ASSIGN_OR_RETURN(ConfigNode converted, Convert(item, file));
+        sequence.items().push_back(std::move(converted));
+      }
+      return sequence;
+    }
+    case YAML::NodeType::Map: {
+      ConfigNode map = ConfigNode::Map(where);
+      for (const auto& pair : node) {
+        SourceLocation key_where = LocationOf(pair.first.Mark(), file);
+        if (!pair.first.IsScalar()) return ConfigError(key_where, "keys must be plain strings");
+        std::string key = pair.first.Scalar();
+        if (map.Get(key) != nullptr) {
+          return ConfigError(key_where, "duplicate key '" + key + "'");
+        }
+        CAIRN_ASSIGN_OR_RETURN(ConfigNode value, Convert(pair.second, file));
+        map.Set(key, std::move(value), key_where);
+      }
+      return map;
+    }
+  }
+  return ConfigNode();
+}
+
+}  // namespace
+
+std::string SourceLocation::ToString() const {
+  if (line <= 0) return file;
+  return file + ":" + std::to_string(line) + ":" + std::to_string(column);
+}
+
+Status ConfigError(const SourceLocation& where, const std::string& message) {
+  return InvalidArgument(where.ToString() + ": " + message);
+}
+
+StatusOr<ConfigNode> ConfigNode::Parse(const std::string& text, const std::string& file) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    return ConfigError(LocationOf(e.mark, file), e.msg);
+  }
+  if (!root.IsDefined() || root.IsNull()) return Null(SourceLocation{file, 0, 0});
+  return Convert(root, file);
+}
+
+StatusOr<ConfigNode> ConfigNode::ParseFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return ErrnoStatus("cannot read configuration file", path, errno);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return Parse(text.str(), path);
+}
+
+ConfigNode ConfigNode::Scalar(std::string value, SourceLocation where) {
+  ConfigNode node;
+  node.kind_ = Kind::kScalar;
+  node.scalar_ = std::move(value);
+  node.location_ = std::move(where);
+  return node;
+}
+
+ConfigNode ConfigNode::Null(SourceLocation where) {
+  ConfigNode node;
+  node.location_ = std::move(where);
+  return node;
+}
+
+ConfigNode ConfigNode::Sequence(SourceLocation where) {
+  ConfigNode node;
+  node.kind_ = Kind::kSequence;
+  node.location_ = std::move(where);
+  return node;
+}
+
+ConfigNode ConfigNode::Map(SourceLocation where) {
+  ConfigNode node;
+  node.kind_ = Kind::kMap;
+  node.location_ = std::move(where);
+  return node;
+}
+
+const ConfigNode* ConfigNode::Get(const std::string& key) const {
+  for (const Entry& entry : entries_) {
+    if (entry.key == key) return &entry.value;
+  }
+  return nullptr;
+}
+
+ConfigNode* ConfigNode::Get(const std::string& key) {
+  for (Entry& entry : entries_) {
+    if (entry.key == key) return &entry.value;
+  }
+  return nullptr;
+}
+
+void ConfigNode::Set(const std::string& key, ConfigNode value, SourceLocation key_location) {
+  kind_ = Kind::kMap;
+  for (Entry& entry : entries_) {
+    if (entry.key == key) {
+      entry.value = std::move(value);
+      entry.key_location = std::move(key_location);
+      return;
+    }
+  }
+  entries_.push_back(Entry{key, std::move(key_location), std::move(value)});
+}
+
+void ConfigNode::MergeFrom(const ConfigNode& other) {
+  if (other.is_null()) return;
+  if (is_map() && other.is_map()) {
+    for (const Entry& entry : other.entries_) {
+      ConfigNode* mine = Get(entry.key);
+      if (mine != nullptr && mine->is_map() && entry.value.is_map()) {
+        mine->MergeFrom(entry.value);
+      } else {
+        Set(entry.key, entry.value, entry.key_location);
+      }
+    }
+    return;
+  }
+  *this = other;
+}
+
+namespace {
+
+void Emit(const ConfigNode& node, YAML::Emitter& out) {
+  switch (node.kind()) {
+    case ConfigNode::Kind::kNull:
+      out << YAML::Null;
+      break;
+    case ConfigNode::Kind::kScalar:
+      out << node.scalar();
+      break;
+    case ConfigNode::Kind::kSequence:
+      out << YAML::BeginSeq;
+      for (const ConfigNode& item : node.items()) Emit(item, out);
+      out << YAML::EndSeq;
+      break;
+    case ConfigNode::Kind::kMap:
+      out << YAML::BeginMap;
+      for (const ConfigNode::Entry& entry : node.entries()) {
+        out << YAML::Key << entry.key << YAML::Value;
+        Emit(entry.value, out);
+      }
+      out << YAML::EndMap;
+      break;
+  }
+}
+
+}  // namespace
+
+std::string ConfigNode::ToYaml() const {
+  if (is_null()) return "";
+  YAML::Emitter out;
+  Emit(*this, out);
+  return out.c_str();
+}
+
+}  // namespace cairn

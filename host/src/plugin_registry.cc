@@ -1,0 +1,263 @@
+#include "cairn/host/plugin_registry.h"
+
+#include <boost/dll/runtime_symbol_info.hpp>
+#include <boost/dll/shared_library.hpp>
+#include <cstddef>
+#include <cstdlib>
+#include <exception>
+#include <filesystem>
+#include <algorithm>
+
+namespace cairn {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// Size of a struct up to and including `member`: what ABI 1.0 defines.
+#define CAIRN_SIZE_THROUGH(type, member) (offsetof(type, member) + sizeof(((type*)nullptr)->member))
+
+constexpr size_t kDescriptorSize10 = CAIRN_SIZE_THROUGH(cairn_plugin_descriptor, vtable);
+constexpr size_t kSandboxVtableSize10 = CAIRN_SIZE_THROUGH(cairn_sandbox_vtable, run_interactive);
+constexpr size_t kStorageVtableSize10 = CAIRN_SIZE_THROUGH(cairn_storage_vtable, ops);
+constexpr size_t kStorageOpsSize10 = CAIRN_SIZE_THROUGH(cairn_storage_ops, stats);
+
+std::string AbiText(uint32_t major, uint32_t minor) {
+  return std::to_string(major) + "." + std::to_string(minor);
+}
+
+// A struct of the same ABI minor must have exactly the size that minor
+// defines; a newer minor may only have grown it.
+std::string CheckStructSize(const char* what, uint32_t size, size_t expected, uint32_t minor) {
+  if (minor <= CAIRN_ABI_VERSION_MINOR ? size == expected : size >= expected) return "";
+  return std::string(what) + " has struct_size " + std::to_string(size) + ", but plugin ABI " +
+         AbiText(CAIRN_ABI_VERSION_MAJOR, minor) + " defines it as " + std::to_string(expected) +
+         " bytes";
+}
+
+std::string CheckSandbox(const cairn_sandbox_vtable* vtable, uint32_t minor) {
+  std::string problem = CheckStructSize("the sandbox function table", vtable->struct_size,
+                                        kSandboxVtableSize10, minor);
+  if (!problem.empty()) return problem;
+  if (vtable->create == nullptr) return "required callback 'create' is NULL";
+  if (vtable->destroy == nullptr) return "required callback 'destroy' is NULL";
+  if (vtable->capabilities == nullptr) return "required callback 'capabilities' is NULL";
+  if (vtable->execute == nullptr) return "required callback 'execute' is NULL";
+  return "";
+}
+
+std::string CheckStorage(const cairn_storage_vtable* vtable, uint32_t minor) {
+  std::string problem = CheckStructSize("the storage function table", vtable->struct_size,
+                                        kStorageVtableSize10, minor);
+  if (!problem.empty()) return problem;
+  if (vtable->open == nullptr) return "required callback 'open' is NULL";
+  if (vtable->close == nullptr) return "required callback 'close' is NULL";
+  const cairn_storage_ops* ops = vtable->ops;
+  if (ops == nullptr) return "required table 'ops' is NULL";
+  problem = CheckStructSize("the storage operations table", ops->struct_size, kStorageOpsSize10, minor);
+  if (!problem.empty()) return problem;
+  struct Required {
+    const char* name;
+    const void* pointer;
+  };
+  const Required required[] = {
+      {"find_missing", reinterpret_cast<const void*>(ops->find_missing)},
+      {"contains", reinterpret_cast<const void*>(ops->contains)},
+      {"read_blob", reinterpret_cast<const void*>(ops->read_blob)},
+      {"write_blob", reinterpret_cast<const void*>(ops->write_blob)},
+      {"read_blob_to_fd", reinterpret_cast<const void*>(ops->read_blob_to_fd)},
+      {"write_blob_from_fd", reinterpret_cast<const void*>(ops->write_blob_from_fd)},
+      {"read_blob_to_path", reinterpret_cast<const void*>(ops->read_blob_to_path)},
+      {"write_blob_from_path", reinterpret_cast<const void*>(ops->write_blob_from_path)},
+      {"stage_tree", reinterpret_cast<const void*>(ops->stage_tree)},
+      {"capture_tree", reinterpret_cast<const void*>(ops->capture_tree)},
+      {"get_action_result", reinterpret_cast<const void*>(ops->get_action_result)},
+      {"update_action_result", reinterpret_cast<const void*>(ops->update_action_result)},
+      {"get_reference", reinterpret_cast<const void*>(ops->get_reference)},
+      {"set_reference", reinterpret_cast<const void*>(ops->set_reference)},
+  };
+  for (const Required& callback : required) {
+    if (callback.pointer == nullptr) {
+      return std::string("required callback 'ops.") + callback.name + "' is NULL";
+    }
+  }
+  return "";
+}
+
+// Reads the descriptor into the record; returns the reason it is unusable,
+// or "" when it is fine.
+std::string CheckDescriptor(const cairn_plugin_descriptor* descriptor, PluginRecord* record) {
+  // Negotiate first: the layout of anything past the version fields is
+  // only known once the major version matches.
+  if (descriptor->struct_size < offsetof(cairn_plugin_descriptor, kind)) {
+    return "its descriptor is too small (" + std::to_string(descriptor->struct_size) +
+           " bytes) to hold an ABI version";
+  }
+  record->abi_major = descriptor->abi_major;
+  record->abi_minor = descriptor->abi_minor;
+  if (descriptor->abi_major != CAIRN_ABI_VERSION_MAJOR) {
+    return "it was built for plugin ABI " + AbiText(descriptor->abi_major, descriptor->abi_minor) +
+           ", but this host speaks plugin ABI " +
+           AbiText(CAIRN_ABI_VERSION_MAJOR, CAIRN_ABI_VERSION_MINOR) +
+           " (major versions must match)";
+  }
+  std::string problem = CheckStructSize("its descriptor", descriptor->struct_size,
+                                        kDescriptorSize10, descriptor->abi_minor);
+  if (!problem.empty()) return problem;
+  if (descriptor->name == nullptr || descriptor->name[0] == '\0') return "its descriptor has no name";
+  record->name = descriptor->name;
+  record->version = descriptor->version != nullptr ? descriptor->version : "";
+  record->description = descriptor->description != nullptr ? descriptor->description : "";
+  if (descriptor->version == nullptr) return "its descriptor has no version";
+  if (descriptor->vtable == nullptr) return "its descriptor has no function table";
+  switch (descriptor->kind) {
+    case CAIRN_PLUGIN_KIND_SANDBOX:
+      record->kind = PluginKind::kSandbox;
+      return CheckSandbox(static_cast<const cairn_sandbox_vtable*>(descriptor->vtable),
+                          descriptor->abi_minor);
+    case CAIRN_PLUGIN_KIND_STORAGE:
+      record->kind = PluginKind::kStorage;
+      return CheckStorage(static_cast<const cairn_storage_vtable*>(descriptor->vtable),
+                          descriptor->abi_minor);
+    default:
+      return "its descriptor has the unknown kind " + std::to_string(descriptor->kind) +
+             " (expected 1 = sandbox or 2 = storage)";
+  }
+}
+
+}  // namespace
+
+std::string PluginKindName(PluginKind kind) {
+  switch (kind) {
+    case PluginKind::kSandbox: return "sandbox";
+    case PluginKind::kStorage: return "storage";
+    case PluginKind::kUnknown: return "unknown";
+  }
+  return "unknown";
+}
+
+PluginRecord PluginRegistry::Inspect(const std::string& path) {
+  PluginRecord record;
+  record.path = path;
+  record.name = fs::path(path).filename().string();
+  auto library = std::make_shared<boost::dll::shared_library>();
+  boost::system::error_code error;
+  library->load(path, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local, error);
+  if (error) {
+    record.reason = "cannot be loaded: " + error.message();
+    return record;
+  }
+  if (!library->has(CAIRN_PLUGIN_ENTRY_SYMBOL)) {
+    record.reason = std::string("has no entry symbol '") + CAIRN_PLUGIN_ENTRY_SYMBOL +
+                    "' (not a Cairn plugin)";
+    return record;
+  }
+  auto entry = library->get<const cairn_plugin_descriptor*(uint32_t, uint32_t)>(
+      CAIRN_PLUGIN_ENTRY_SYMBOL);
+  const cairn_plugin_descriptor* descriptor = nullptr;
+  try {
+    descriptor = entry(CAIRN_ABI_VERSION_MAJOR, CAIRN_ABI_VERSION_MINOR);
+  } catch (const std::exception& e) {
+    record.reason = std::string("its entry symbol threw an exception: ") + e.what();
+    return record;
+  } catch (...) {
+    record.reason = "its entry symbol threw a non-standard exception";
+    return record;
+  }
+  if (descriptor == nullptr) {
+    record.reason = "its entry symbol returned no descriptor (it refused plugin ABI " +
+                    AbiText(CAIRN_ABI_VERSION_MAJOR, CAIRN_ABI_VERSION_MINOR) + ")";
+    return record;
+  }
+  record.reason = CheckDescriptor(descriptor, &record);
+  if (!record.reason.empty()) return record;
+  record.descriptor = descriptor;
+  record.library = std::move(library);
+  record.loaded = true;
+  return record;
+}
+
+std::string PluginRegistry::InstalledPluginDir() {
+  boost::system::error_code error;
+  boost::dll::fs::path exe = boost::dll::program_location(error);
+  if (error) return "";
+  return (fs::path(exe.parent_path().string()) / ".." / CAIRN_PLUGIN_SUBDIR).lexically_normal().string();
+}
+
+std::vector<std::string> PluginRegistry::SearchPaths(const std::vector<std::string>& configured) {
+  std::vector<std::string> paths = configured;
+  if (const char* env = std::getenv("CAIRN_PLUGIN_PATH")) {
+    std::string list = env;
+    size_t start = 0;
+    while (start <= list.size()) {
+      size_t end = list.find(':', start);
+      if (end == std::string::npos) end = list.size();
+      if (end > start) paths.push_back(list.substr(start, end - start));
+      start = end + 1;
+    }
+  }
+  std::string installed = InstalledPluginDir();
+  if (!installed.empty()) paths.push_back(installed);
+  return paths;
+}
+
+PluginRegistry PluginRegistry::Discover(const std::vector<std::string>& search_paths) {
+  PluginRegistry registry;
+  registry.search_paths_ = search_paths;
+  std::vector<std::string> seen_dirs;
+  for (const std::string& entry : search_paths) {
+    std::error_code error;
+    fs::path dir = fs::weakly_canonical(entry, error);
+    if (error) dir = entry;
+    if (std::find(seen_dirs.begin(), seen_dirs.end(), dir.string()) != seen_dirs.end()) continue;
+    seen_dirs.push_back(dir.string());
+    std::vector<std::string> files;
+    if (fs::is_regular_file(dir, error)) {
+      files.push_back(dir.string());
+    } else if (fs::is_directory(dir, error)) {
+      for (const auto& item : fs::directory_iterator(dir, error)) {
+        if (item.path().extension() == ".so") files.push_back(item.path().string());
+      }
+    }
+    std::sort(files.begin(), files.end());
+    for (const std::string& file : files) {
+      PluginRecord record = Inspect(file);
+      if (record.loaded) {
+        for (const PluginRecord& earlier : registry.plugins_) {
+          if (earlier.loaded && earlier.kind == record.kind && earlier.name == record.name) {
+            record.loaded = false;
+            record.reason = "shadowed by " + earlier.path + ", found earlier on the search path";
+            record.descriptor = nullptr;
+            record.library.reset();
+            break;
+          }
+        }
+      }
+      registry.plugins_.push_back(std::move(record));
+    }
+  }
+  return registry;
+}
+
+StatusOr<const PluginRecord*> PluginRegistry::Find(PluginKind kind, const std::string& name) const {
+  const PluginRecord* disabled = nullptr;
+  std::string available;
+  for (const PluginRecord& record : plugins_) {
+    if (record.kind == kind && record.name == name) {
+      if (record.loaded) return &record;
+      if (disabled == nullptr) disabled = &record;
+    }
+    if (record.loaded && record.kind == kind) available += (available.empty() ? "" : ", ") + record.name;
+  }
+  if (disabled != nullptr) {
+    return FailedPrecondition(PluginKindName(kind) + " plugin '" + name + "' at " + disabled->path +
+                              " is disabled: " + disabled->reason);
+  }
+  std::string where;
+  for (const std::string& path : search_paths_) where += (where.empty() ? "" : ", ") + path;
+  return NotFound("no " + PluginKindName(kind) + " plugin named '" + name + "' (available: " +
+                  (available.empty() ? "none" : available) + "; searched: " +
+                  (where.empty() ? "nothing" : where) + ")");
+}
+
+}  // namespace cairn

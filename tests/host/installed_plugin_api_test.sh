@@ -1,0 +1,35 @@
+#!/bin/sh
+# Proves the installed plugin-api is enough for a third party: install
+# Cairn into a fresh prefix, build examples/sandbox-plugin out of tree with
+# find_package(CairnPluginApi), and load it with the installed cairn.
+#
+# usage: installed_plugin_api_test.sh BUILD_DIR EXAMPLE_SOURCE WORK_DIR
+set -eu
+build=$1
+example=$2
+work=$3
+
+rm -rf "$work"
+mkdir -p "$work"
+prefix=$work/prefix
+
+cmake --install "$build" --prefix "$prefix" > "$work/install.log"
+test -f "$prefix/include/cairn/plugin.h"
+test -f "$prefix/lib/cmake/CairnPluginApi/CairnPluginApiConfig.cmake"
+
+cmake -S "$example" -B "$work/example-build" -DCMAKE_PREFIX_PATH="$prefix" \
+  > "$work/example-configure.log" 2>&1 || { cat "$work/example-configure.log"; exit 1; }
+cmake --build "$work/example-build" -j2 > "$work/example-build.log" 2>&1 \
+  || { cat "$work/example-build.log"; exit 1; }
+
+listing=$(env -u CAIRN_PLUGIN_PATH XDG_CONFIG_HOME="$work/config" \
+  "$prefix/bin/cairn" --plugin-path "$work/example-build" plugins)
+echo "$listing"
+echo "$listing" | grep -Eq '^example-host +sandbox +1\.0\.0 +1\.0 +loaded +'"$work"'/example-build/example-host-sandbox\.so$' \
+  || { echo "FAIL: the example plugin was not loaded by the installed cairn"; exit 1; }
+# The installed host finds the installed plugins without being told where.
+for plugin in cas-local bwrap chroot; do
+  echo "$listing" | grep -Eq "^$plugin +(sandbox|storage) .* loaded +$prefix/lib/cairn/plugins/cairn-$plugin\.so\$" \
+    || { echo "FAIL: the installed $plugin plugin was not found by default"; exit 1; }
+done
+echo "PASS"
