@@ -1,0 +1,112 @@
+#include "action_cache.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "file_util.h"
+
+namespace cairn::cas_local {
+
+std::vector<Digest> ReferencedDigests(const ActionResult& result) {
+  std::vector<Digest> digests;
+  for (const auto& file : result.output_files()) digests.push_back(file.digest());
+  for (const auto& directory : result.output_directories()) {
+    if (directory.has_tree_digest()) digests.push_back(directory.tree_digest());
+    if (directory.has_root_directory_digest()) digests.push_back(directory.root_directory_digest());
+  }
+  if (result.has_stdout_digest()) digests.push_back(result.stdout_digest());
+  if (result.has_stderr_digest()) digests.push_back(result.stderr_digest());
+  return digests;
+}
+
+StatusOr<std::unique_ptr<ActionCache>> ActionCache::Open(const std::string& root,
+                                                         ObjectStore& objects) {
+  std::unique_ptr<ActionCache> cache(new ActionCache(objects));
+  cache->directory_ = root + "/ac";
+  CAIRN_RETURN_IF_ERROR(MakeDirectories(cache->directory_));
+  CAIRN_ASSIGN_OR_RETURN(cache->ac_fd_, OpenDirectory(AT_FDCWD, cache->directory_));
+  return cache;
+}
+
+std::string ActionCache::EntryPath(const Digest& action) {
+  return ObjectStore::RelativePath(action.hash()) + "-" + std::to_string(action.size_bytes());
+}
+
+StatusOr<ActionResult> ActionCache::Get(const Digest& action) {
+  CAIRN_RETURN_IF_ERROR(ValidateDigest(action));
+  std::string what = "action result for " + DigestToString(action);
+  StatusOr<std::string> bytes = ReadFileAt(ac_fd_.get(), EntryPath(action));
+  if (!bytes.ok()) {
+    if (bytes.status().code() == Code::kNotFound) return NotFound("no " + what + " in the cache");
+    return bytes.status().WithContext("reading " + what);
+  }
+  ActionResult result;
+  if (!result.ParseFromString(*bytes)) {
+    return NotFound(what + " is corrupt (run `cairn cas fsck`)");
+  }
+  for (const Digest& digest : ReferencedDigests(result)) {
+    CAIRN_ASSIGN_OR_RETURN(bool present, objects_.Contains(digest));
+    if (!present) {
+      return NotFound(what + " names blob " + DigestToString(digest) +
+                      ", which is no longer in the store");
+    }
+  }
+  return result;
+}
+
+Status ActionCache::Update(const Digest& action, const ActionResult& result) {
+  CAIRN_RETURN_IF_ERROR(ValidateDigest(action));
+  for (const Digest& digest : ReferencedDigests(result)) {
+    CAIRN_RETURN_IF_ERROR(ValidateDigest(digest));
+    CAIRN_ASSIGN_OR_RETURN(bool present, objects_.Contains(digest, /*force_touch=*/true));
+    if (!present) {
+      return FailedPrecondition("action result for " + DigestToString(action) + " names blob " +
+                                DigestToString(digest) + ", which is not in the store");
+    }
+  }
+  CAIRN_RETURN_IF_ERROR(objects_.SyncToDisk());
+  return WriteFileAtomically(ac_fd_.get(), EntryPath(action), result.SerializeAsString());
+}
+
+StatusOr<uint64_t> ActionCache::Count() const {
+  uint64_t count = 0;
+  std::vector<std::string> shards;
+  CAIRN_RETURN_IF_ERROR(ForEachEntry(ac_fd_.get(), [&](const char* name, unsigned char) {
+    shards.emplace_back(name);
+  }));
+  for (const std::string& shard : shards) {
+    StatusOr<UniqueFd> fd = OpenDirectory(ac_fd_.get(), shard, false);
+    if (!fd.ok()) continue;
+    CAIRN_RETURN_IF_ERROR(ForEachEntry(fd->get(), [&](const char* name, unsigned char) {
+      if (name[0] != '.') ++count;
+    }));
+  }
+  return count;
+}
+
+Status ActionCache::Verify(bool repair, VerifyReport* report) {
+  std::vector<std::string> shards;
+  CAIRN_RETURN_IF_ERROR(ForEachEntry(ac_fd_.get(), [&](const char* name, unsigned char) {
+    shards.emplace_back(name);
+  }));
+  for (const std::string& shard : shards) {
+    StatusOr<UniqueFd> fd = OpenDirectory(ac_fd_.get(), shard, false);
+    if (!fd.ok()) continue;
+    std::vector<std::string> names;
+    CAIRN_RETURN_IF_ERROR(ForEachEntry(fd->get(), [&](const char* name, unsigned char) {
+      if (name[0] != '.') names.emplace_back(name);
+    }));
+    for (const std::string& name : names) {
+      StatusOr<std::string> bytes = ReadFileAt(fd->get(), name);
+      ActionResult result;
+      if (bytes.ok() && result.ParseFromString(*bytes)) continue;
+      ++report->problems;
+      report->lines += "corrupt action result ac/" + shard + "/" + name +
+                       (repair ? " (removed)" : "") + "\n";
+      if (repair) ::unlinkat(fd->get(), name.c_str(), 0);
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace cairn::cas_local

@@ -1,0 +1,300 @@
+#include "object_store.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "file_util.h"
+
+namespace cairn::cas_local {
+namespace {
+
+// Files up to this size are read whole, so a present object costs no write.
+constexpr int64_t kSmallFileBytes = 1 << 20;
+constexpr size_t kStreamChunkBytes = 1 << 20;
+
+std::vector<char>& ThreadBuffer() {
+  thread_local std::vector<char> buffer(kStreamChunkBytes);
+  return buffer;
+}
+
+std::string ObjectName(const Digest& digest) { return "object " + DigestToString(digest); }
+
+}  // namespace
+
+time_t LastUse(const struct stat& st) {
+  return st.st_atim.tv_sec > st.st_ctim.tv_sec ? st.st_atim.tv_sec : st.st_ctim.tv_sec;
+}
+
+struct ObjectStore::TempFile {
+  UniqueFd fd;
+  std::string name;  // empty for an anonymous O_TMPFILE
+  int dir_fd = -1;
+
+  TempFile() = default;
+  TempFile(TempFile&&) = default;
+  ~TempFile() {
+    if (!name.empty()) ::unlinkat(dir_fd, name.c_str(), 0);
+  }
+};
+
+StatusOr<std::unique_ptr<ObjectStore>> ObjectStore::Open(const std::string& root) {
+  std::unique_ptr<ObjectStore> store(new ObjectStore());
+  store->root_ = root;
+  CAIRN_RETURN_IF_ERROR(MakeDirectories(root + "/objects"));
+  CAIRN_RETURN_IF_ERROR(MakeDirectories(root + "/tmp"));
+  CAIRN_ASSIGN_OR_RETURN(store->objects_fd_, OpenDirectory(AT_FDCWD, root + "/objects"));
+  CAIRN_ASSIGN_OR_RETURN(store->tmp_fd_, OpenDirectory(AT_FDCWD, root + "/tmp"));
+
+  // Probe once whether anonymous temporaries can be linked here (O_TMPFILE
+  // support, /proc mounted); otherwise fall back to named temp files.
+  UniqueFd probe(::openat(store->tmp_fd_.get(), ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0444));
+  if (probe.valid()) {
+    std::string probe_name = "probe-" + std::to_string(::getpid()) + "-" +
+                             std::to_string(std::random_device()());
+    std::string proc = "/proc/self/fd/" + std::to_string(probe.get());
+    if (::linkat(AT_FDCWD, proc.c_str(), store->tmp_fd_.get(), probe_name.c_str(),
+                 AT_SYMLINK_FOLLOW) == 0) {
+      ::unlinkat(store->tmp_fd_.get(), probe_name.c_str(), 0);
+      store->anonymous_temp_ = true;
+    }
+  }
+  // The empty blob is always present (and hardlinkable).
+  CAIRN_ASSIGN_OR_RETURN(bool has_empty, store->Contains(EmptyDigest()));
+  if (!has_empty) CAIRN_RETURN_IF_ERROR(store->WriteBytes("", std::nullopt).status());
+  return store;
+}
+
+std::string ObjectStore::RelativePath(const std::string& hash) {
+  std::string path;
+  path.reserve(hash.size() + 1);
+  path.append(hash, 0, 2);
+  path.push_back('/');
+  path.append(hash, 2, std::string::npos);
+  return path;
+}
+
+void ObjectStore::Touch(int dir_fd, const char* path, const struct stat& st, bool force) {
+  if (!force && lease_start_ != nullptr && LastUse(st) >= lease_start_->load()) return;
+  struct timespec times[2];
+  times[0].tv_nsec = UTIME_NOW;
+  times[1].tv_nsec = UTIME_OMIT;
+  // Best effort: a store shared with a user who does not own the object
+  // only loses LRU precision.
+  ::utimensat(dir_fd, path, times, 0);
+}
+
+StatusOr<bool> ObjectStore::Contains(const Digest& digest, bool force_touch) {
+  CAIRN_RETURN_IF_ERROR(ValidateDigest(digest));
+  std::string path = RelativePath(digest.hash());
+  struct stat st;
+  if (::fstatat(objects_fd_.get(), path.c_str(), &st, 0) != 0) {
+    if (errno == ENOENT) return false;
+    return ErrnoStatus("stat", ObjectName(digest), errno);
+  }
+  if (static_cast<int64_t>(st.st_size) != digest.size_bytes()) return false;
+  Touch(objects_fd_.get(), path.c_str(), st, force_touch);
+  return true;
+}
+
+StatusOr<UniqueFd> ObjectStore::OpenObject(const Digest& digest) {
+  CAIRN_RETURN_IF_ERROR(ValidateDigest(digest));
+  std::string path = RelativePath(digest.hash());
+  UniqueFd fd(::openat(objects_fd_.get(), path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) {
+    if (errno == ENOENT) return NotFound("blob " + DigestToString(digest) + " is not in the store");
+    return ErrnoStatus("open", ObjectName(digest), errno);
+  }
+  struct stat st;
+  if (::fstat(fd.get(), &st) != 0) return ErrnoStatus("stat", ObjectName(digest), errno);
+  if (static_cast<int64_t>(st.st_size) != digest.size_bytes()) {
+    return NotFound("blob " + DigestToString(digest) + " is not in the store (an object of " +
+                    std::to_string(st.st_size) + " bytes has that hash: wrong size or truncated)");
+  }
+  Touch(objects_fd_.get(), path.c_str(), st, false);
+  return fd;
+}
+
+Status ObjectStore::CheckExpected(const Digest& actual,
+                                  const std::optional<Digest>& expected) const {
+  if (!expected) return Status::Ok();
+  CAIRN_RETURN_IF_ERROR(ValidateDigest(*expected));
+  if (expected->size_bytes() != actual.size_bytes()) {
+    return InvalidArgument("digest " + DigestToString(*expected) + " does not match the data: " +
+                           std::to_string(actual.size_bytes()) + " bytes were given, not " +
+                           std::to_string(expected->size_bytes()));
+  }
+  if (expected->hash() != actual.hash()) {
+    return InvalidArgument("digest " + DigestToString(*expected) +
+                           " does not match the data, which hashes to " + DigestToString(actual));
+  }
+  return Status::Ok();
+}
+
+StatusOr<ObjectStore::TempFile> ObjectStore::CreateTemp() {
+  TempFile temp;
+  temp.dir_fd = tmp_fd_.get();
+  if (anonymous_temp_) {
+    temp.fd = UniqueFd(::openat(tmp_fd_.get(), ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0444));
+    if (!temp.fd.valid()) return ErrnoStatus("create a temporary object in", root_ + "/tmp", errno);
+    return temp;
+  }
+  static std::atomic<uint64_t> counter{0};
+  thread_local std::mt19937_64 random(std::random_device{}());
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    std::string name = "w-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + "-" +
+                       std::to_string(random());
+    temp.fd = UniqueFd(::openat(tmp_fd_.get(), name.c_str(),
+                                O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0444));
+    if (temp.fd.valid()) {
+      temp.name = name;
+      return temp;
+    }
+    if (errno != EEXIST) return ErrnoStatus("create a temporary object in", root_ + "/tmp", errno);
+  }
+  return Internal("could not find a free temporary name in " + root_ + "/tmp");
+}
+
+Status ObjectStore::Commit(TempFile& temp, const Digest& digest) {
+  struct timespec times[2];
+  times[0].tv_nsec = UTIME_NOW;
+  times[1].tv_sec = kReproducibleMtime;
+  times[1].tv_nsec = 0;
+  if (::futimens(temp.fd.get(), times) != 0) return ErrnoStatus("set times of", ObjectName(digest), errno);
+  std::string path = RelativePath(digest.hash());
+  std::string proc = "/proc/self/fd/" + std::to_string(temp.fd.get());
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    int result = temp.name.empty()
+                     ? ::linkat(AT_FDCWD, proc.c_str(), objects_fd_.get(), path.c_str(),
+                                AT_SYMLINK_FOLLOW)
+                     : ::linkat(tmp_fd_.get(), temp.name.c_str(), objects_fd_.get(), path.c_str(), 0);
+    if (result == 0) {
+      if (on_added_) on_added_(static_cast<uint64_t>(digest.size_bytes()));
+      return Status::Ok();
+    }
+    if (errno == EEXIST) return Status::Ok();  // another writer won; same bytes
+    if (errno != ENOENT || attempt > 0) return ErrnoStatus("link", ObjectName(digest), errno);
+    // First object of its shard.
+    if (::mkdirat(objects_fd_.get(), digest.hash().substr(0, 2).c_str(), 0755) != 0 &&
+        errno != EEXIST) {
+      return ErrnoStatus("create shard for", ObjectName(digest), errno);
+    }
+  }
+  return Internal("unreachable");
+}
+
+StatusOr<Digest> ObjectStore::WriteBytes(std::string_view data,
+                                         const std::optional<Digest>& expected) {
+  Digest digest = DigestOfBytes(data);
+  CAIRN_RETURN_IF_ERROR(CheckExpected(digest, expected));
+  CAIRN_ASSIGN_OR_RETURN(bool present, Contains(digest));
+  if (present) return digest;
+  CAIRN_ASSIGN_OR_RETURN(TempFile temp, CreateTemp());
+  CAIRN_RETURN_IF_ERROR(WriteAll(temp.fd.get(), data.data(), data.size(), "a temporary object"));
+  CAIRN_RETURN_IF_ERROR(Commit(temp, digest));
+  return digest;
+}
+
+StatusOr<Digest> ObjectStore::WriteFromFd(int fd, const std::optional<Digest>& expected,
+                                          int64_t size_hint) {
+  std::vector<char>& buffer = ThreadBuffer();
+  if (size_hint >= 0 && size_hint <= kSmallFileBytes) {
+    // Read whole (one read for most files); the final read of 0 confirms EOF.
+    size_t used = 0;
+    for (;;) {
+      if (used == buffer.size()) buffer.resize(buffer.size() * 2);
+      CAIRN_ASSIGN_OR_RETURN(size_t n, ReadSome(fd, buffer.data() + used, buffer.size() - used));
+      if (n == 0) break;
+      used += n;
+      if (used > static_cast<size_t>(kSmallFileBytes) * 4) break;  // grew under us: stream the rest
+    }
+    if (used <= static_cast<size_t>(kSmallFileBytes) * 4) {
+      return WriteBytes(std::string_view(buffer.data(), used), expected);
+    }
+    // Unusual: the file grew far beyond its size. Continue as a stream.
+    Sha256 hasher;
+    hasher.Update(buffer.data(), used);
+    CAIRN_ASSIGN_OR_RETURN(TempFile temp, CreateTemp());
+    CAIRN_RETURN_IF_ERROR(WriteAll(temp.fd.get(), buffer.data(), used, "a temporary object"));
+    return StreamRest(fd, hasher, temp, expected);
+  }
+  Sha256 hasher;
+  CAIRN_ASSIGN_OR_RETURN(TempFile temp, CreateTemp());
+  return StreamRest(fd, hasher, temp, expected);
+}
+
+StatusOr<Digest> ObjectStore::StreamRest(int fd, Sha256& hasher, TempFile& temp,
+                                         const std::optional<Digest>& expected) {
+  std::vector<char>& buffer = ThreadBuffer();
+  for (;;) {
+    CAIRN_ASSIGN_OR_RETURN(size_t n, ReadSome(fd, buffer.data(), buffer.size()));
+    if (n == 0) break;
+    hasher.Update(buffer.data(), n);
+    CAIRN_RETURN_IF_ERROR(WriteAll(temp.fd.get(), buffer.data(), n, "a temporary object"));
+  }
+  int64_t size = static_cast<int64_t>(hasher.bytes());
+  Digest digest = MakeDigest(hasher.FinishHex(), size);
+  CAIRN_RETURN_IF_ERROR(CheckExpected(digest, expected));
+  CAIRN_ASSIGN_OR_RETURN(bool present, Contains(digest));
+  if (present) return digest;  // the temp file vanishes with its descriptor
+  CAIRN_RETURN_IF_ERROR(Commit(temp, digest));
+  return digest;
+}
+
+Status ObjectStore::LinkObject(const Digest& digest, int dir_fd, const char* name,
+                               int* error_number) {
+  std::string path = RelativePath(digest.hash());
+  *error_number = 0;
+  if (::linkat(objects_fd_.get(), path.c_str(), dir_fd, name, 0) == 0) return Status::Ok();
+  *error_number = errno;
+  if (errno == ENOENT) return NotFound("blob " + DigestToString(digest) + " is not in the store");
+  return ErrnoStatus("hardlink " + ObjectName(digest) + " to", name, errno);
+}
+
+Status ObjectStore::RemoveObject(const std::string& hash) {
+  std::string path = RelativePath(hash);
+  if (::unlinkat(objects_fd_.get(), path.c_str(), 0) != 0 && errno != ENOENT) {
+    return ErrnoStatus("remove object", hash, errno);
+  }
+  return Status::Ok();
+}
+
+Status ObjectStore::ForEachObject(const std::function<void(const ObjectInfo&)>& visit) const {
+  static const char kHex[] = "0123456789abcdef";
+  for (int i = 0; i < 256; ++i) {
+    char shard[3] = {kHex[i >> 4], kHex[i & 15], 0};
+    UniqueFd dir_fd(::openat(objects_fd_.get(), shard, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!dir_fd.valid()) {
+      if (errno == ENOENT) continue;
+      return ErrnoStatus("open shard", root_ + "/objects/" + shard, errno);
+    }
+    CAIRN_RETURN_IF_ERROR(ForEachEntry(dir_fd.get(), [&](const char* name, unsigned char) {
+      if (std::strlen(name) != 62) return;
+      struct stat st;
+      if (::fstatat(dir_fd.get(), name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) {
+        return;
+      }
+      ObjectInfo info;
+      info.hash = std::string(shard) + name;
+      info.size = static_cast<uint64_t>(st.st_size);
+      info.last_use = LastUse(st);
+      visit(info);
+    }));
+  }
+  return Status::Ok();
+}
+
+Status ObjectStore::SyncToDisk() {
+  if (::syncfs(objects_fd_.get()) != 0) return ErrnoStatus("syncfs", root_, errno);
+  return Status::Ok();
+}
+
+}  // namespace cairn::cas_local

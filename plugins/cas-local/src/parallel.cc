@@ -1,0 +1,49 @@
+#include "parallel.h"
+
+#include <atomic>
+#include <exception>
+#include <string>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace cairn::cas_local {
+
+Status ParallelFor(size_t count, int threads, const std::function<Status(size_t)>& body) {
+  std::atomic<size_t> next{0};
+  std::atomic<bool> failed{false};
+  std::mutex mutex;
+  size_t error_index = count;
+  Status error;
+  auto work = [&]() {
+    for (;;) {
+      if (failed.load(std::memory_order_relaxed)) return;
+      size_t index = next.fetch_add(1);
+      if (index >= count) return;
+      Status status;
+      try {
+        status = body(index);
+      } catch (const std::exception& e) {
+        status = Internal(std::string("parallel work item threw: ") + e.what());
+      }
+      if (!status.ok()) {
+        std::lock_guard<std::mutex> lock(mutex);
+        if (index < error_index) {
+          error_index = index;
+          error = status;
+        }
+        failed = true;
+      }
+    }
+  };
+  size_t helpers = threads > 1 ? static_cast<size_t>(threads - 1) : 0;
+  if (helpers > count / 2) helpers = count / 2;  // not worth a thread for one item
+  std::vector<std::thread> pool;
+  pool.reserve(helpers);
+  for (size_t i = 0; i < helpers; ++i) pool.emplace_back(work);
+  work();
+  for (std::thread& thread : pool) thread.join();
+  return error;
+}
+
+}  // namespace cairn::cas_local

@@ -1,0 +1,24 @@
+// parallel.h — running independent work items on a few threads.
+//
+// The store's parallelism is deliberately small (hashing and I/O on two
+// cores): ParallelFor starts `threads - 1` helper threads for the duration
+// of one call and runs items on the calling thread too, so there is no
+// long-lived pool to shut down when the plugin is unloaded.
+#ifndef CAIRN_CAS_LOCAL_PARALLEL_H
+#define CAIRN_CAS_LOCAL_PARALLEL_H
+
+#include <cstddef>
+#include <functional>
+
+#include "cairn/status.h"
+
+namespace cairn::cas_local {
+
+// Calls body(i) for every i in [0, count), on up to `threads` threads.
+// Stops handing out new items after the first error and returns it (the
+// error of the lowest index among those that failed). Thread-safe if body is.
+Status ParallelFor(size_t count, int threads, const std::function<Status(size_t)>& body);
+
+}  // namespace cairn::cas_local
+
+#endif  // CAIRN_CAS_LOCAL_PARALLEL_H

@@ -1,0 +1,132 @@
+// Quota, least-recently-used eviction and in-use protection across processes.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <thread>
+
+#include "cas_test_util.h"
+
+namespace cairn::testing {
+namespace {
+
+std::string Blob(int index, size_t size) {
+  std::string data(size, static_cast<char>('a' + index % 26));
+  data += "#" + std::to_string(index);
+  return data;
+}
+
+// Lease starts and LRU signals have one-second resolution: let the clock
+// move on so that "before" and "after" are distinguishable.
+void NextSecond() { std::this_thread::sleep_for(std::chrono::milliseconds(1100)); }
+
+TEST_F(CasTest, QuotaEvictsLeastRecentlyUsedBlobsOfEarlierSessionsOnly) {
+  std::vector<Digest> old_blobs;
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_OK_AND_ASSIGN(Digest digest, store().WriteBlob(Blob(i, 100 * 1024), std::nullopt));
+    old_blobs.push_back(digest);
+  }
+  loaded_.reset();
+  NextSecond();
+  // A new session that uses blob 9 early, then writes enough to cross the
+  // 1.5 MiB high watermark (quota 1.5M, high 1.0, low 0.5).
+  Reopen("quota: 1536K\nhigh-watermark: 1.0\nlow-watermark: 0.5\n");
+  ASSERT_OK_AND_ASSIGN(std::string kept, store().ReadBlob(old_blobs[9], 0, 0));
+  std::vector<Digest> new_blobs;
+  for (int i = 100; i < 106; ++i) {
+    ASSERT_OK_AND_ASSIGN(Digest digest, store().WriteBlob(Blob(i, 100 * 1024), std::nullopt));
+    new_blobs.push_back(digest);
+  }
+  ASSERT_OK_AND_ASSIGN(std::vector<Digest> missing_new, store().FindMissing(new_blobs));
+  EXPECT_TRUE(missing_new.empty()) << "blobs written by the live session were evicted";
+  ASSERT_OK_AND_ASSIGN(std::vector<Digest> missing_old, store().FindMissing(old_blobs));
+  EXPECT_GE(missing_old.size(), 1u);
+  EXPECT_EQ(std::count(missing_old.begin(), missing_old.end(), old_blobs[9]), 0)
+      << "the blob used in this session was evicted";
+  ASSERT_OK_AND_ASSIGN(StorageStats stats, store().Stats());
+  EXPECT_LE(stats.total_bytes, stats.high_watermark_bytes);
+}
+
+TEST_F(CasTest, CollectGarbageEvictsDownToTheTargetOldestFirst) {
+  std::vector<Digest> blobs;
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_OK_AND_ASSIGN(Digest digest, store().WriteBlob(Blob(i, 1000), std::nullopt));
+    blobs.push_back(digest);
+  }
+  loaded_.reset();
+  NextSecond();
+  Reopen("");
+  // All of 0..4 predate this session, so only the target limits eviction.
+  ASSERT_OK_AND_ASSIGN(uint64_t freed, store().CollectGarbage(2 * 1010));
+  EXPECT_GE(freed, 3u * 1000);
+  ASSERT_OK_AND_ASSIGN(StorageStats stats, store().Stats());
+  EXPECT_LE(stats.total_bytes, 2u * 1010);
+  ASSERT_OK_AND_ASSIGN(bool empty_present, store().Contains(EmptyDigest()));
+  EXPECT_TRUE(empty_present);
+}
+
+TEST_F(CasTest, BlobsUsedByAnotherLiveProcessAreNeverEvicted) {
+  std::vector<Digest> blobs;
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_OK_AND_ASSIGN(Digest digest, store().WriteBlob(Blob(i, 1000), std::nullopt));
+    blobs.push_back(digest);
+  }
+  loaded_.reset();
+  NextSecond();
+  // The helper opens the store (its lease), uses blobs 0 and 1, and waits.
+  int to_helper[2], from_helper[2];
+  ASSERT_EQ(::pipe(to_helper), 0);
+  ASSERT_EQ(::pipe(from_helper), 0);
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::dup2(to_helper[0], 0);
+    ::dup2(from_helper[1], 1);
+    ::close(to_helper[1]);
+    ::close(from_helper[0]);
+    ::execl(HelperPath().c_str(), HelperPath().c_str(), StorePath().c_str(), "hold",
+            DigestToString(blobs[0]).c_str(), DigestToString(blobs[1]).c_str(),
+            static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  ::close(to_helper[0]);
+  ::close(from_helper[1]);
+  char ready[6] = {};
+  ASSERT_EQ(::read(from_helper[0], ready, 5), 5);
+  ASSERT_STREQ(ready, "ready");
+  NextSecond();
+  Reopen("");
+  // Collect everything: the blobs the helper used must survive, the others
+  // go. (Existence is checked on disk: a FindMissing would be a use.)
+  ASSERT_OK(store().CollectGarbage(1).status());
+  EXPECT_TRUE(Exists(ObjectPath(blobs[0])));
+  EXPECT_TRUE(Exists(ObjectPath(blobs[1])));
+  EXPECT_FALSE(Exists(ObjectPath(blobs[2])));
+  EXPECT_FALSE(Exists(ObjectPath(blobs[3])));
+  ::close(to_helper[1]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  // Once the helper is gone, only this session's lease is left, and it
+  // started after every blob was last used.
+  ASSERT_OK_AND_ASSIGN(uint64_t freed, store().CollectGarbage(1));
+  EXPECT_GE(freed, 2000u);
+  EXPECT_FALSE(Exists(ObjectPath(blobs[0])));
+  EXPECT_FALSE(Exists(ObjectPath(blobs[1])));
+  ::close(from_helper[0]);
+}
+
+TEST_F(CasTest, LeasesOfDeadProcessesAreRemoved) {
+  int status = 0;
+  MakeDir(temp_ / "t");
+  RunProgram({HelperPath(), StorePath(), "import", temp_ / "t"}, &status);
+  ASSERT_EQ(status, 0);
+  // A lease left behind as if its process had been killed.
+  WriteFile(StorePath() + "/leases/999999-1", "");
+  ASSERT_OK(store().WriteBlob("something to collect", std::nullopt).status());
+  ASSERT_OK(store().CollectGarbage(1).status());
+  EXPECT_FALSE(Exists(StorePath() + "/leases/999999-1"));
+}
+
+}  // namespace
+}  // namespace cairn::testing

@@ -1,0 +1,276 @@
+// Unit tests of cairn/merkle.h against an in-memory Storage: the tree logic
+// alone, with no disk and no plugin.
+#include <gtest/gtest.h>
+#include <gmock/gmock.h>
+
+#include <map>
+
+#include "cairn/merkle.h"
+
+namespace cairn {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+// Blobs in a map; counts reads so tests can tell what was looked at.
+class MemoryStorage : public Storage {
+ public:
+  StatusOr<std::vector<Digest>> FindMissing(const std::vector<Digest>& digests) override {
+    std::vector<Digest> missing;
+    for (const Digest& d : digests) if (!blobs_.count(d.hash())) missing.push_back(d);
+    return missing;
+  }
+  StatusOr<bool> Contains(const Digest& d) override { return blobs_.count(d.hash()) > 0; }
+  StatusOr<std::string> ReadBlob(const Digest& d, uint64_t, uint64_t) override {
+    ++reads;
+    auto found = blobs_.find(d.hash());
+    if (found == blobs_.end()) return NotFound("blob " + DigestToString(d) + " is not in the store");
+    return found->second;
+  }
+  StatusOr<Digest> WriteBlob(std::string_view data, const std::optional<Digest>&) override {
+    Digest d = DigestOfBytes(data);
+    blobs_[d.hash()] = std::string(data);
+    return d;
+  }
+  Status ReadBlobToFd(const Digest&, int) override { return Unimplemented("fake"); }
+  StatusOr<Digest> WriteBlobFromFd(int, const std::optional<Digest>&) override { return Unimplemented("fake"); }
+  Status ReadBlobToPath(const Digest&, const std::string&, bool) override { return Unimplemented("fake"); }
+  StatusOr<Digest> WriteBlobFromPath(const std::string&, bool, const std::optional<Digest>&) override {
+    return Unimplemented("fake");
+  }
+  Status StageTree(const Digest&, const std::string&, const StageOptions&) override { return Unimplemented("fake"); }
+  StatusOr<CapturedTree> CaptureTree(const std::string&, const CaptureOptions&) override {
+    return Unimplemented("fake");
+  }
+  StatusOr<ActionResult> GetActionResult(const Digest&) override { return Unimplemented("fake"); }
+  Status UpdateActionResult(const Digest&, const ActionResult&) override { return Unimplemented("fake"); }
+  StatusOr<Digest> GetReference(const std::string&) override { return Unimplemented("fake"); }
+  Status SetReference(const std::string&, const Digest&) override { return Unimplemented("fake"); }
+  StatusOr<VerifyReport> Verify(bool) override { return Unimplemented("fake"); }
+  StatusOr<uint64_t> CollectGarbage(uint64_t) override { return Unimplemented("fake"); }
+  StatusOr<StorageStats> Stats() override { return Unimplemented("fake"); }
+
+  int reads = 0;
+
+ private:
+  std::map<std::string, std::string> blobs_;
+};
+
+// Builds trees from "path=content" / "path*=content" (executable) /
+// "path@=target" (symlink) / "path/" (empty directory) specs.
+class TreeBuilder {
+ public:
+  explicit TreeBuilder(Storage& storage) : storage_(storage) {}
+
+  Digest Build(const std::vector<std::string>& specs) {
+    Node root;
+    for (const std::string& spec : specs) Add(root, spec);
+    return Write(root);
+  }
+
+ private:
+  struct Node {
+    std::map<std::string, Node> children;
+    std::map<std::string, std::pair<std::string, bool>> files;
+    std::map<std::string, std::string> symlinks;
+  };
+
+  void Add(Node& root, const std::string& spec) {
+    size_t equals = spec.find('=');
+    std::string path = spec.substr(0, equals);
+    Node* node = &root;
+    size_t start = 0;
+    for (size_t slash; (slash = path.find('/', start)) != std::string::npos; start = slash + 1) {
+      node = &node->children[path.substr(start, slash - start)];
+    }
+    std::string name = path.substr(start);
+    if (equals == std::string::npos) return;  // "dir/" made the directory
+    std::string value = spec.substr(equals + 1);
+    if (!name.empty() && name.back() == '@') {
+      node->symlinks[name.substr(0, name.size() - 1)] = value;
+    } else if (!name.empty() && name.back() == '*') {
+      node->files[name.substr(0, name.size() - 1)] = {value, true};
+    } else {
+      node->files[name] = {value, false};
+    }
+  }
+
+  Digest Write(const Node& node) {
+    Directory directory;
+    for (const auto& [name, file] : node.files) {
+      FileNode* f = directory.add_files();
+      f->set_name(name);
+      *f->mutable_digest() = *storage_.WriteBlob(file.first, std::nullopt);
+      f->set_is_executable(file.second);
+    }
+    for (const auto& [name, child] : node.children) {
+      DirectoryNode* d = directory.add_directories();
+      d->set_name(name);
+      *d->mutable_digest() = Write(child);
+    }
+    for (const auto& [name, target] : node.symlinks) {
+      SymlinkNode* s = directory.add_symlinks();
+      s->set_name(name);
+      s->set_target(target);
+    }
+    return *storage_.WriteMessage(directory);
+  }
+
+  Storage& storage_;
+};
+
+std::vector<std::string> Listing(Storage& storage, const Digest& root) {
+  std::vector<std::string> lines;
+  Status status = WalkTree(storage, root, [&](const std::string& path, const Digest&,
+                                              const Directory& directory) {
+    std::string prefix = path.empty() ? "" : path + "/";
+    for (const FileNode& f : directory.files()) {
+      lines.push_back(prefix + f.name() + (f.is_executable() ? "*" : "") + "=" +
+                      *storage.ReadBlob(f.digest(), 0, 0));
+    }
+    for (const SymlinkNode& s : directory.symlinks()) lines.push_back(prefix + s.name() + "@=" + s.target());
+    if (directory.files_size() + directory.directories_size() + directory.symlinks_size() == 0) {
+      lines.push_back(prefix);
+    }
+    return Status::Ok();
+  });
+  EXPECT_TRUE(status.ok()) << status.ToString();
+  std::sort(lines.begin(), lines.end());
+  return lines;
+}
+
+TEST(ValidateName, RejectsEveryNameThatCouldLeaveItsDirectory) {
+  for (std::string name : {std::string(""), std::string("."), std::string(".."), std::string("a/b"),
+                           std::string("/"), std::string("a\0b", 3)}) {
+    Status status = ValidateName(name);
+    EXPECT_EQ(status.code(), Code::kInvalidArgument) << name;
+    EXPECT_THAT(status.message(), HasSubstr("invalid name '"));
+  }
+  EXPECT_TRUE(ValidateName("...").ok());
+  EXPECT_TRUE(ValidateName(".hidden").ok());
+  EXPECT_TRUE(ValidateName("caf\xc3\xa9").ok());
+}
+
+TEST(ValidateDirectory, RejectsUnsortedListsAndNamesRepeatedAcrossLists) {
+  Directory unsorted;
+  unsorted.add_files()->set_name("b");
+  unsorted.add_files()->set_name("a");
+  for (auto& f : *unsorted.mutable_files()) *f.mutable_digest() = EmptyDigest();
+  EXPECT_EQ(ValidateDirectory(unsorted).code(), Code::kInvalidArgument);
+
+  Directory repeated;
+  FileNode* f = repeated.add_files();
+  f->set_name("x");
+  *f->mutable_digest() = EmptyDigest();
+  SymlinkNode* s = repeated.add_symlinks();
+  s->set_name("x");
+  s->set_target("y");
+  Status status = ValidateDirectory(repeated, "usr/lib");
+  EXPECT_EQ(status.code(), Code::kInvalidArgument);
+  EXPECT_THAT(status.message(), HasSubstr("duplicate name 'x'"));
+  EXPECT_THAT(status.message(), HasSubstr("usr/lib"));
+}
+
+TEST(ValidateDirectory, RejectsMalformedDigestsNamingTheEntry) {
+  Directory directory;
+  FileNode* f = directory.add_files();
+  f->set_name("bad");
+  *f->mutable_digest() = MakeDigest("XYZ", 1);
+  Status status = ValidateDirectory(directory);
+  EXPECT_EQ(status.code(), Code::kInvalidArgument);
+  EXPECT_THAT(status.message(), HasSubstr("bad"));
+}
+
+TEST(MergeTrees, LaterTreesWinAndDifferingOverlapsAreReported) {
+  MemoryStorage storage;
+  TreeBuilder builder(storage);
+  Digest a = builder.Build({"usr/bin/tool=v1", "usr/lib/liba=a", "etc/conf=same", "link@=x"});
+  Digest b = builder.Build({"usr/bin/tool*=v2", "usr/lib/libb=b", "etc/conf=same", "link@=y"});
+  auto merged = MergeTrees(storage, {a, b});
+  ASSERT_TRUE(merged.ok()) << merged.status().ToString();
+  EXPECT_THAT(merged->overlaps, ElementsAre("link", "usr/bin/tool"));
+  EXPECT_THAT(Listing(storage, merged->root),
+              ElementsAre("etc/conf=same", "link@=y", "usr/bin/tool*=v2", "usr/lib/liba=a",
+                          "usr/lib/libb=b"));
+}
+
+TEST(MergeTrees, FileAndDirectoryReplaceEachOtherAsOverlaps) {
+  MemoryStorage storage;
+  TreeBuilder builder(storage);
+  Digest a = builder.Build({"x/inner=1", "y=file"});
+  Digest b = builder.Build({"x=file", "y/inner=2"});
+  auto merged = MergeTrees(storage, {a, b});
+  ASSERT_TRUE(merged.ok());
+  EXPECT_THAT(merged->overlaps, ElementsAre("x", "y"));
+  EXPECT_THAT(Listing(storage, merged->root), ElementsAre("x=file", "y/inner=2"));
+}
+
+TEST(MergeTrees, SubtreesFromOneInputAreReusedWithoutBeingRead) {
+  MemoryStorage storage;
+  TreeBuilder builder(storage);
+  Digest a = builder.Build({"only-a/deep/er/file=1"});
+  Digest b = builder.Build({"only-b/deep/er/file=2"});
+  storage.reads = 0;
+  auto merged = MergeTrees(storage, {a, b});
+  ASSERT_TRUE(merged.ok());
+  EXPECT_EQ(storage.reads, 2);  // the two roots, nothing below them
+  EXPECT_TRUE(merged->overlaps.empty());
+}
+
+TEST(MergeTrees, MergedTreeIsCanonicalAndEqualsTheTreeBuiltDirectly) {
+  MemoryStorage storage;
+  TreeBuilder builder(storage);
+  Digest a = builder.Build({"b/2=2", "a=1", "empty/"});
+  Digest b = builder.Build({"b/1=1", "c@=a"});
+  Digest direct = builder.Build({"a=1", "b/1=1", "b/2=2", "c@=a", "empty/"});
+  auto merged = MergeTrees(storage, {a, b});
+  ASSERT_TRUE(merged.ok());
+  EXPECT_EQ(merged->root, direct);
+}
+
+TEST(MergeTrees, MalformedInputIsReportedNotMerged) {
+  MemoryStorage storage;
+  TreeBuilder builder(storage);
+  Digest good = builder.Build({"a=1"});
+  Directory hostile;
+  FileNode* f = hostile.add_files();
+  f->set_name("..");
+  *f->mutable_digest() = EmptyDigest();
+  Digest bad = *storage.WriteMessage(hostile);
+  auto merged = MergeTrees(storage, {good, bad});
+  EXPECT_EQ(merged.status().code(), Code::kInvalidArgument);
+  EXPECT_THAT(merged.status().message(), HasSubstr("'..'"));
+}
+
+TEST(CollectTree, ListsEveryDistinctDirectoryAndFileOnce) {
+  MemoryStorage storage;
+  TreeBuilder builder(storage);
+  Digest root = builder.Build({"one/f=same", "two/f=same", "top=other"});
+  auto collected = CollectTree(storage, root);
+  ASSERT_TRUE(collected.ok());
+  EXPECT_EQ(collected->directories.size(), 2u);  // root, and one/ == two/
+  EXPECT_EQ(collected->files.size(), 2u);
+  EXPECT_EQ(collected->AllDigests().size(), 4u);
+  auto tree = BuildTreeMessage(storage, root);
+  ASSERT_TRUE(tree.ok());
+  EXPECT_EQ(DigestOfMessage(tree->root()), root);
+  EXPECT_EQ(tree->children_size(), 1);
+}
+
+TEST(WalkTree, MissingDirectoryIsNotFoundNamingItsPath) {
+  MemoryStorage storage;
+  Directory root;
+  DirectoryNode* d = root.add_directories();
+  d->set_name("lost");
+  *d->mutable_digest() = DigestOfBytes("not stored");
+  Digest digest = *storage.WriteMessage(root);
+  Status status = WalkTree(storage, digest, [](const std::string&, const Digest&, const Directory&) {
+    return Status::Ok();
+  });
+  EXPECT_EQ(status.code(), Code::kNotFound);
+  EXPECT_THAT(status.message(), HasSubstr("lost"));
+}
+
+}  // namespace
+}  // namespace cairn
