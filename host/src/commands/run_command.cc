@@ -1,11 +1,218 @@
-// Placeholder until the run command lands; replaced by its owner.
+// `cairn run`: build one REAPI Action from the command line and execute it
+// in a chosen sandbox. The low-level way for users and tests to drive a
+// sandbox directly.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <ostream>
+
+#include "cairn/host/arg_parser.h"
 #include "cairn/host/command.h"
 #include "cairn/host/command_context.h"
+
 namespace cairn {
 namespace {
-int RunRun(CommandContext& context, const std::vector<std::string>&) {
-  return context.Fail(Unimplemented("cairn run is not built yet"));
+
+const char kHelp[] =
+    "Usage: cairn run --sandbox NAME --root DIR_OR_DIGEST [OPTIONS] -- ARGV...\n"
+    "\n"
+    "Builds a REAPI Action from the command line and executes it in the\n"
+    "sandbox NAME (bwrap, chroot, remote, ...; default: the configured one).\n"
+    "The input root is a directory (imported into the CAS first) or the\n"
+    "digest HASH/SIZE of a Directory already in the CAS. The Command gets\n"
+    "exactly the --env variables (nothing from your environment), runs in\n"
+    "--cwd (relative to the root), and each --output PATH (relative to\n"
+    "--cwd) is captured into the CAS.\n"
+    "\n"
+    "Prints the command's stdout and stderr, then its exit code and the\n"
+    "digest of every output (and of stdout/stderr) on standard error:\n"
+    "  exit-code: 0\n"
+    "  output-file: PATH DIGEST [executable]\n"
+    "  output-directory: PATH TREE_DIGEST (root ROOT_DIGEST)\n"
+    "  output-symlink: PATH -> TARGET\n"
+    "\n"
+    "With --interactive the command is attached to your terminal on a\n"
+    "writable copy of the root whose changes are thrown away (cairn shell).\n"
+    "\n"
+    "Exit status: 0 when the command exited 0; 1 when it exited non-zero (or\n"
+    "was killed at --timeout); 2 for a bad command line; 3 configuration, 4\n"
+    "plugin, 5 sandbox or storage errors; 130 when interrupted.\n";
+
+struct RunArguments {
+  std::string sandbox;
+  std::string root;
+  std::string cwd;
+  std::vector<std::string> outputs;
+  std::vector<std::string> env;
+  std::vector<std::string> platform;
+  std::string timeout;
+  bool interactive = false;
+  std::vector<std::string> argv;
+};
+
+StatusOr<std::pair<std::string, std::string>> SplitAssignment(const std::string& text,
+                                                              const std::string& option) {
+  size_t equals = text.find('=');
+  if (equals == std::string::npos || equals == 0) {
+    return InvalidArgument("--" + option + " expects NAME=VALUE, not '" + text + "'");
+  }
+  return std::make_pair(text.substr(0, equals), text.substr(equals + 1));
 }
+
+StatusOr<Digest> InputRoot(Storage& cas, const std::string& root) {
+  struct stat info {};
+  if (stat(root.c_str(), &info) == 0) {
+    if (!S_ISDIR(info.st_mode)) return InvalidArgument("--root " + root + " is not a directory");
+    CAIRN_ASSIGN_OR_RETURN(CapturedTree tree, cas.CaptureTree(root, CaptureOptions{}));
+    return tree.root;
+  }
+  StatusOr<Digest> digest = ParseDigest(root);
+  if (!digest.ok()) {
+    return InvalidArgument("--root " + root + " is neither a directory nor a digest HASH/SIZE");
+  }
+  return *digest;
+}
+
+StatusOr<Action> BuildAction(Storage& cas, const RunArguments& arguments) {
+  Command command;
+  for (const std::string& argument : arguments.argv) command.add_arguments(argument);
+  std::vector<std::pair<std::string, std::string>> environment;
+  for (const std::string& text : arguments.env) {
+    CAIRN_ASSIGN_OR_RETURN(auto variable, SplitAssignment(text, "env"));
+    environment.push_back(variable);
+  }
+  std::sort(environment.begin(), environment.end());
+  for (const auto& [name, value] : environment) {
+    auto* variable = command.add_environment_variables();
+    variable->set_name(name);
+    variable->set_value(value);
+  }
+  command.set_working_directory(arguments.cwd);
+  std::vector<std::string> outputs = arguments.outputs;
+  std::sort(outputs.begin(), outputs.end());
+  outputs.erase(std::unique(outputs.begin(), outputs.end()), outputs.end());
+  for (const std::string& output : outputs) command.add_output_paths(output);
+
+  Action action;
+  std::vector<std::pair<std::string, std::string>> properties;
+  for (const std::string& text : arguments.platform) {
+    CAIRN_ASSIGN_OR_RETURN(auto property, SplitAssignment(text, "platform"));
+    properties.push_back(property);
+  }
+  std::sort(properties.begin(), properties.end());
+  for (const auto& [name, value] : properties) {
+    auto* property = action.mutable_platform()->add_properties();
+    property->set_name(name);
+    property->set_value(value);
+  }
+  if (!arguments.timeout.empty()) {
+    char* end = nullptr;
+    double seconds = std::strtod(arguments.timeout.c_str(), &end);
+    if (end == arguments.timeout.c_str() || *end != '\0' || seconds <= 0) {
+      return InvalidArgument("--timeout expects a positive number of seconds, not '" +
+                             arguments.timeout + "'");
+    }
+    action.mutable_timeout()->set_seconds(static_cast<int64_t>(seconds));
+    action.mutable_timeout()->set_nanos(
+        static_cast<int32_t>((seconds - static_cast<double>(static_cast<int64_t>(seconds))) * 1e9));
+  }
+  CAIRN_ASSIGN_OR_RETURN(Digest root, InputRoot(cas, arguments.root));
+  *action.mutable_input_root_digest() = root;
+  CAIRN_ASSIGN_OR_RETURN(Digest command_digest, cas.WriteMessage(command));
+  *action.mutable_command_digest() = command_digest;
+  return action;
+}
+
+void PrintResult(CommandContext& context, Storage& cas, const ActionResult& result) {
+  StatusOr<std::string> out = result.stdout_raw().empty() && result.has_stdout_digest()
+                                  ? cas.ReadBlob(result.stdout_digest(), 0, 0)
+                                  : StatusOr<std::string>(result.stdout_raw());
+  StatusOr<std::string> err = result.stderr_raw().empty() && result.has_stderr_digest()
+                                  ? cas.ReadBlob(result.stderr_digest(), 0, 0)
+                                  : StatusOr<std::string>(result.stderr_raw());
+  if (out.ok()) context.out() << *out;
+  context.out().flush();
+  if (err.ok()) context.err() << *err;
+  context.err() << "exit-code: " << result.exit_code() << "\n";
+  if (result.has_stdout_digest()) context.err() << "stdout: " << DigestToString(result.stdout_digest()) << "\n";
+  if (result.has_stderr_digest()) context.err() << "stderr: " << DigestToString(result.stderr_digest()) << "\n";
+  for (const auto& file : result.output_files()) {
+    context.err() << "output-file: " << file.path() << " " << DigestToString(file.digest())
+                  << (file.is_executable() ? " executable" : "") << "\n";
+  }
+  for (const auto& directory : result.output_directories()) {
+    context.err() << "output-directory: " << directory.path() << " "
+                  << DigestToString(directory.tree_digest()) << " (root "
+                  << DigestToString(directory.root_directory_digest()) << ")\n";
+  }
+  for (const auto& symlink : result.output_symlinks()) {
+    context.err() << "output-symlink: " << symlink.path() << " -> " << symlink.target() << "\n";
+  }
+}
+
+int RunRun(CommandContext& context, const std::vector<std::string>& args) {
+  RunArguments arguments;
+  ArgParser parser("run");
+  parser.AddString("sandbox", &arguments.sandbox, "sandbox plugin to use (default: configured)");
+  parser.AddString("root", &arguments.root, "input root: a directory, or a Directory digest");
+  parser.AddString("cwd", &arguments.cwd, "working directory, relative to the root");
+  parser.AddList("output", &arguments.outputs, "output path relative to --cwd (repeatable)");
+  parser.AddList("env", &arguments.env, "environment variable NAME=VALUE (repeatable)");
+  parser.AddList("platform", &arguments.platform,
+                 "platform property NAME=VALUE, e.g. network=on, unixUID=1000 (repeatable)");
+  parser.AddString("timeout", &arguments.timeout, "seconds before every process is killed");
+  parser.AddSwitch("interactive", &arguments.interactive,
+                   "attach the terminal; writable root, changes thrown away");
+  Status parsed = parser.Parse(args, &arguments.argv);
+  if (parser.help_requested()) {
+    context.out() << kHelp << "\nOptions:\n" << parser.OptionsHelp();
+    return kExitOk;
+  }
+  if (!parsed.ok()) return context.UsageError("run", parsed.message());
+  if (arguments.root.empty()) return context.UsageError("run", "--root is required");
+  if (arguments.argv.empty()) {
+    return context.UsageError("run", "no command given (put it after --)");
+  }
+
+  StatusOr<std::shared_ptr<Storage>> cas = context.OpenStorage();
+  if (!cas.ok()) return context.Fail(cas.status());
+  StatusOr<std::shared_ptr<Sandbox>> sandbox = context.OpenSandbox(arguments.sandbox);
+  if (!sandbox.ok()) return context.Fail(sandbox.status());
+  StatusOr<Action> action = BuildAction(**cas, arguments);
+  if (!action.ok()) {
+    if (action.status().code() == Code::kInvalidArgument) {
+      return context.UsageError("run", action.status().message());
+    }
+    return context.Fail(action.status());
+  }
+
+  if (arguments.interactive) {
+    InteractiveOptions terminal;  // this process's stdin, stdout, stderr
+    StatusOr<int> code = (*sandbox)->RunInteractive(*action, terminal);
+    if (!code.ok()) return context.Fail(code.status());
+    return *code == 0 ? kExitOk : kExitFailed;
+  }
+
+  ExecuteOptions options;
+  options.inline_stdout = true;
+  options.inline_stderr = true;
+  ExecuteOutcome outcome = (*sandbox)->Execute(*action, options);
+  if (outcome.result) PrintResult(context, **cas, *outcome.result);
+  if (outcome.status.code() == Code::kDeadlineExceeded) {
+    context.err() << "cairn run: " << outcome.status.message() << "\n";
+    return kExitFailed;
+  }
+  if (!outcome.status.ok()) return context.Fail(outcome.status);
+  if (!outcome.result) return context.Fail(Internal("the sandbox returned no ActionResult"));
+  return outcome.result->exit_code() == 0 ? kExitOk : kExitFailed;
+}
+
 }  // namespace
-extern const CommandSpec kRunCommand = {"run", "(not built yet)", "", &RunRun};
+
+extern const CommandSpec kRunCommand = {
+    "run", "execute one command in a sandbox, as a REAPI Action", kHelp, &RunRun};
+
 }  // namespace cairn

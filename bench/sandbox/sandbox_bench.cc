@@ -1,0 +1,146 @@
+// sandbox_bench — what a sandboxed action costs over bare bubblewrap.
+//
+//  1. `true` in a small root (static busybox + applet links): Cairn's bwrap
+//     sandbox (stage from CAS, run, capture streams, clean up) against a
+//     plain `bwrap --ro-bind ROOT / --proc /proc --dev /dev --tmpfs /tmp
+//     --unshare-all true` on an already staged copy. Target: <= 1.5x.
+//  2. Staging a 20,000-file root and running `true`: Cairn against `cp -al`
+//     of the tree plus that plain bwrap run. Target: <= 1.5x.
+// Medians of several runs; run as root. Usage: sandbox_bench [files]
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "sandbox_harness.h"
+
+extern char** environ;
+
+namespace {
+
+using cairn::testing::SandboxHarness;
+
+double Seconds(const std::function<void()>& body) {
+  auto start = std::chrono::steady_clock::now();
+  body();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+double Median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  return values[values.size() / 2];
+}
+
+int Spawn(const std::vector<std::string>& arguments) {
+  std::vector<char*> argv;
+  for (const std::string& argument : arguments) argv.push_back(const_cast<char*>(argument.c_str()));
+  argv.push_back(nullptr);
+  pid_t pid = -1;
+  if (posix_spawn(&pid, argv[0], nullptr, nullptr, argv.data(), environ) != 0) return -1;
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int PlainBwrapTrue(const std::string& root) {
+  return Spawn({"/usr/bin/bwrap", "--ro-bind", root, "/", "--proc", "/proc", "--dev", "/dev",
+                "--tmpfs", "/tmp", "--unshare-all", "/bin/true"});
+}
+
+void Report(const char* what, double measured, double baseline, double target) {
+  double ratio = measured / baseline;
+  std::printf("%-44s cairn %8.2f ms  baseline %8.2f ms  ratio %.2fx (target <= %.1fx) %s\n", what,
+              measured * 1e3, baseline * 1e3, ratio, target, ratio <= target ? "OK" : "OVER");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int files = argc > 1 ? std::atoi(argv[1]) : 20000;
+  if (geteuid() != 0) {
+    std::fprintf(stderr, "sandbox_bench: run as root (bwrap mounts and the chroot sandbox)\n");
+    return 2;
+  }
+  SandboxHarness harness;
+  if (!harness.setup_status().ok()) {
+    std::fprintf(stderr, "sandbox_bench: %s\n", harness.setup_status().ToString().c_str());
+    return 1;
+  }
+  auto sandbox = harness.OpenSandbox("bwrap");
+  if (!sandbox.ok()) {
+    std::fprintf(stderr, "sandbox_bench: %s\n", sandbox.status().ToString().c_str());
+    return 1;
+  }
+
+  // --- 1. true in a small root -------------------------------------------
+  std::string staged = harness.MakeBusyboxTree("staged-small");
+  for (const char* mount_point : {"/proc", "/dev", "/tmp"}) mkdir((staged + mount_point).c_str(), 0755);
+  auto small_root = harness.ImportBusyboxRoot();
+  if (!small_root.ok()) return 1;
+  cairn::testing::ActionOptions options;
+  options.arguments = {"true"};
+  options.working_directory = "";
+  auto small_action = harness.MakeAction(*small_root, options);
+  options.working_directory = "build";
+  auto small_action_cwd = harness.MakeAction(*small_root, options);
+  if (!small_action.ok() || !small_action_cwd.ok()) return 1;
+
+  const int kRuns = 21;
+  std::vector<double> plain, cairn_runs, cairn_cwd_runs;
+  for (int i = 0; i < kRuns; ++i) {
+    plain.push_back(Seconds([&] { PlainBwrapTrue(staged); }));
+    cairn_cwd_runs.push_back(Seconds([&] {
+      auto outcome = (*sandbox)->Execute(*small_action_cwd, cairn::ExecuteOptions());
+      if (!outcome.status.ok() || outcome.result->exit_code() != 0) std::abort();
+    }));
+  }
+  Report("true, small root (cwd build/, hardlinked root)", Median(cairn_cwd_runs), Median(plain),
+         1.5);
+  for (int i = 0; i < kRuns; ++i) {
+    cairn_runs.push_back(Seconds([&] {
+      auto outcome = (*sandbox)->Execute(*small_action, cairn::ExecuteOptions());
+      if (!outcome.status.ok()) std::abort();
+    }));
+  }
+  Report("true, small root (cwd = root, copied root)", Median(cairn_runs), Median(plain), 1.5);
+
+  // --- 2. stage a large root and run true ---------------------------------
+  std::map<std::string, std::string> extra;
+  for (int i = 0; i < files; ++i) {
+    extra["usr/share/d" + std::to_string(i / 100) + "/f" + std::to_string(i)] =
+        "file number " + std::to_string(i) + "\n";
+  }
+  std::string tree = harness.MakeBusyboxTree("staged-large", extra);
+  for (const char* mount_point : {"/proc", "/dev", "/tmp"}) mkdir((tree + mount_point).c_str(), 0755);
+  auto large_root = harness.ImportBusyboxRoot(extra);
+  if (!large_root.ok()) return 1;
+  auto large_action = harness.MakeAction(*large_root, options);
+  if (!large_action.ok()) return 1;
+
+  const int kLargeRuns = 5;
+  std::vector<double> baseline, cairn_large;
+  for (int i = 0; i < kLargeRuns; ++i) {
+    std::string copy = harness.base_dir() + "/cp-al-" + std::to_string(i);
+    baseline.push_back(Seconds([&] {
+      Spawn({"/bin/cp", "-al", tree, copy});
+      PlainBwrapTrue(copy);
+    }));
+    cairn_large.push_back(Seconds([&] {
+      auto outcome = (*sandbox)->Execute(*large_action, cairn::ExecuteOptions());
+      if (!outcome.status.ok() || outcome.result->exit_code() != 0) std::abort();
+    }));
+    Spawn({"/bin/rm", "-rf", copy});
+  }
+  std::string label = "stage " + std::to_string(files) + "-file root + true";
+  Report(label.c_str(), Median(cairn_large), Median(baseline), 1.5);
+  return 0;
+}

@@ -1,0 +1,33 @@
+// bwrap_command_line.h — the bwrap argv for one run.
+//
+// Built explicitly, option by option, so what the sandbox allows is
+// readable in one place:
+//   --unshare-all (every namespace; --share-net only for network=on),
+//   --unshare-user with --uid/--gid for unixUID/unixGID,
+//   --die-with-parent, --new-session (not for interactive runs),
+//   --cap-drop ALL (bwrap run as root would otherwise keep every capability),
+//   the staged root read-only at / with the working directory bound
+//   read-write (the whole root read-write for interactive runs),
+//   /proc, a tmpfs /dev holding only null, zero, full, random and urandom
+//   (bwrap's full /dev with a tty for interactive runs), a private 1777
+//   /tmp, hostname "cairn", the working directory, and exactly the
+//   Command's environment (--clearenv, then --setenv per variable) — plus
+//   PWD, which bwrap always sets to the working directory (the chroot
+//   sandbox mirrors that).
+#ifndef CAIRN_PLUGINS_BWRAP_BWRAP_COMMAND_LINE_H
+#define CAIRN_PLUGINS_BWRAP_BWRAP_COMMAND_LINE_H
+
+#include <string>
+#include <vector>
+
+#include "cairn/sandbox_common/local_sandbox.h"
+
+namespace cairn {
+
+// `info_fd`: the descriptor number bwrap writes its {"child-pid": N} to.
+std::vector<std::string> BwrapCommandLine(const std::string& bwrap_path,
+                                          const LaunchRequest& request, int info_fd);
+
+}  // namespace cairn
+
+#endif  // CAIRN_PLUGINS_BWRAP_BWRAP_COMMAND_LINE_H

@@ -1,0 +1,44 @@
+// bwrap_sandbox.h — the bubblewrap sandbox plugin.
+//
+// Options (the `options` mapping of `sandbox: {plugin: bwrap}`):
+//   bwrap-path:  the bwrap binary (default: `bwrap` found on PATH). A
+//                missing binary is FAILED_PRECONDITION naming what was
+//                searched, reported when the sandbox is created.
+//   scratch-dir: where each run's private directory is made (default
+//                $TMPDIR/cairn-sandbox). On the store's filesystem, the
+//                read-only part of the root is hardlinked, not copied.
+//
+// Every process of an action lives in bwrap's PID namespace. On timeout or
+// cancellation the namespace's init (bwrap's child-pid, from --info-fd) is
+// SIGKILLed: the kernel then kills every process in it before bwrap itself
+// can exit, so Execute returns only when all of them are gone.
+#ifndef CAIRN_PLUGINS_BWRAP_BWRAP_SANDBOX_H
+#define CAIRN_PLUGINS_BWRAP_BWRAP_SANDBOX_H
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "cairn/sandbox_common/local_sandbox.h"
+
+namespace cairn {
+
+class BwrapSandbox : public LocalSandbox {
+ public:
+  static StatusOr<std::unique_ptr<Sandbox>> Create(const HostServices& host,
+                                                   std::string_view options_yaml);
+
+ protected:
+  StatusOr<LaunchedProcess> Launch(const LaunchRequest& request) override;
+  Status CheckSetup(const SupervisionResult& result, const StagedRoot& root,
+                    bool interactive) override;
+
+ private:
+  BwrapSandbox(HostServices host, std::string scratch_dir, std::string bwrap_path);
+
+  std::string bwrap_path_;
+};
+
+}  // namespace cairn
+
+#endif  // CAIRN_PLUGINS_BWRAP_BWRAP_SANDBOX_H

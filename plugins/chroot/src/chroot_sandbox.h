@@ -1,0 +1,40 @@
+// chroot_sandbox.h — the chroot sandbox plugin, for hosts without bwrap.
+//
+// Runs each Action with chroot(2) inside private namespaces (see
+// chroot_child.h); needs root, and says so at creation otherwise:
+// FAILED_PRECONDITION "the chroot sandbox needs root (running as uid N)".
+// unixUID/unixGID switch user for real, so the writable parts of the
+// staged root are handed to that user first.
+//
+// Options:
+//   scratch-dir: where each run's private directory is made (default
+//                $TMPDIR/cairn-sandbox).
+#ifndef CAIRN_PLUGINS_CHROOT_CHROOT_SANDBOX_H
+#define CAIRN_PLUGINS_CHROOT_CHROOT_SANDBOX_H
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "cairn/sandbox_common/local_sandbox.h"
+
+namespace cairn {
+
+class ChrootSandbox : public LocalSandbox {
+ public:
+  static StatusOr<std::unique_ptr<Sandbox>> Create(const HostServices& host,
+                                                   std::string_view options_yaml);
+
+ protected:
+  bool ChownsWritableParts() const override { return true; }
+  StatusOr<LaunchedProcess> Launch(const LaunchRequest& request) override;
+  Status CheckSetup(const SupervisionResult& result, const StagedRoot& root,
+                    bool interactive) override;
+
+ private:
+  ChrootSandbox(HostServices host, std::string scratch_dir);
+};
+
+}  // namespace cairn
+
+#endif  // CAIRN_PLUGINS_CHROOT_CHROOT_SANDBOX_H

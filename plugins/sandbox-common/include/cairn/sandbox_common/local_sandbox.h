@@ -1,0 +1,102 @@
+// cairn/sandbox_common/local_sandbox.h — the shared half of bwrap and chroot.
+//
+// LocalSandbox implements cairn::Sandbox once for every sandbox that runs
+// an Action on this machine: load and validate the Action (action_spec.h),
+// stage its input root (staged_root.h), resolve argv[0] in the root
+// (command_resolver.h), launch, supervise (process_supervisor.h), capture
+// outputs, stdout and stderr into the host's CAS (output_capture.h), fill
+// in the exit code and ExecutedActionMetadata, and remove the scratch
+// directory on every path (in the background, see scratch_janitor.h). A subclass supplies only Launch(): how to start
+// the sandboxed process tree on a staged root, and how to kill it.
+//
+// Because staging, command lookup and capture are shared, the same Action
+// gives the same ActionResult (execution_metadata aside) from every local
+// sandbox; the parity tests hold the subclasses to the rest.
+//
+// Thread-safe: Execute may run concurrently; each run has its own scratch
+// directory.
+#ifndef CAIRN_SANDBOX_COMMON_LOCAL_SANDBOX_H
+#define CAIRN_SANDBOX_COMMON_LOCAL_SANDBOX_H
+
+#include <sys/types.h>
+
+#include <functional>
+#include <string>
+
+#include "cairn/host_services.h"
+#include "cairn/sandbox.h"
+#include "cairn/sandbox_common/action_spec.h"
+#include "cairn/sandbox_common/process_supervisor.h"
+#include "cairn/sandbox_common/scratch_janitor.h"
+#include "cairn/sandbox_common/staged_root.h"
+
+namespace cairn {
+
+// Stdout/stderr of at most this size are also inlined when asked for.
+inline constexpr size_t kMaxInlineOutputBytes = 64 * 1024;
+
+// The fixed hostname every local sandbox gives its commands.
+inline constexpr const char* kSandboxHostname = "cairn";
+
+struct LaunchRequest {
+  const ActionSpec* spec = nullptr;
+  const StagedRoot* root = nullptr;
+  std::string program;  // argv[0] resolved inside the root ("/bin/sh")
+  bool interactive = false;
+  // The child's stdin/stdout/stderr (the launcher dup2()s them to 0, 1, 2).
+  int stdin_fd = -1;
+  int stdout_fd = -1;
+  int stderr_fd = -1;
+};
+
+struct LaunchedProcess {
+  pid_t pid = -1;      // waited for by the supervisor; its exit means the tree is gone
+  int status_fd = -1;  // optional; see SupervisedChild::status_fd
+  std::function<void(const std::string& status_text)> kill;
+  std::function<void(const std::string& status_text)> wait_for_tree;  // optional
+};
+
+class LocalSandbox : public Sandbox {
+ public:
+  StatusOr<SandboxCapabilities> Capabilities() override;
+  ExecuteOutcome Execute(const Action& action, const ExecuteOptions& options) override;
+  StatusOr<int> RunInteractive(const Action& action, const InteractiveOptions& options) override;
+
+ protected:
+  // `name` names the sandbox in messages and scratch directories; `flags`
+  // are its CAIRN_SANDBOX_* capabilities.
+  LocalSandbox(HostServices host, std::string name, std::string scratch_dir, uint32_t flags);
+
+  // Whether the writable parts must be chowned to unixUID/unixGID (true
+  // when the sandbox really switches user rather than mapping it).
+  virtual bool ChownsWritableParts() const { return false; }
+  // Starts the sandboxed process tree. Descriptors in `request` are
+  // borrowed; the caller closes its copies after Launch returns.
+  virtual StatusOr<LaunchedProcess> Launch(const LaunchRequest& request) = 0;
+  // Non-OK when the sandbox itself failed to set up (as opposed to the
+  // command exiting non-zero), with a message naming the cause.
+  virtual Status CheckSetup(const SupervisionResult& result, const StagedRoot& root,
+                            bool interactive) = 0;
+
+  const HostServices& host() const { return host_; }
+  const std::string& name() const { return name_; }
+
+ private:
+  struct Run;
+  StatusOr<Run> Prepare(const Action& action, bool interactive);
+
+  HostServices host_;
+  std::string name_;
+  std::string scratch_dir_;
+  uint32_t flags_;
+  // Declared last: destroyed first, finishing every pending removal.
+  std::unique_ptr<ScratchJanitor> janitor_;
+};
+
+// The default scratch directory: <host scratch dir>/sandbox when the host
+// gives one, else $TMPDIR/cairn-sandbox (or /tmp/...).
+std::string DefaultScratchDir(const HostServices& host);
+
+}  // namespace cairn
+
+#endif  // CAIRN_SANDBOX_COMMON_LOCAL_SANDBOX_H

@@ -1,0 +1,319 @@
+#include "cairn/sandbox_common/local_sandbox.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <memory>
+#include <sstream>
+
+#include "cairn/sandbox_common/command_resolver.h"
+#include "cairn/sandbox_common/output_capture.h"
+#include "cairn/sandbox_common/platform_requirements.h"
+
+namespace cairn {
+namespace {
+
+using Timestamp = google::protobuf::Timestamp;
+
+Timestamp Now() {
+  auto since_epoch = std::chrono::system_clock::now().time_since_epoch();
+  auto seconds = std::chrono::duration_cast<std::chrono::seconds>(since_epoch);
+  Timestamp timestamp;
+  timestamp.set_seconds(seconds.count());
+  timestamp.set_nanos(static_cast<int32_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(since_epoch - seconds).count()));
+  return timestamp;
+}
+
+// Closes a descriptor at scope exit unless released.
+class OwnedFd {
+ public:
+  OwnedFd() = default;
+  explicit OwnedFd(int fd) : fd_(fd) {}
+  ~OwnedFd() { Reset(); }
+  OwnedFd(OwnedFd&& other) noexcept : fd_(other.Release()) {}
+  OwnedFd& operator=(OwnedFd&& other) noexcept {
+    Reset();
+    fd_ = other.Release();
+    return *this;
+  }
+  int get() const { return fd_; }
+  int Release() {
+    int fd = fd_;
+    fd_ = -1;
+    return fd;
+  }
+  void Reset() {
+    if (fd_ >= 0) close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+StatusOr<OwnedFd> OpenFile(const std::string& path, int flags) {
+  int fd = open(path.c_str(), flags | O_CLOEXEC, 0600);
+  if (fd < 0) return ErrnoStatus("open", path, errno);
+  return OwnedFd(fd);
+}
+
+Status MakePipe(OwnedFd* read_end, OwnedFd* write_end) {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) return ErrnoStatus("pipe", "for the command's output", errno);
+  *read_end = OwnedFd(fds[0]);
+  *write_end = OwnedFd(fds[1]);
+  return Status::Ok();
+}
+
+StatusOr<std::string> ReadSmallFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return ErrnoStatus("open", path, errno);
+  std::ostringstream content;
+  content << in.rdbuf();
+  return content.str();
+}
+
+// Stores a stream file (moving it into the store) and fills digest/raw.
+Status StoreStream(Storage& cas, const std::string& path, bool inline_small,
+                   Digest* digest, std::string* raw) {
+  struct stat info {};
+  if (stat(path.c_str(), &info) != 0) {
+    // The command's stream went straight to a file that was never created:
+    // it produced nothing.
+    int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) return ErrnoStatus("create", path, errno);
+    close(fd);
+    info.st_size = 0;
+  }
+  if (inline_small && static_cast<size_t>(info.st_size) <= kMaxInlineOutputBytes) {
+    CAIRN_ASSIGN_OR_RETURN(*raw, ReadSmallFile(path));
+  }
+  CAIRN_ASSIGN_OR_RETURN(*digest, cas.WriteBlobFromPath(path, true, std::nullopt));
+  return Status::Ok();
+}
+
+std::string FormatSeconds(std::chrono::milliseconds duration) {
+  std::string text = std::to_string(duration.count() / 1000);
+  if (duration.count() % 1000 != 0) {
+    std::string millis = std::to_string(duration.count() % 1000);
+    text += "." + std::string(3 - millis.size(), '0') + millis;
+  }
+  return text + " s";
+}
+
+std::string Millis(const Timestamp& from, const Timestamp& to) {
+  double ms = static_cast<double>(to.seconds() - from.seconds()) * 1e3 +
+              static_cast<double>(to.nanos() - from.nanos()) / 1e6;
+  return std::to_string(ms) + " ms";
+}
+
+}  // namespace
+
+struct LocalSandbox::Run {
+  ActionSpec spec;
+  std::unique_ptr<StagedRoot> root;
+  std::string program;
+};
+
+std::string DefaultScratchDir(const HostServices& host) {
+  // The host's scratch directory shares a filesystem with its store, so the
+  // read-only part of a root can be hardlinked instead of copied.
+  std::string from_host = host.scratch_dir();
+  if (!from_host.empty()) return from_host + "/sandbox";
+  const char* tmpdir = std::getenv("TMPDIR");
+  std::string base = tmpdir != nullptr && tmpdir[0] == '/' ? tmpdir : "/tmp";
+  return base + "/cairn-sandbox";
+}
+
+LocalSandbox::LocalSandbox(HostServices host, std::string name, std::string scratch_dir,
+                           uint32_t flags)
+    : host_(std::move(host)),
+      name_(std::move(name)),
+      scratch_dir_(std::move(scratch_dir)),
+      flags_(flags),
+      janitor_(std::make_unique<ScratchJanitor>()) {}
+
+StatusOr<SandboxCapabilities> LocalSandbox::Capabilities() { return LocalCapabilities(flags_); }
+
+StatusOr<LocalSandbox::Run> LocalSandbox::Prepare(const Action& action, bool interactive) {
+  Storage* cas = host_.cas();
+  if (cas == nullptr) {
+    return FailedPrecondition("the " + name_ + " sandbox needs the host's CAS, and none was given");
+  }
+  Run run;
+  CAIRN_ASSIGN_OR_RETURN(run.spec, LoadActionSpec(*cas, action, LocalCapabilities(flags_), name_));
+  StagingPlan plan;
+  plan.input_root = run.spec.input_root;
+  plan.working_directory = run.spec.working_directory;
+  plan.output_paths = run.spec.output_paths;
+  plan.writable_root = interactive;
+  if (ChownsWritableParts()) {
+    plan.owner_uid = run.spec.platform.uid;
+    plan.owner_gid = run.spec.platform.gid;
+  }
+  CAIRN_ASSIGN_OR_RETURN(run.root, StagedRoot::Stage(*cas, scratch_dir_, name_ + "-", plan,
+                                                      janitor_.get()));
+  CAIRN_ASSIGN_OR_RETURN(run.program, ResolveProgram(run.root->root_dir(), run.spec));
+  return run;
+}
+
+ExecuteOutcome LocalSandbox::Execute(const Action& action, const ExecuteOptions& options) {
+  ExecuteOutcome outcome;
+  ActionResult result;
+  auto* metadata = result.mutable_execution_metadata();
+  metadata->set_worker("cairn-" + name_);
+  *metadata->mutable_worker_start_timestamp() = Now();
+  *metadata->mutable_input_fetch_start_timestamp() = Now();
+
+  StatusOr<Run> prepared = Prepare(action, /*interactive=*/false);
+  if (!prepared.ok()) {
+    outcome.status = prepared.status();
+    return outcome;
+  }
+  Run& run = *prepared;
+  *metadata->mutable_input_fetch_completed_timestamp() = Now();
+  Storage& cas = *host_.cas();
+
+  auto fail = [&](Status status) {
+    outcome.status = std::move(status);
+    return outcome;
+  };
+
+  // Without live output the command writes its files directly; with it,
+  // through pipes the supervisor copies.
+  bool live = options.live_output_fd >= 0;
+  OwnedFd child_stdout, child_stderr, stdout_pipe, stderr_pipe;
+  StatusOr<OwnedFd> dev_null = OpenFile("/dev/null", O_RDONLY);
+  if (!dev_null.ok()) return fail(dev_null.status());
+  if (live) {
+    Status piped = MakePipe(&stdout_pipe, &child_stdout);
+    if (piped.ok()) piped = MakePipe(&stderr_pipe, &child_stderr);
+    if (!piped.ok()) return fail(piped);
+  } else {
+    StatusOr<OwnedFd> out = OpenFile(run.root->stdout_path(), O_WRONLY | O_CREAT | O_TRUNC);
+    if (!out.ok()) return fail(out.status());
+    StatusOr<OwnedFd> err = OpenFile(run.root->stderr_path(), O_WRONLY | O_CREAT | O_TRUNC);
+    if (!err.ok()) return fail(err.status());
+    child_stdout = std::move(*out);
+    child_stderr = std::move(*err);
+  }
+
+  LaunchRequest request;
+  request.spec = &run.spec;
+  request.root = run.root.get();
+  request.program = run.program;
+  request.stdin_fd = dev_null->get();
+  request.stdout_fd = child_stdout.get();
+  request.stderr_fd = child_stderr.get();
+
+  SupervisionOptions supervision;
+  if (run.spec.timeout) {
+    supervision.deadline = std::chrono::steady_clock::now() + *run.spec.timeout;
+  }
+  HostServices host = host_;
+  supervision.is_cancelled = [host]() { return host.IsCancelled(); };
+  supervision.stdout_path = run.root->stdout_path();
+  supervision.stderr_path = run.root->stderr_path();
+  supervision.live_output_fd = options.live_output_fd;
+
+  *metadata->mutable_execution_start_timestamp() = Now();
+  StatusOr<LaunchedProcess> launched = Launch(request);
+  dev_null->Reset();
+  child_stdout.Reset();
+  child_stderr.Reset();
+  if (!launched.ok()) return fail(launched.status());
+
+  SupervisedChild child;
+  child.pid = launched->pid;
+  child.kill = launched->kill;
+  child.wait_for_tree = launched->wait_for_tree;
+  child.status_fd = launched->status_fd;
+  child.stdout_pipe = stdout_pipe.Release();
+  child.stderr_pipe = stderr_pipe.Release();
+  StatusOr<SupervisionResult> supervised = Supervise(std::move(child), supervision);
+  *metadata->mutable_execution_completed_timestamp() = Now();
+  if (!supervised.ok()) return fail(supervised.status());
+
+  if (!supervised->timed_out && !supervised->cancelled) {
+    Status setup = CheckSetup(*supervised, *run.root, /*interactive=*/false);
+    if (!setup.ok()) return fail(setup);
+  }
+
+  *metadata->mutable_output_upload_start_timestamp() = Now();
+  result.set_exit_code(supervised->ExitCode());
+  Status stored = StoreStream(cas, run.root->stdout_path(), options.inline_stdout,
+                              result.mutable_stdout_digest(), result.mutable_stdout_raw());
+  if (stored.ok()) {
+    stored = StoreStream(cas, run.root->stderr_path(), options.inline_stderr,
+                         result.mutable_stderr_digest(), result.mutable_stderr_raw());
+  }
+  if (!stored.ok()) return fail(stored.WithContext("storing the command's output streams"));
+
+  if (supervised->timed_out || supervised->cancelled) {
+    // A partial result: the streams so far, no outputs.
+    *metadata->mutable_output_upload_completed_timestamp() = Now();
+    *metadata->mutable_worker_completed_timestamp() = Now();
+    outcome.result = std::move(result);
+    if (supervised->timed_out) {
+      outcome.status = DeadlineExceeded(
+          "the action exceeded its timeout of " + FormatSeconds(*run.spec.timeout) +
+          " in the " + name_ + " sandbox; every process it started was killed");
+    } else {
+      outcome.status = Cancelled("the action was cancelled; every process it started was killed");
+    }
+    return outcome;
+  }
+
+  Status captured = CaptureOutputs(cas, run.root->working_dir(), run.spec.output_paths, &result);
+  if (!captured.ok()) return fail(captured.WithContext("capturing the action's outputs"));
+  *metadata->mutable_output_upload_completed_timestamp() = Now();
+  auto cleanup_start = std::chrono::steady_clock::now();
+  run.root.reset();
+  auto cleanup = std::chrono::steady_clock::now() - cleanup_start;
+  *metadata->mutable_worker_completed_timestamp() = Now();
+  host_.Debug(name_ + ": staged in " + Millis(metadata->input_fetch_start_timestamp(),
+                                             metadata->input_fetch_completed_timestamp()) +
+              ", ran in " + Millis(metadata->execution_start_timestamp(),
+                                   metadata->execution_completed_timestamp()) +
+              ", captured in " + Millis(metadata->output_upload_start_timestamp(),
+                                        metadata->output_upload_completed_timestamp()) +
+              ", cleaned up in " +
+              std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(cleanup).count() /
+                             1000.0) +
+              " ms");
+  outcome.result = std::move(result);
+  return outcome;
+}
+
+StatusOr<int> LocalSandbox::RunInteractive(const Action& action,
+                                           const InteractiveOptions& options) {
+  CAIRN_ASSIGN_OR_RETURN(Run run, Prepare(action, /*interactive=*/true));
+  LaunchRequest request;
+  request.spec = &run.spec;
+  request.root = run.root.get();
+  request.program = run.program;
+  request.interactive = true;
+  request.stdin_fd = options.stdin_fd;
+  request.stdout_fd = options.stdout_fd;
+  request.stderr_fd = options.stderr_fd;
+  CAIRN_ASSIGN_OR_RETURN(LaunchedProcess launched, Launch(request));
+
+  // The terminal's Ctrl-C belongs to the interactive command, so the host's
+  // cancellation flag is not polled here; the timeout does not apply either.
+  SupervisedChild child;
+  child.pid = launched.pid;
+  child.kill = launched.kill;
+  child.wait_for_tree = launched.wait_for_tree;
+  child.status_fd = launched.status_fd;
+  CAIRN_ASSIGN_OR_RETURN(SupervisionResult supervised, Supervise(std::move(child), {}));
+  CAIRN_RETURN_IF_ERROR(CheckSetup(supervised, *run.root, /*interactive=*/true));
+  return supervised.ExitCode();
+}
+
+}  // namespace cairn
