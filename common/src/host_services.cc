@@ -20,6 +20,13 @@ void HostServices::Log(int32_t level, std::string_view message) const {
   table_->log(table_->host, level, copy.c_str(), copy.size());
 }
 
+std::string HostServices::scratch_dir() const {
+  bool has_scratch = table_ != nullptr &&
+                     table_->struct_size >= offsetof(cairn_host_services, scratch_dir) + sizeof(char*) &&
+                     table_->scratch_dir != nullptr;
+  return has_scratch ? std::string(table_->scratch_dir) : std::string();
+}
+
 bool HostServices::IsCancelled() const {
   return table_ != nullptr && table_->is_cancelled != nullptr &&
          table_->is_cancelled(table_->host) != 0;

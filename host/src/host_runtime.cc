@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <filesystem>
+
 #include <boost/dll/shared_library.hpp>
 
 #include "cairn/abi.h"
@@ -78,6 +80,19 @@ std::string OptionsPrefix(const PluginChoice& choice) {
 HostRuntime::HostRuntime(const Config& config, const PluginRegistry& registry)
     : config_(config), registry_(registry) {}
 
+Status HostRuntime::PrepareScratchDir() {
+  if (!scratch_dir_.empty()) return Status::Ok();
+  std::string dir = config_.cache_dir + "/scratch";
+  std::error_code error;
+  std::filesystem::create_directories(dir, error);
+  if (error) {
+    return Status(CodeFromErrno(error.value()),
+                  "cannot create the scratch directory " + dir + ": " + error.message());
+  }
+  scratch_dir_ = dir;
+  return Status::Ok();
+}
+
 HostRuntime::~HostRuntime() {
   sandboxes_.clear();
   storage_.reset();
@@ -98,6 +113,7 @@ HostRuntime::PluginContext* HostRuntime::NewContext(const std::string& plugin_na
     services.cas = MakeStorageOps();
     services.cas_store = static_cast<Storage*>(storage_.get());
   }
+  services.scratch_dir = scratch_dir_.empty() ? nullptr : scratch_dir_.c_str();
   contexts_.push_back(std::move(context));
   return contexts_.back().get();
 }
@@ -139,6 +155,7 @@ StatusOr<std::shared_ptr<Sandbox>> HostRuntime::OpenSandbox(const std::string& n
   }
   CAIRN_ASSIGN_OR_RETURN(std::shared_ptr<Storage> storage, OpenStorage());
   (void)storage;
+  CAIRN_RETURN_IF_ERROR(PrepareScratchDir());
   PluginContext* context = NewContext((*record)->name, /*with_cas=*/true);
   StatusOr<std::unique_ptr<SandboxClient>> client = SandboxClient::Create(
       (*record)->sandbox(), &context->services, options, "sandbox plugin " + (*record)->name);

@@ -27,6 +27,9 @@ class HostServices {
 
   // The host's active store; nullptr for storage plugins (they are the store).
   Storage* cas() const { return cas_.get(); }
+  // The host's scratch directory (same filesystem as its local cache), or
+  // "" when the host gave none.
+  std::string scratch_dir() const;
   const cairn_host_services* table() const { return table_; }
 
  private:

@@ -285,6 +285,13 @@ typedef struct cairn_host_services {
   /* --- ABI 1.0: the active content-addressable store --- */
   const cairn_storage_ops* cas;
   void* cas_store; /* first argument of every cas operation */
+
+  /* --- ABI 1.0: scratch space --- */
+  /* An existing directory for the plugin's temporary files, on the same
+   * filesystem as the host's local cache (so files staged from a local
+   * store can be hardlinked), or NULL when the host has none. Plugins make
+   * their own uniquely named entries below it and remove them. */
+  const char* scratch_dir;
 } cairn_host_services;
 
 /* ---------------------------------------------------------------------- */

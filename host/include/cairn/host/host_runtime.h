@@ -38,9 +38,13 @@ class HostRuntime {
  private:
   struct PluginContext;  // what a plugin's `host` pointer points at
   PluginContext* NewContext(const std::string& plugin_name, bool with_cas);
+  // <cache-dir>/scratch, created on first use: on the store's filesystem
+  // when the store lives in the cache, so sandboxes can hardlink from it.
+  Status PrepareScratchDir();
 
   const Config& config_;
   const PluginRegistry& registry_;
+  std::string scratch_dir_;
   // Declared so that destruction runs sandboxes, then the store they use,
   // then the contexts both were given.
   std::vector<std::unique_ptr<PluginContext>> contexts_;
