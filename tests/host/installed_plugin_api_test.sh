@@ -32,4 +32,20 @@ for plugin in cas-local bwrap chroot; do
   echo "$listing" | grep -Eq "^$plugin +(sandbox|storage) .* loaded +$prefix/lib/cairn/plugins/cairn-$plugin\.so\$" \
     || { echo "FAIL: the installed $plugin plugin was not found by default"; exit 1; }
 done
+
+# And it runs an Action through the host's CAS, like any sandbox.
+mkdir -p "$work/root"
+echo "hello from the example" > "$work/root/input.txt"
+cairn() {
+  env -u CAIRN_PLUGIN_PATH XDG_CONFIG_HOME="$work/config" \
+    "$prefix/bin/cairn" --cache-dir "$work/cache" --plugin-path "$work/example-build" "$@"
+}
+cairn --sandbox example-host run --root "$work/root" --env PATH=/usr/bin:/bin \
+  --output output.txt -- sh -c 'tr a-z A-Z < input.txt > output.txt' 2> "$work/run.log" \
+  || { cat "$work/run.log"; echo "FAIL: cairn run through example-host failed"; exit 1; }
+cat "$work/run.log"
+digest=$(sed -n 's/^output-file: output\.txt \([0-9a-f]*\/[0-9]*\).*$/\1/p' "$work/run.log")
+[ -n "$digest" ] || { echo "FAIL: no output-file line for output.txt"; exit 1; }
+[ "$(cairn cas cat "$digest")" = "HELLO FROM THE EXAMPLE" ] \
+  || { echo "FAIL: the output blob does not hold the command's output"; exit 1; }
 echo "PASS"
