@@ -12,11 +12,27 @@
 //   merge 50 trees of 1000 files    <  0.05 x staging the result
 // The store is the real plugin loaded through the C ABI. Page caches are
 // warm for both sides (no root needed to drop them).
+//
+// The 1 GiB row also prints the import's CPU time and a floor: reading and
+// hashing the same files on two threads without storing anything. SHA-256
+// runs at ~1.6 GB/s per core with SHA-NI, so on a 2-core machine hashing
+// alone takes about as long as cp's whole copy; the 1.3 x target holds
+// only with more cores.
+//
+// The 1 GiB row is the best of three runs of each side, interleaved. On a
+// VM, writing into guest memory the host does not back yet (never touched,
+// or apparently taken back by the host) costs several times more system time
+// than reusing freed pages: one cp -a measured 0.23 s on recycled pages and
+// 2.3 s on fresh ones. Which one a run gets is beyond the benchmark's
+// control, and a single run per side compared the VM's luck, not the code.
+#include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -24,8 +40,10 @@
 #include <iostream>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "cairn/digest.h"
 #include "cairn/merkle.h"
 #include "loaded_store.h"
 
@@ -107,6 +125,31 @@ void Report(const std::string& what, double measured, const std::string& baselin
   std::fflush(stdout);
 }
 
+// Reads and hashes files (as the store's import does, minus the write) on
+// `threads` threads: the floor for importing them.
+double HashOnlySeconds(const std::vector<std::string>& files, int threads) {
+  return Seconds([&] {
+    std::atomic<size_t> next{0};
+    auto work = [&] {
+      std::vector<char> buffer(1 << 20);
+      for (size_t i; (i = next++) < files.size();) {
+        int fd = ::open(files[i].c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0) Die("cannot open " + files[i]);
+        Sha256 hasher;
+        for (ssize_t n; (n = ::read(fd, buffer.data(), buffer.size())) > 0;) {
+          hasher.Update(buffer.data(), static_cast<size_t>(n));
+        }
+        ::close(fd);
+        hasher.FinishHex();
+      }
+    };
+    std::vector<std::thread> pool;
+    for (int t = 1; t < threads; ++t) pool.emplace_back(work);
+    work();
+    for (std::thread& thread : pool) thread.join();
+  });
+}
+
 // Child mode: import DIR into STORE, print seconds.
 int ImportOnly(const std::string& dir, const std::string& store_path) {
   auto store = OpenStore(store_path);
@@ -115,6 +158,38 @@ int ImportOnly(const std::string& dir, const std::string& store_path) {
   });
   std::printf("%f\n", seconds);
   return 0;
+}
+
+struct ImportRun {
+  double seconds;
+  struct rusage usage;
+};
+
+// Imports DIR into STORE in a child process (--import-only), for its own
+// peak RSS and CPU times.
+ImportRun ImportInChild(const char* argv0, const std::string& dir, const std::string& store) {
+  int pipe_fds[2];
+  if (::pipe(pipe_fds) != 0) Die("pipe");
+  ::sync();
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::dup2(pipe_fds[1], 1);
+    ::execl("/proc/self/exe", argv0, "--import-only", dir.c_str(), store.c_str(),
+            static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  ::close(pipe_fds[1]);
+  char text[64] = {};
+  ssize_t got = ::read(pipe_fds[0], text, sizeof(text) - 1);
+  ::close(pipe_fds[0]);
+  int status = 0;
+  ImportRun run{0, {}};
+  ::wait4(pid, &status, 0, &run.usage);
+  if (got <= 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    Die("import of " + dir + " failed");
+  }
+  run.seconds = std::atof(text);
+  return run;
 }
 
 }  // namespace
@@ -183,7 +258,8 @@ int main(int argc, char** argv) {
   }
   Sh("rm -rf " + work + "/cp-small " + work + "/cp-al " + work + "/staged");
 
-  // --- 1 GiB in 16 files, in a child process for its own peak RSS.
+  // --- 1 GiB in 16 files: best of three, each import in a child process
+  // for its own peak RSS and CPU times.
   std::string big = work + "/big";
   ::mkdir(big.c_str(), 0755);
   int mib_per_file = settings.big_mib / settings.big_files;
@@ -191,34 +267,35 @@ int main(int argc, char** argv) {
     Sh("head -c " + std::to_string(mib_per_file) + "M /dev/urandom > " + big + "/blob" +
        std::to_string(f));
   }
-  double cp_big = Seconds([&] { Sh("cp -a " + big + " " + work + "/cp-big"); });
-  Sh("rm -rf " + work + "/cp-big");
-  cp_big = Seconds([&] { Sh("cp -a " + big + " " + work + "/cp-big"); });
-  int pipe_fds[2];
-  if (::pipe(pipe_fds) != 0) Die("pipe");
-  ::sync();
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    ::dup2(pipe_fds[1], 1);
-    ::execl("/proc/self/exe", argv[0], "--import-only", big.c_str(), (work + "/store-big").c_str(),
-            static_cast<char*>(nullptr));
-    ::_exit(127);
+  double cp_big = 1e9;
+  ImportRun import_big{1e9, {}};
+  long peak_rss_kib = 0;
+  for (int run = 0; run < 3; ++run) {
+    cp_big = std::min(cp_big, Seconds([&] { Sh("cp -a " + big + " " + work + "/cp-big"); }));
+    Sh("rm -rf " + work + "/cp-big");
+    ImportRun import = ImportInChild(argv[0], big, work + "/store-big");
+    Sh("rm -rf " + work + "/store-big");
+    peak_rss_kib = std::max(peak_rss_kib, import.usage.ru_maxrss);
+    if (import.seconds < import_big.seconds) import_big = import;
   }
-  ::close(pipe_fds[1]);
-  char text[64] = {};
-  ssize_t got = ::read(pipe_fds[0], text, sizeof(text) - 1);
-  ::close(pipe_fds[0]);
-  int status = 0;
-  struct rusage usage {};
-  ::wait4(pid, &status, 0, &usage);
-  if (got <= 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) Die("big import failed");
-  double import_big = std::atof(text);
   Report("import " + std::to_string(settings.big_mib) + " MiB in " +
              std::to_string(settings.big_files) + " files",
-         import_big, "cp -a", cp_big, 1.3);
+         import_big.seconds, "cp -a", cp_big, 1.3);
   std::printf("%-34s %8.1f MiB (target < 100 MiB) %s\n", "  peak RSS of that import",
-              usage.ru_maxrss / 1024.0, usage.ru_maxrss < 100 * 1024 ? "OK" : "OVER");
-  Sh("rm -rf " + big + " " + work + "/cp-big " + work + "/store-big");
+              peak_rss_kib / 1024.0, peak_rss_kib < 100 * 1024 ? "OK" : "OVER");
+  auto cpu_seconds = [](const struct timeval& time) { return time.tv_sec + time.tv_usec / 1e6; };
+  std::printf("%-34s %8.3f s user + %.3f s system (whole child, store opening included)\n",
+              "  CPU time of that import", cpu_seconds(import_big.usage.ru_utime),
+              cpu_seconds(import_big.usage.ru_stime));
+  std::vector<std::string> big_files;
+  for (int f = 0; f < settings.big_files; ++f) {
+    big_files.push_back(big + "/blob" + std::to_string(f));
+  }
+  double floor = 1e9;
+  for (int run = 0; run < 3; ++run) floor = std::min(floor, HashOnlySeconds(big_files, 2));
+  std::printf("%-34s %8.3f s   ratio %5.2f to cp -a (the floor on 2 cores: nothing stored)\n",
+              "  read + SHA-256 only, 2 threads", floor, floor / cp_big);
+  Sh("rm -rf " + big);
 
   // --- Merge 50 trees of 1000 files; compare with staging the result.
   {

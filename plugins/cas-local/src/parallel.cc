@@ -10,19 +10,24 @@
 namespace cairn::cas_local {
 
 Status ParallelFor(size_t count, int threads, const std::function<Status(size_t)>& body) {
+  return ParallelForWithWorker(count, threads, [&](int, size_t index) { return body(index); });
+}
+
+Status ParallelForWithWorker(size_t count, int threads,
+                             const std::function<Status(int worker, size_t)>& body) {
   std::atomic<size_t> next{0};
   std::atomic<bool> failed{false};
   std::mutex mutex;
   size_t error_index = count;
   Status error;
-  auto work = [&]() {
+  auto work = [&](int worker) {
     for (;;) {
       if (failed.load(std::memory_order_relaxed)) return;
       size_t index = next.fetch_add(1);
       if (index >= count) return;
       Status status;
       try {
-        status = body(index);
+        status = body(worker, index);
       } catch (const std::exception& e) {
         status = Internal(std::string("parallel work item threw: ") + e.what());
       }
@@ -40,8 +45,8 @@ Status ParallelFor(size_t count, int threads, const std::function<Status(size_t)
   if (helpers > count / 2) helpers = count / 2;  // not worth a thread for one item
   std::vector<std::thread> pool;
   pool.reserve(helpers);
-  for (size_t i = 0; i < helpers; ++i) pool.emplace_back(work);
-  work();
+  for (size_t i = 0; i < helpers; ++i) pool.emplace_back(work, static_cast<int>(i + 1));
+  work(0);
   for (std::thread& thread : pool) thread.join();
   return error;
 }

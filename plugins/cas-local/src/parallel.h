@@ -19,6 +19,12 @@ namespace cairn::cas_local {
 // error of the lowest index among those that failed). Thread-safe if body is.
 Status ParallelFor(size_t count, int threads, const std::function<Status(size_t)>& body);
 
+// The same, calling body(worker, i) where `worker` in [0, threads) is
+// fixed for each thread, so the body can keep per-worker state (an open
+// directory, say) in a vector of `threads` slots without locking.
+Status ParallelForWithWorker(size_t count, int threads,
+                             const std::function<Status(int worker, size_t)>& body);
+
 }  // namespace cairn::cas_local
 
 #endif  // CAIRN_CAS_LOCAL_PARALLEL_H

@@ -16,11 +16,6 @@
 namespace cairn::cas_local {
 namespace {
 
-// Files of one directory imported as one work item, at most this many:
-// small enough that a few large files still spread over the threads, large
-// enough that reopening the directory per batch costs little.
-constexpr size_t kFilesPerBatch = 4;
-
 struct FileRecord {
   std::string name;
   Digest digest;
@@ -36,10 +31,16 @@ struct DirectoryRecord {
   Digest digest;
 };
 
-struct Batch {
+// One regular file to import: records[directory].files[file].
+struct FileRef {
   size_t directory;
-  size_t begin;
-  size_t end;
+  size_t file;
+};
+
+// The directory a worker opened for its previous file.
+struct OpenDirectoryCache {
+  size_t directory = 0;
+  UniqueFd fd;
 };
 
 // Protobuf strings must be UTF-8; a name that is not cannot be captured.
@@ -148,37 +149,44 @@ StatusOr<CapturedTree> TreeCapture::Capture(const std::string& path, const Captu
     if (cancelled_ && cancelled_()) return Cancelled("capture of " + path + " was cancelled");
   }
 
-  // 2. Import the files, in batches of one directory's files, in parallel.
-  std::vector<Batch> batches;
+  // 2. Import the files in parallel, one file per work item so that a few
+  // large files in one directory still spread over every thread (hashing
+  // is the bottleneck, ~1.6 GB/s per core). Each worker keeps the directory
+  // of its previous file open: items come in directory order, so that is
+  // about one open per directory and worker.
+  std::vector<FileRef> files;
   for (size_t d = 0; d < records.size(); ++d) {
-    for (size_t begin = 0; begin < records[d].files.size(); begin += kFilesPerBatch) {
-      batches.push_back({d, begin, std::min(begin + kFilesPerBatch, records[d].files.size())});
-    }
+    for (size_t f = 0; f < records[d].files.size(); ++f) files.push_back({d, f});
   }
-  CAIRN_RETURN_IF_ERROR(ParallelFor(batches.size(), threads_, [&](size_t b) -> Status {
+  std::vector<OpenDirectoryCache> open_directories(static_cast<size_t>(std::max(threads_, 1)));
+  auto import_file = [&](int worker, size_t i) -> Status {
     if (cancelled_ && cancelled_()) return Cancelled("capture of " + path + " was cancelled");
-    DirectoryRecord& record = records[batches[b].directory];
-    UniqueFd dir_fd;
-    if (record.path.empty()) {
-      dir_fd = UniqueFd(::dup(root_fd.get()));
-    } else {
-      CAIRN_ASSIGN_OR_RETURN(dir_fd, OpenDirectory(root_fd.get(), record.path, false));
+    DirectoryRecord& record = records[files[i].directory];
+    OpenDirectoryCache& cached = open_directories[static_cast<size_t>(worker)];
+    if (!cached.fd.valid() || cached.directory != files[i].directory) {
+      cached.fd.Reset();
+      if (record.path.empty()) {
+        cached.fd = UniqueFd(::dup(root_fd.get()));
+        if (!cached.fd.valid()) return ErrnoStatus("duplicate descriptor of", path, errno);
+      } else {
+        CAIRN_ASSIGN_OR_RETURN(cached.fd, OpenDirectory(root_fd.get(), record.path, false));
+      }
+      cached.directory = files[i].directory;
     }
-    for (size_t f = batches[b].begin; f < batches[b].end; ++f) {
-      FileRecord& file = record.files[f];
-      std::string where = path + "/" + Join(record.path, file.name);
-      UniqueFd fd(::openat(dir_fd.get(), file.name.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-      if (!fd.valid()) return ErrnoStatus("open", where, errno);
-      struct stat st;
-      if (::fstat(fd.get(), &st) != 0) return ErrnoStatus("stat", where, errno);
-      if (!S_ISREG(st.st_mode)) return FailedPrecondition(where + " changed while being captured");
-      file.executable = (st.st_mode & S_IXUSR) != 0;
-      StatusOr<Digest> digest = objects_.WriteFromFd(fd.get(), std::nullopt, st.st_size);
-      if (!digest.ok()) return digest.status().WithContext("capturing " + where);
-      file.digest = *digest;
-    }
+    FileRecord& file = record.files[files[i].file];
+    std::string where = path + "/" + Join(record.path, file.name);
+    UniqueFd fd(::openat(cached.fd.get(), file.name.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    if (!fd.valid()) return ErrnoStatus("open", where, errno);
+    struct stat st;
+    if (::fstat(fd.get(), &st) != 0) return ErrnoStatus("stat", where, errno);
+    if (!S_ISREG(st.st_mode)) return FailedPrecondition(where + " changed while being captured");
+    file.executable = (st.st_mode & S_IXUSR) != 0;
+    StatusOr<Digest> digest = objects_.WriteFromFd(fd.get(), std::nullopt, st.st_size);
+    if (!digest.ok()) return digest.status().WithContext("capturing " + where);
+    file.digest = *digest;
     return Status::Ok();
-  }));
+  };
+  CAIRN_RETURN_IF_ERROR(ParallelForWithWorker(files.size(), threads_, import_file));
 
   // 3. Directory messages, children before parents (reverse BFS order).
   std::vector<std::pair<Digest, std::string>> serialized(records.size());

@@ -4,8 +4,8 @@
 // imports every regular file into the ObjectStore in one read pass (hash
 // while reading; a small file already present costs no write), and writes
 // one Directory message per directory, bottom-up. Files are imported on
-// `threads` threads in batches of one directory's files, so hashing and I/O
-// overlap across cores.
+// `threads` threads, one file per work item, so hashing and I/O overlap
+// across cores even when a few large files share one directory.
 //
 // What is recorded (and nothing else, so the digest is the same on every
 // machine and equals what any REAPI implementation computes): names sorted
@@ -26,7 +26,7 @@ namespace cairn::cas_local {
 
 class TreeCapture {
  public:
-  // `cancelled` is polled between batches; CANCELLED when it returns true.
+  // `cancelled` is polled between files; CANCELLED when it returns true.
   TreeCapture(ObjectStore& objects, int threads, std::function<bool()> cancelled)
       : objects_(objects), threads_(threads), cancelled_(std::move(cancelled)) {}
 
