@@ -3,6 +3,7 @@
 #include <cstddef>
 
 #include "cairn/abi.h"
+#include "cairn/storage_ops.h"
 
 namespace cairn {
 
@@ -211,15 +212,7 @@ StatusOr<StorageStats> StorageClient::Stats() {
   CAIRN_RETURN_IF_ERROR(CallPlugin(What("stats"), [&](cairn_error* error) {
     return op(store_, &raw, error);
   }));
-  StorageStats stats;
-  stats.object_count = raw.object_count;
-  stats.total_bytes = raw.total_bytes;
-  stats.quota_bytes = raw.quota_bytes;
-  stats.high_watermark_bytes = raw.high_watermark_bytes;
-  stats.low_watermark_bytes = raw.low_watermark_bytes;
-  stats.action_result_count = raw.action_result_count;
-  stats.reference_count = raw.reference_count;
-  return stats;
+  return StatsFromAbi(raw);
 }
 
 }  // namespace cairn

@@ -187,18 +187,7 @@ int32_t CollectGarbage(void* store, uint64_t target_bytes, uint64_t* freed, cair
 int32_t Stats(void* store, cairn_storage_stats* out, cairn_error* error) {
   return GuardedCall(error, "stats", [&]() -> Status {
     CAIRN_ASSIGN_OR_RETURN(StorageStats stats, AsStorage(store)->Stats());
-    // Fill only what the caller's struct has room for.
-    cairn_storage_stats full{};
-    full.struct_size = out->struct_size;
-    full.object_count = stats.object_count;
-    full.total_bytes = stats.total_bytes;
-    full.quota_bytes = stats.quota_bytes;
-    full.high_watermark_bytes = stats.high_watermark_bytes;
-    full.low_watermark_bytes = stats.low_watermark_bytes;
-    full.action_result_count = stats.action_result_count;
-    full.reference_count = stats.reference_count;
-    size_t size = out->struct_size < sizeof(full) ? out->struct_size : sizeof(full);
-    std::memcpy(out, &full, size);
+    StatsToAbi(stats, out);
     return Status::Ok();
   });
 }
@@ -227,5 +216,31 @@ const cairn_storage_ops kStorageOps = {
 }  // namespace
 
 const cairn_storage_ops* MakeStorageOps() { return &kStorageOps; }
+
+void StatsToAbi(const StorageStats& stats, cairn_storage_stats* out) {
+  cairn_storage_stats full{};
+  full.struct_size = out->struct_size;
+  full.object_count = stats.object_count;
+  full.total_bytes = stats.total_bytes;
+  full.quota_bytes = stats.quota_bytes;
+  full.high_watermark_bytes = stats.high_watermark_bytes;
+  full.low_watermark_bytes = stats.low_watermark_bytes;
+  full.action_result_count = stats.action_result_count;
+  full.reference_count = stats.reference_count;
+  size_t size = out->struct_size < sizeof(full) ? out->struct_size : sizeof(full);
+  std::memcpy(out, &full, size);
+}
+
+StorageStats StatsFromAbi(const cairn_storage_stats& raw) {
+  StorageStats stats;
+  stats.object_count = raw.object_count;
+  stats.total_bytes = raw.total_bytes;
+  stats.quota_bytes = raw.quota_bytes;
+  stats.high_watermark_bytes = raw.high_watermark_bytes;
+  stats.low_watermark_bytes = raw.low_watermark_bytes;
+  stats.action_result_count = raw.action_result_count;
+  stats.reference_count = raw.reference_count;
+  return stats;
+}
 
 }  // namespace cairn

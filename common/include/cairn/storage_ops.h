@@ -17,6 +17,11 @@ namespace cairn {
 // the `store` argument of each operation.
 const cairn_storage_ops* MakeStorageOps();
 
+// StorageStats <-> the ABI's cairn_storage_stats. StatsToAbi fills only
+// what the caller's struct (its struct_size) has room for.
+void StatsToAbi(const StorageStats& stats, cairn_storage_stats* out);
+StorageStats StatsFromAbi(const cairn_storage_stats& raw);
+
 }  // namespace cairn
 
 #endif  // CAIRN_STORAGE_OPS_H

@@ -68,23 +68,8 @@ Status ActionCache::Update(const Digest& action, const ActionResult& result) {
   return WriteFileAtomically(ac_fd_.get(), EntryPath(action), result.SerializeAsString());
 }
 
-StatusOr<uint64_t> ActionCache::Count() const {
-  uint64_t count = 0;
-  std::vector<std::string> shards;
-  CAIRN_RETURN_IF_ERROR(ForEachEntry(ac_fd_.get(), [&](const char* name, unsigned char) {
-    shards.emplace_back(name);
-  }));
-  for (const std::string& shard : shards) {
-    StatusOr<UniqueFd> fd = OpenDirectory(ac_fd_.get(), shard, false);
-    if (!fd.ok()) continue;
-    CAIRN_RETURN_IF_ERROR(ForEachEntry(fd->get(), [&](const char* name, unsigned char) {
-      if (name[0] != '.') ++count;
-    }));
-  }
-  return count;
-}
-
-Status ActionCache::Verify(bool repair, VerifyReport* report) {
+Status ActionCache::ForEachEntryInShards(
+    const std::function<void(const std::string&, int, const std::string&)>& visit) const {
   std::vector<std::string> shards;
   CAIRN_RETURN_IF_ERROR(ForEachEntry(ac_fd_.get(), [&](const char* name, unsigned char) {
     shards.emplace_back(name);
@@ -96,17 +81,28 @@ Status ActionCache::Verify(bool repair, VerifyReport* report) {
     CAIRN_RETURN_IF_ERROR(ForEachEntry(fd->get(), [&](const char* name, unsigned char) {
       if (name[0] != '.') names.emplace_back(name);
     }));
-    for (const std::string& name : names) {
-      StatusOr<std::string> bytes = ReadFileAt(fd->get(), name);
-      ActionResult result;
-      if (bytes.ok() && result.ParseFromString(*bytes)) continue;
-      ++report->problems;
-      report->lines += "corrupt action result ac/" + shard + "/" + name +
-                       (repair ? " (removed)" : "") + "\n";
-      if (repair) ::unlinkat(fd->get(), name.c_str(), 0);
-    }
+    for (const std::string& name : names) visit(shard, fd->get(), name);
   }
   return Status::Ok();
+}
+
+StatusOr<uint64_t> ActionCache::Count() const {
+  uint64_t count = 0;
+  CAIRN_RETURN_IF_ERROR(
+      ForEachEntryInShards([&](const std::string&, int, const std::string&) { ++count; }));
+  return count;
+}
+
+Status ActionCache::Verify(bool repair, VerifyReport* report) {
+  return ForEachEntryInShards([&](const std::string& shard, int shard_fd, const std::string& name) {
+    StatusOr<std::string> bytes = ReadFileAt(shard_fd, name);
+    ActionResult result;
+    if (bytes.ok() && result.ParseFromString(*bytes)) return;
+    ++report->problems;
+    report->lines += "corrupt action result ac/" + shard + "/" + name +
+                     (repair ? " (removed)" : "") + "\n";
+    if (repair) ::unlinkat(shard_fd, name.c_str(), 0);
+  });
 }
 
 }  // namespace cairn::cas_local

@@ -11,6 +11,7 @@
 #ifndef CAIRN_CAS_LOCAL_ACTION_CACHE_H
 #define CAIRN_CAS_LOCAL_ACTION_CACHE_H
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,9 @@ class ActionCache {
  private:
   ActionCache(ObjectStore& objects) : objects_(objects) {}
   static std::string EntryPath(const Digest& action);
+  // Calls `visit(shard, shard_fd, name)` for every entry of every shard.
+  Status ForEachEntryInShards(
+      const std::function<void(const std::string&, int, const std::string&)>& visit) const;
 
   std::string directory_;
   UniqueFd ac_fd_;
