@@ -127,22 +127,32 @@ TEST_F(CommandResolverTest, NeverLeavesTheRootThroughDotDot) {
   EXPECT_EQ(*host, root_ + "/usr/bin/tool");
 }
 
-TEST(FileTreeTest, ReplacesHardlinkedFilesWithPrivateCopies) {
+TEST(FileTreeTest, CopiesATreeAsPrivateFilesKeepingSymlinksAndDirectoryModes) {
   char pattern[] = "/tmp/cairn-file-tree-test-XXXXXX";
   ASSERT_NE(mkdtemp(pattern), nullptr);
   std::string base = pattern;
   ASSERT_TRUE(MakeDirectories(base, "store").ok());
-  ASSERT_TRUE(MakeDirectories(base, "work/sub").ok());
+  ASSERT_TRUE(MakeDirectories(base, "shared/sub").ok());
   std::ofstream(base + "/store/object") << "original";
   chmod((base + "/store/object").c_str(), 0555);
-  ASSERT_EQ(link((base + "/store/object").c_str(), (base + "/work/sub/file").c_str()), 0);
-  ASSERT_TRUE(ReplaceHardlinksWithCopies(base + "/work").ok());
-  struct stat object {}, copy {};
+  ASSERT_EQ(link((base + "/store/object").c_str(), (base + "/shared/sub/file").c_str()), 0);
+  ASSERT_EQ(symlink("../elsewhere", (base + "/shared/sub/link").c_str()), 0);
+  chmod((base + "/shared/sub").c_str(), 0550);
+
+  ASSERT_TRUE(CopyTree(base + "/shared", base + "/work").ok());
+  struct stat object {}, copy {}, directory {};
   stat((base + "/store/object").c_str(), &object);
   stat((base + "/work/sub/file").c_str(), &copy);
+  stat((base + "/work/sub").c_str(), &directory);
   EXPECT_NE(object.st_ino, copy.st_ino);
   EXPECT_EQ(copy.st_mode & 07777, 0755u);
-  EXPECT_EQ(object.st_nlink, 1u);
+  EXPECT_EQ(copy.st_mtim.tv_sec, object.st_mtim.tv_sec);
+  EXPECT_EQ(object.st_nlink, 2u) << "the original keeps its links";
+  EXPECT_EQ(directory.st_mode & 07777, 0550u);
+  char target[64] = {};
+  ASSERT_GT(readlink((base + "/work/sub/link").c_str(), target, sizeof(target) - 1), 0);
+  EXPECT_STREQ(target, "../elsewhere");
+  EXPECT_FALSE(CopyTree(base + "/shared", base + "/work").ok()) << "the target must not exist";
   EXPECT_TRUE(RemoveTree(base).ok());
   EXPECT_NE(access(base.c_str(), F_OK), 0);
 }

@@ -1,5 +1,6 @@
 // Isolation, for each local sandbox: what an action cannot do or see.
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -9,6 +10,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -202,6 +204,61 @@ TEST_P(SandboxIsolationTest, TheScratchDirectoryIsRemovedAfterEveryRun) {
   std::string listing = harness_.scratch_dir();
   std::string command = "test -z \"$(ls -A " + listing + ")\"";
   EXPECT_EQ(std::system(command.c_str()), 0) << "leftovers in " << listing;
+}
+
+// How many staged roots the sandbox keeps in its scratch directory now.
+int SharedRootsIn(const std::string& scratch_dir, const std::string& sandbox) {
+  int count = 0;
+  DIR* dir = opendir(scratch_dir.c_str());
+  if (dir == nullptr) return 0;
+  while (struct dirent* entry = readdir(dir)) {
+    std::string name = entry->d_name;
+    bool removing = name.size() > 9 && name.compare(name.size() - 9, 9, ".removing") == 0;
+    if (name.rfind(sandbox + "-root-", 0) == 0 && !removing) ++count;
+  }
+  closedir(dir);
+  return count;
+}
+
+TEST_P(SandboxIsolationTest, ASecondRunOfTheSameRootDoesNotSeeTheFirstRunsWrites) {
+  ActionOptions writer;
+  writer.arguments = {"sh", "-c",
+                      "echo changed >> input.txt; echo new > made.txt; mkdir dir; "
+                      "echo t > /tmp/left; (echo x >> /etc/config) 2>/dev/null; echo wrote"};
+  ExecuteOutcome first = Run(writer);
+  ASSERT_TRUE(first.status.ok()) << first.status.ToString();
+  ASSERT_EQ(Stdout(first), "wrote\n");
+
+  ActionOptions reader;
+  reader.arguments = {"sh", "-c", "cat input.txt /etc/config; ls -A . /tmp"};
+  ExecuteOutcome second = Run(reader);
+  ASSERT_TRUE(second.status.ok()) << second.status.ToString();
+  EXPECT_EQ(Stdout(second), "staged input\nconfig\n.:\ninput.txt\n\n/tmp:\n");
+  // Both runs used the one staged root, so the check above is about reuse.
+  EXPECT_EQ(SharedRootsIn(harness_.scratch_dir(), GetParam()), 1);
+}
+
+TEST_P(SandboxIsolationTest, ConcurrentRunsOfTheSameRootEachSeeOnlyTheirOwnWrites) {
+  constexpr int kRuns = 4;
+  std::vector<Action> actions;
+  for (int i = 0; i < kRuns; ++i) {
+    ActionOptions options;
+    options.arguments = {"sh", "-c", "echo $RUN >> input.txt; sleep 0.3; cat input.txt"};
+    options.environment = {{"PATH", "/bin"}, {"RUN", std::to_string(i)}};
+    StatusOr<Action> action = harness_.MakeAction(root_, options);
+    ASSERT_TRUE(action.ok()) << action.status().ToString();
+    actions.push_back(*action);
+  }
+  std::vector<ExecuteOutcome> outcomes(kRuns);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kRuns; ++i) {
+    threads.emplace_back([&, i] { outcomes[i] = sandbox_->Execute(actions[i], ExecuteOptions()); });
+  }
+  for (std::thread& thread : threads) thread.join();
+  for (int i = 0; i < kRuns; ++i) {
+    ASSERT_TRUE(outcomes[i].status.ok()) << outcomes[i].status.ToString();
+    EXPECT_EQ(Stdout(outcomes[i]), "staged input\n" + std::to_string(i) + "\n");
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(LocalSandboxes, SandboxIsolationTest,

@@ -1,6 +1,7 @@
 // `cairn run`: build one REAPI Action from the command line and execute it
 // in a chosen sandbox. The low-level way for users and tests to drive a
 // sandbox directly.
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,19 +13,26 @@
 #include "cairn/host/arg_parser.h"
 #include "cairn/host/command.h"
 #include "cairn/host/command_context.h"
+#include "cairn/merkle.h"
 
 namespace cairn {
 namespace {
 
 const char kHelp[] =
-    "Usage: cairn run --sandbox NAME --root DIR_OR_DIGEST [OPTIONS] -- ARGV...\n"
+    "Usage: cairn run --root DIR_OR_DIGEST [--root ...] [OPTIONS] -- ARGV...\n"
     "\n"
     "Builds a REAPI Action from the command line and executes it in the\n"
-    "sandbox NAME (bwrap, chroot, remote, ...; default: the configured one).\n"
+    "configured sandbox, or in the one named by the global option --sandbox\n"
+    "NAME (bwrap, chroot, ...), which may be given before or after `run`.\n"
+    "\n"
     "The input root is a directory (imported into the CAS first) or the\n"
-    "digest HASH/SIZE of a Directory already in the CAS. The Command gets\n"
-    "exactly the --env variables (nothing from your environment), runs in\n"
-    "--cwd (relative to the root), and each --output PATH (relative to\n"
+    "digest HASH/SIZE of a Directory already in the CAS (as printed by\n"
+    "`cairn cas import`). --root may be repeated: the roots are merged in\n"
+    "order, a later root's file, symlink or directory replacing an earlier\n"
+    "one's at the same path (directories present in both are merged);\n"
+    "replaced paths are reported as a warning (listed with -v). The Command\n"
+    "gets exactly the --env variables (nothing from your environment), runs\n"
+    "in --cwd (relative to the root), and each --output PATH (relative to\n"
     "--cwd) is captured into the CAS.\n"
     "\n"
     "Prints the command's stdout and stderr, then its exit code and the\n"
@@ -33,17 +41,20 @@ const char kHelp[] =
     "  output-file: PATH DIGEST [executable]\n"
     "  output-directory: PATH TREE_DIGEST (root ROOT_DIGEST)\n"
     "  output-symlink: PATH -> TARGET\n"
+    "`cairn cas cat DIGEST` prints a file; `cairn cas ls ROOT_DIGEST` lists a\n"
+    "directory.\n"
     "\n"
     "With --interactive the command is attached to your terminal on a\n"
     "writable copy of the root whose changes are thrown away (cairn shell).\n"
     "\n"
     "Exit status: 0 when the command exited 0; 1 when it exited non-zero (or\n"
-    "was killed at --timeout); 2 for a bad command line; 3 configuration, 4\n"
-    "plugin, 5 sandbox or storage errors; 130 when interrupted.\n";
+    "was killed at --timeout, which is reported); 2 for a bad command line\n"
+    "(a --root that is neither a directory nor a digest, say); 3\n"
+    "configuration, 4 plugin (an unknown --sandbox NAME), 5 sandbox or\n"
+    "storage errors; 130 when interrupted.\n";
 
 struct RunArguments {
-  std::string sandbox;
-  std::string root;
+  std::vector<std::string> roots;
   std::string cwd;
   std::vector<std::string> outputs;
   std::vector<std::string> env;
@@ -62,7 +73,7 @@ StatusOr<std::pair<std::string, std::string>> SplitAssignment(const std::string&
   return std::make_pair(text.substr(0, equals), text.substr(equals + 1));
 }
 
-StatusOr<Digest> InputRoot(Storage& cas, const std::string& root) {
+StatusOr<Digest> ImportRoot(Storage& cas, const std::string& root) {
   struct stat info {};
   if (stat(root.c_str(), &info) == 0) {
     if (!S_ISDIR(info.st_mode)) return InvalidArgument("--root " + root + " is not a directory");
@@ -74,6 +85,26 @@ StatusOr<Digest> InputRoot(Storage& cas, const std::string& root) {
     return InvalidArgument("--root " + root + " is neither a directory nor a digest HASH/SIZE");
   }
   return *digest;
+}
+
+// The roots merged in order (later wins), or the only one as it is.
+StatusOr<Digest> InputRoot(Storage& cas, const std::vector<std::string>& roots) {
+  std::vector<Digest> digests;
+  for (const std::string& root : roots) {
+    CAIRN_ASSIGN_OR_RETURN(Digest digest, ImportRoot(cas, root));
+    digests.push_back(digest);
+  }
+  if (digests.size() == 1) return digests.front();
+  StatusOr<MergeResult> merged = MergeTrees(cas, digests);
+  if (!merged.ok()) return merged.status().WithContext("merging the --root trees");
+  if (!merged->overlaps.empty()) {
+    spdlog::warn("--root: {} path(s) of an earlier root replaced by a later one, e.g. {}",
+                 merged->overlaps.size(), merged->overlaps.front());
+    for (const std::string& path : merged->overlaps) {
+      spdlog::debug("--root: {} comes from a later root", path);
+    }
+  }
+  return merged->root;
 }
 
 StatusOr<Action> BuildAction(Storage& cas, const RunArguments& arguments) {
@@ -119,7 +150,7 @@ StatusOr<Action> BuildAction(Storage& cas, const RunArguments& arguments) {
     action.mutable_timeout()->set_nanos(
         static_cast<int32_t>((seconds - static_cast<double>(static_cast<int64_t>(seconds))) * 1e9));
   }
-  CAIRN_ASSIGN_OR_RETURN(Digest root, InputRoot(cas, arguments.root));
+  CAIRN_ASSIGN_OR_RETURN(Digest root, InputRoot(cas, arguments.roots));
   *action.mutable_input_root_digest() = root;
   CAIRN_ASSIGN_OR_RETURN(Digest command_digest, cas.WriteMessage(command));
   *action.mutable_command_digest() = command_digest;
@@ -156,8 +187,11 @@ void PrintResult(CommandContext& context, Storage& cas, const ActionResult& resu
 int RunRun(CommandContext& context, const std::vector<std::string>& args) {
   RunArguments arguments;
   ArgParser parser("run");
-  parser.AddString("sandbox", &arguments.sandbox, "sandbox plugin to use (default: configured)");
-  parser.AddString("root", &arguments.root, "input root: a directory, or a Directory digest");
+  // --sandbox NAME is a global option (cli.cc): it never reaches this parser
+  // and overrides the configured sandbox, which OpenSandbox("") then gives.
+  parser.AddList("root", &arguments.roots,
+                 "input root: a directory or a Directory digest (repeatable; merged in order, "
+                 "later wins)");
   parser.AddString("cwd", &arguments.cwd, "working directory, relative to the root");
   parser.AddList("output", &arguments.outputs, "output path relative to --cwd (repeatable)");
   parser.AddList("env", &arguments.env, "environment variable NAME=VALUE (repeatable)");
@@ -172,14 +206,14 @@ int RunRun(CommandContext& context, const std::vector<std::string>& args) {
     return kExitOk;
   }
   if (!parsed.ok()) return context.UsageError("run", parsed.message());
-  if (arguments.root.empty()) return context.UsageError("run", "--root is required");
+  if (arguments.roots.empty()) return context.UsageError("run", "--root is required");
   if (arguments.argv.empty()) {
     return context.UsageError("run", "no command given (put it after --)");
   }
 
   StatusOr<std::shared_ptr<Storage>> cas = context.OpenStorage();
   if (!cas.ok()) return context.Fail(cas.status());
-  StatusOr<std::shared_ptr<Sandbox>> sandbox = context.OpenSandbox(arguments.sandbox);
+  StatusOr<std::shared_ptr<Sandbox>> sandbox = context.OpenSandbox();
   if (!sandbox.ok()) return context.Fail(sandbox.status());
   StatusOr<Action> action = BuildAction(**cas, arguments);
   if (!action.ok()) {

@@ -80,9 +80,11 @@ class SpawnAttributes {
 
 }  // namespace
 
-BwrapSandbox::BwrapSandbox(HostServices host, std::string scratch_dir, std::string bwrap_path)
+BwrapSandbox::BwrapSandbox(HostServices host, std::string scratch_dir, std::string bwrap_path,
+                           size_t root_cache_size)
     : LocalSandbox(std::move(host), "bwrap", std::move(scratch_dir),
-                   CAIRN_SANDBOX_INTERACTIVE | CAIRN_SANDBOX_NETWORK | CAIRN_SANDBOX_UID_GID),
+                   CAIRN_SANDBOX_INTERACTIVE | CAIRN_SANDBOX_NETWORK | CAIRN_SANDBOX_UID_GID,
+                   root_cache_size),
       bwrap_path_(std::move(bwrap_path)) {}
 
 StatusOr<std::unique_ptr<Sandbox>> BwrapSandbox::Create(const HostServices& host,
@@ -90,13 +92,14 @@ StatusOr<std::unique_ptr<Sandbox>> BwrapSandbox::Create(const HostServices& host
   CAIRN_ASSIGN_OR_RETURN(PluginOptions options, PluginOptions::Parse(options_yaml, "bwrap"));
   std::string configured = options.GetString("bwrap-path", "bwrap");
   std::string scratch_dir = options.GetString("scratch-dir", DefaultScratchDir(host));
+  CAIRN_ASSIGN_OR_RETURN(size_t root_cache_size, RootCacheCapacity(options, "bwrap"));
   CAIRN_RETURN_IF_ERROR(options.Finish());
   if (scratch_dir.empty() || scratch_dir.front() != '/') {
     return InvalidArgument("bwrap: option scratch-dir must be an absolute path, not '" +
                            scratch_dir + "'");
   }
   CAIRN_ASSIGN_OR_RETURN(std::string bwrap_path, FindBwrap(configured));
-  return std::unique_ptr<Sandbox>(new BwrapSandbox(host, scratch_dir, bwrap_path));
+  return std::unique_ptr<Sandbox>(new BwrapSandbox(host, scratch_dir, bwrap_path, root_cache_size));
 }
 
 StatusOr<LaunchedProcess> BwrapSandbox::Launch(const LaunchRequest& request) {

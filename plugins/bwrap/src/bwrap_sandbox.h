@@ -7,6 +7,9 @@
 //   scratch-dir: where each run's private directory is made (default
 //                $TMPDIR/cairn-sandbox). On the store's filesystem, the
 //                read-only part of the root is hardlinked, not copied.
+//   root-cache-size: how many staged read-only roots are kept for later
+//                runs of the same root (default 8; 0 stages every run
+//                afresh). See staged_root_cache.h.
 //
 // Every process of an action lives in bwrap's PID namespace. On timeout or
 // cancellation the namespace's init (bwrap's child-pid, from --info-fd) is
@@ -34,7 +37,8 @@ class BwrapSandbox : public LocalSandbox {
                     bool interactive) override;
 
  private:
-  BwrapSandbox(HostServices host, std::string scratch_dir, std::string bwrap_path);
+  BwrapSandbox(HostServices host, std::string scratch_dir, std::string bwrap_path,
+               size_t root_cache_size);
 
   std::string bwrap_path_;
 };

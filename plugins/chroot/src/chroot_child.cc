@@ -38,6 +38,7 @@ struct SymlinkSpec {
 struct Prepared {
   const ChrootChildSpec* spec;
   std::string proc_dir, dev_dir, tmp_dir;
+  std::string working_target;  // where working_dir is bound, below root_dir
   std::vector<DeviceBind> devices;
   std::vector<SymlinkSpec> symlinks;
   std::vector<char*> argv, envp;
@@ -149,9 +150,10 @@ void DropPrivileges(const ChrootChildSpec& spec) {
   const unsigned long locked = MS_NOSUID | MS_NODEV;
   if (!spec.working_dir.empty()) {
     const char* working = spec.working_dir.c_str();
-    CheckCall(mount(working, working, nullptr, MS_BIND, nullptr), "bind", working);
-    CheckCall(mount(nullptr, working, nullptr, MS_REMOUNT | MS_BIND | locked, nullptr),
-              "remount", working);
+    const char* target = prepared.working_target.c_str();
+    CheckCall(mount(working, target, nullptr, MS_BIND, nullptr), "bind", working);
+    CheckCall(mount(nullptr, target, nullptr, MS_REMOUNT | MS_BIND | locked, nullptr),
+              "remount", target);
     CheckCall(mount(nullptr, root, nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | locked, nullptr),
               "remount read-only", root);
   } else {
@@ -205,6 +207,7 @@ StatusOr<pid_t> StartChrootChild(const ChrootChildSpec& spec, int error_fd) {
   prepared.proc_dir = spec.root_dir + "/proc";
   prepared.dev_dir = spec.root_dir + "/dev";
   prepared.tmp_dir = spec.root_dir + "/tmp";
+  prepared.working_target = spec.root_dir + spec.working_inside;
   std::vector<const char*> devices = {"null", "zero", "full", "random", "urandom"};
   if (spec.interactive && access("/dev/tty", F_OK) == 0) devices.push_back("tty");
   for (const char* device : devices) {

@@ -4,8 +4,9 @@
 // (unless network=on) network namespaces. That child is PID 1 of its
 // namespace; it
 //   1. makes every mount private, binds the staged root onto itself
-//      read-only (nosuid, nodev) with the working directory bound
-//      read-write inside it (or the whole root read-write when asked),
+//      read-only (nosuid, nodev) with the run's private working directory
+//      bound read-write over its working directory (or the whole root
+//      read-write when asked),
 //   2. mounts /proc, a tmpfs /dev holding only null, zero, full, random and
 //      urandom bound from the host (plus tty for interactive runs) and the
 //      /dev/fd, stdin, stdout, stderr symlinks, and a 1777 tmpfs /tmp,
@@ -35,7 +36,8 @@ namespace cairn {
 
 struct ChrootChildSpec {
   std::string root_dir;        // host path of the staged root
-  std::string working_dir;     // host path bound read-write ("" = root writable)
+  std::string working_dir;     // host path bound read-write over working_inside
+                               // ("" = root writable)
   std::string working_inside;  // chdir target after chroot ("/build")
   std::string program;         // inside the root
   std::vector<std::string> arguments;

@@ -12,14 +12,16 @@
 
 namespace cairn {
 
-ChrootSandbox::ChrootSandbox(HostServices host, std::string scratch_dir)
+ChrootSandbox::ChrootSandbox(HostServices host, std::string scratch_dir, size_t root_cache_size)
     : LocalSandbox(std::move(host), "chroot", std::move(scratch_dir),
-                   CAIRN_SANDBOX_INTERACTIVE | CAIRN_SANDBOX_NETWORK | CAIRN_SANDBOX_UID_GID) {}
+                   CAIRN_SANDBOX_INTERACTIVE | CAIRN_SANDBOX_NETWORK | CAIRN_SANDBOX_UID_GID,
+                   root_cache_size) {}
 
 StatusOr<std::unique_ptr<Sandbox>> ChrootSandbox::Create(const HostServices& host,
                                                          std::string_view options_yaml) {
   CAIRN_ASSIGN_OR_RETURN(PluginOptions options, PluginOptions::Parse(options_yaml, "chroot"));
   std::string scratch_dir = options.GetString("scratch-dir", DefaultScratchDir(host));
+  CAIRN_ASSIGN_OR_RETURN(size_t root_cache_size, RootCacheCapacity(options, "chroot"));
   CAIRN_RETURN_IF_ERROR(options.Finish());
   if (scratch_dir.empty() || scratch_dir.front() != '/') {
     return InvalidArgument("chroot: option scratch-dir must be an absolute path, not '" +
@@ -30,7 +32,7 @@ StatusOr<std::unique_ptr<Sandbox>> ChrootSandbox::Create(const HostServices& hos
                               std::to_string(geteuid()) +
                               "); use the bwrap sandbox, or run as root");
   }
-  return std::unique_ptr<Sandbox>(new ChrootSandbox(host, scratch_dir));
+  return std::unique_ptr<Sandbox>(new ChrootSandbox(host, scratch_dir, root_cache_size));
 }
 
 StatusOr<LaunchedProcess> ChrootSandbox::Launch(const LaunchRequest& request) {

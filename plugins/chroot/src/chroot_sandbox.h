@@ -9,6 +9,9 @@
 // Options:
 //   scratch-dir: where each run's private directory is made (default
 //                $TMPDIR/cairn-sandbox).
+//   root-cache-size: how many staged read-only roots are kept for later
+//                runs of the same root (default 8; 0 stages every run
+//                afresh). See staged_root_cache.h.
 #ifndef CAIRN_PLUGINS_CHROOT_CHROOT_SANDBOX_H
 #define CAIRN_PLUGINS_CHROOT_CHROOT_SANDBOX_H
 
@@ -32,7 +35,7 @@ class ChrootSandbox : public LocalSandbox {
                     bool interactive) override;
 
  private:
-  ChrootSandbox(HostServices host, std::string scratch_dir);
+  ChrootSandbox(HostServices host, std::string scratch_dir, size_t root_cache_size);
 };
 
 }  // namespace cairn

@@ -114,30 +114,66 @@ Status CopyContent(int from, int to, const std::string& path) {
   }
 }
 
-Status ReplaceWithCopy(int dir_fd, const std::string& name, const struct stat& info,
-                       const std::string& path) {
-  int from = openat(dir_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+Status CopyFile(int from_dir, int to_dir, const std::string& name, const struct stat& info,
+                const std::string& path) {
+  int from = openat(from_dir, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   if (from < 0) return ErrnoStatus("open", path, errno);
   FdCloser close_from(from);
-  std::string temporary = ".cairn-copy-" + name;
-  unlinkat(dir_fd, temporary.c_str(), 0);
-  int to = openat(dir_fd, temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (to < 0) return ErrnoStatus("create", path, errno);
-  Status copied = CopyContent(from, to, path);
   // Writable like a copy staged without hardlinks: objects in the store are
   // read-only, their private copies are not.
   mode_t mode = (info.st_mode & 0111) != 0 ? 0755 : 0644;
-  if (copied.ok() && fchmod(to, mode) != 0) {
-    copied = ErrnoStatus("chmod", path, errno);
-  }
+  int to = openat(to_dir, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                  mode);
+  if (to < 0) return ErrnoStatus("create a copy of", path, errno);
+  FdCloser close_to(to);
+  CAIRN_RETURN_IF_ERROR(CopyContent(from, to, path));
+  // The umask may have narrowed the mode given to openat.
+  if (fchmod(to, mode) != 0) return ErrnoStatus("chmod", path, errno);
   const struct timespec times[2] = {info.st_atim, info.st_mtim};
-  if (copied.ok() && futimens(to, times) != 0) copied = ErrnoStatus("utimens", path, errno);
-  close(to);
-  if (copied.ok() && renameat(dir_fd, temporary.c_str(), dir_fd, name.c_str()) != 0) {
-    copied = ErrnoStatus("rename", path, errno);
+  if (futimens(to, times) != 0) return ErrnoStatus("utimens", path, errno);
+  return Status::Ok();
+}
+
+Status CopySymlink(int from_dir, int to_dir, const std::string& name, const struct stat& info,
+                   const std::string& path) {
+  std::vector<char> target(static_cast<size_t>(info.st_size) + 1);
+  ssize_t length = readlinkat(from_dir, name.c_str(), target.data(), target.size());
+  if (length < 0) return ErrnoStatus("readlink", path, errno);
+  target[static_cast<size_t>(length)] = '\0';
+  if (symlinkat(target.data(), to_dir, name.c_str()) != 0) {
+    return ErrnoStatus("create a copy of symlink", path, errno);
   }
-  if (!copied.ok()) unlinkat(dir_fd, temporary.c_str(), 0);
-  return copied;
+  return Status::Ok();
+}
+
+Status CopyDirectory(int from_dir, int to_dir, const std::string& path) {
+  CAIRN_ASSIGN_OR_RETURN(std::vector<std::string> names, ListNames(from_dir, path));
+  for (const std::string& name : names) {
+    std::string child_path = JoinPath(path, name);
+    struct stat info {};
+    if (fstatat(from_dir, name.c_str(), &info, AT_SYMLINK_NOFOLLOW) != 0) {
+      return ErrnoStatus("lstat", child_path, errno);
+    }
+    if (S_ISREG(info.st_mode)) {
+      CAIRN_RETURN_IF_ERROR(CopyFile(from_dir, to_dir, name, info, child_path));
+    } else if (S_ISLNK(info.st_mode)) {
+      CAIRN_RETURN_IF_ERROR(CopySymlink(from_dir, to_dir, name, info, child_path));
+    } else if (S_ISDIR(info.st_mode)) {
+      if (mkdirat(to_dir, name.c_str(), 0700) != 0) {
+        return ErrnoStatus("create a copy of directory", child_path, errno);
+      }
+      int from = openat(from_dir, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (from < 0) return ErrnoStatus("open", child_path, errno);
+      FdCloser close_from(from);
+      int to = openat(to_dir, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (to < 0) return ErrnoStatus("open the copy of", child_path, errno);
+      FdCloser close_to(to);
+      CAIRN_RETURN_IF_ERROR(CopyDirectory(from, to, child_path));
+      // Its own permissions last, so a read-only directory is still filled.
+      if (fchmod(to, info.st_mode & 07777) != 0) return ErrnoStatus("chmod", child_path, errno);
+    }
+  }
+  return Status::Ok();
 }
 
 }  // namespace
@@ -196,13 +232,20 @@ Status MakeDirectories(const std::string& base, const std::string& relative) {
   return Status::Ok();
 }
 
-Status ReplaceHardlinksWithCopies(const std::string& dir) {
-  return WalkPath(dir, /*post_order=*/false,
-                  [](int dir_fd, const std::string& name, const struct stat& info,
-                     const std::string& path) {
-                    if (!S_ISREG(info.st_mode) || info.st_nlink < 2) return Status::Ok();
-                    return ReplaceWithCopy(dir_fd, name, info, path);
-                  });
+Status CopyTree(const std::string& from, const std::string& to) {
+  struct stat info {};
+  if (lstat(from.c_str(), &info) != 0) return ErrnoStatus("lstat", from, errno);
+  if (!S_ISDIR(info.st_mode)) return FailedPrecondition(from + " must be a directory to be copied");
+  int from_fd = open(from.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (from_fd < 0) return ErrnoStatus("open", from, errno);
+  FdCloser close_from(from_fd);
+  if (mkdir(to.c_str(), 0700) != 0) return ErrnoStatus("mkdir", to, errno);
+  int to_fd = open(to.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (to_fd < 0) return ErrnoStatus("open", to, errno);
+  FdCloser close_to(to_fd);
+  CAIRN_RETURN_IF_ERROR(CopyDirectory(from_fd, to_fd, from));
+  if (fchmod(to_fd, info.st_mode & 07777) != 0) return ErrnoStatus("chmod", to, errno);
+  return Status::Ok();
 }
 
 Status ChownTree(const std::string& dir, uid_t uid, gid_t gid) {

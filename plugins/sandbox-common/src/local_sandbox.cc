@@ -131,13 +131,26 @@ std::string DefaultScratchDir(const HostServices& host) {
   return base + "/cairn-sandbox";
 }
 
+StatusOr<size_t> RootCacheCapacity(PluginOptions& options, const std::string& sandbox) {
+  CAIRN_ASSIGN_OR_RETURN(int64_t capacity,
+                         options.GetInt("root-cache-size",
+                                        static_cast<int64_t>(kDefaultStagedRootCacheCapacity)));
+  if (capacity < 0) {
+    return InvalidArgument(sandbox + ": option root-cache-size must be 0 or more, not " +
+                           std::to_string(capacity));
+  }
+  return static_cast<size_t>(capacity);
+}
+
 LocalSandbox::LocalSandbox(HostServices host, std::string name, std::string scratch_dir,
-                           uint32_t flags)
+                           uint32_t flags, size_t root_cache_capacity)
     : host_(std::move(host)),
       name_(std::move(name)),
       scratch_dir_(std::move(scratch_dir)),
       flags_(flags),
-      janitor_(std::make_unique<ScratchJanitor>()) {}
+      janitor_(std::make_unique<ScratchJanitor>()),
+      roots_(std::make_unique<StagedRootCache>(scratch_dir_, name_ + "-", root_cache_capacity,
+                                               janitor_.get())) {}
 
 StatusOr<SandboxCapabilities> LocalSandbox::Capabilities() { return LocalCapabilities(flags_); }
 
@@ -158,7 +171,7 @@ StatusOr<LocalSandbox::Run> LocalSandbox::Prepare(const Action& action, bool int
     plan.owner_gid = run.spec.platform.gid;
   }
   CAIRN_ASSIGN_OR_RETURN(run.root, StagedRoot::Stage(*cas, scratch_dir_, name_ + "-", plan,
-                                                      janitor_.get()));
+                                                      *roots_, janitor_.get()));
   CAIRN_ASSIGN_OR_RETURN(run.program, ResolveProgram(run.root->root_dir(), run.spec));
   return run;
 }

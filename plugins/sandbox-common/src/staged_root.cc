@@ -11,31 +11,12 @@
 #include "cairn/sandbox_common/relative_path.h"
 
 namespace cairn {
-namespace {
-
-// The mount points every local sandbox needs inside the root.
-constexpr const char* kMountPoints[] = {"proc", "dev", "tmp"};
-
-Status EnsureMountPoint(const std::string& root, const std::string& name) {
-  std::string path = root + "/" + name;
-  struct stat info {};
-  if (lstat(path.c_str(), &info) == 0) {
-    if (S_ISDIR(info.st_mode)) return Status::Ok();
-    return FailedPrecondition("the input root is unusable: /" + name +
-                              " is not a directory, and the sandbox mounts a private /" + name +
-                              " there");
-  }
-  if (errno != ENOENT) return ErrnoStatus("lstat", path, errno);
-  if (mkdir(path.c_str(), 0755) != 0) return ErrnoStatus("mkdir", path, errno);
-  return Status::Ok();
-}
-
-}  // namespace
 
 StatusOr<std::unique_ptr<StagedRoot>> StagedRoot::Stage(Storage& cas,
                                                         const std::string& scratch_parent,
                                                         const std::string& prefix,
                                                         const StagingPlan& plan,
+                                                        StagedRootCache& roots,
                                                         ScratchJanitor* janitor) {
   std::unique_ptr<StagedRoot> staged(new StagedRoot(plan));
   staged->janitor_ = janitor;
@@ -50,40 +31,28 @@ StatusOr<std::unique_ptr<StagedRoot>> StagedRoot::Stage(Storage& cas,
     return ErrnoStatus("mkdtemp", pattern, errno).WithContext("creating a private scratch directory");
   }
   staged->scratch_dir_ = buffer.data();
-  staged->root_dir_ = staged->scratch_dir_ + "/root";
-  Status populated = staged->Populate(cas);
+  Status populated = staged->Populate(cas, roots);
   if (!populated.ok()) return populated;  // the destructor cleans up
   return staged;
 }
 
-Status StagedRoot::Populate(Storage& cas) {
-  if (mkdir(root_dir_.c_str(), 0755) != 0) return ErrnoStatus("mkdir", root_dir_, errno);
+Status StagedRoot::Populate(Storage& cas, StagedRootCache& roots) {
   root_writable_ = plan_.writable_root || plan_.working_directory.empty();
-  StageOptions options;
-  options.hardlinks = !root_writable_;
-  Status staged = cas.StageTree(plan_.input_root, root_dir_, options);
-  if (!staged.ok()) {
-    if (staged.code() == Code::kNotFound) {
-      return FailedPrecondition("the input root " + DigestToString(plan_.input_root) +
-                                " (or something below it) is not in the CAS: " +
-                                staged.message());
-    }
-    return staged.WithContext("staging the input root " + DigestToString(plan_.input_root));
+  if (root_writable_) {
+    CAIRN_RETURN_IF_ERROR(PopulateWritable(cas));
+  } else {
+    CAIRN_ASSIGN_OR_RETURN(shared_root_,
+                           roots.Acquire(cas, plan_.input_root, plan_.working_directory));
+    root_dir_ = shared_root_->root_dir();
+    // The shared root is never written: this run's working directory is a
+    // private copy of its content, bound over it.
+    CAIRN_RETURN_IF_ERROR(CopyTree(JoinPath(root_dir_, plan_.working_directory), working_dir())
+                              .WithContext("copying the working directory"));
   }
-  for (const char* name : kMountPoints) CAIRN_RETURN_IF_ERROR(EnsureMountPoint(root_dir_, name));
-
-  CAIRN_RETURN_IF_ERROR(MakeDirectories(root_dir_, plan_.working_directory)
-                            .WithContext("the working directory"));
   std::string working = working_dir();
   for (const std::string& output : plan_.output_paths) {
     CAIRN_RETURN_IF_ERROR(MakeDirectories(working, ParentPath(output))
                               .WithContext("the parent of output path " + output));
-  }
-  if (!root_writable_) {
-    // The working directory is mounted read-write: nothing in it may still
-    // share an inode with the store.
-    CAIRN_RETURN_IF_ERROR(ReplaceHardlinksWithCopies(working)
-                              .WithContext("copying the working directory"));
   }
   if (plan_.owner_uid || plan_.owner_gid) {
     uid_t uid = plan_.owner_uid ? *plan_.owner_uid : static_cast<uid_t>(-1);
@@ -92,6 +61,13 @@ Status StagedRoot::Populate(Storage& cas) {
                               .WithContext("handing the writable directory to unixUID/unixGID"));
   }
   return Status::Ok();
+}
+
+Status StagedRoot::PopulateWritable(Storage& cas) {
+  root_dir_ = scratch_dir_ + "/root";
+  if (mkdir(root_dir_.c_str(), 0755) != 0) return ErrnoStatus("mkdir", root_dir_, errno);
+  CAIRN_RETURN_IF_ERROR(StageInputRoot(cas, plan_.input_root, root_dir_, /*hardlinks=*/false));
+  return MakeDirectories(root_dir_, plan_.working_directory).WithContext("the working directory");
 }
 
 StagedRoot::~StagedRoot() {
@@ -104,7 +80,8 @@ StagedRoot::~StagedRoot() {
 }
 
 std::string StagedRoot::working_dir() const {
-  return JoinPath(root_dir_, plan_.working_directory);
+  if (root_writable_) return JoinPath(root_dir_, plan_.working_directory);
+  return scratch_dir_ + "/work";
 }
 
 }  // namespace cairn

@@ -24,12 +24,14 @@ Status RemoveTree(const std::string& path);
 // naming the component otherwise.
 Status MakeDirectories(const std::string& base, const std::string& relative);
 
-// Replaces every regular file below `dir` that has more than one link (a
-// hardlink into the store, typically) with a private copy of the same
-// content and mtime, mode 0755 when any execute bit is set and 0644
-// otherwise (as a stage without hardlinks makes them), so writing to it can
-// never reach the original.
-Status ReplaceHardlinksWithCopies(const std::string& dir);
+// Copies the tree at `from` (a directory) to `to` (created, must not
+// exist) as private files: directories keep their permission bits, symlinks
+// their targets, and regular files get a copy of the content and mtime with
+// mode 0755 when any execute bit is set and 0644 otherwise (as a stage
+// without hardlinks makes them), so writing below `to` can never reach a
+// file below `from` or an object in the store it may be hardlinked to.
+// Other file types are skipped.
+Status CopyTree(const std::string& from, const std::string& to);
 
 // lchown()s `dir` and everything below it.
 Status ChownTree(const std::string& dir, uid_t uid, gid_t gid);

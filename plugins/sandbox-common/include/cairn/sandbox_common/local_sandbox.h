@@ -14,7 +14,7 @@
 // sandbox; the parity tests hold the subclasses to the rest.
 //
 // Thread-safe: Execute may run concurrently; each run has its own scratch
-// directory.
+// directory, and shares only read-only roots with other runs.
 #ifndef CAIRN_SANDBOX_COMMON_LOCAL_SANDBOX_H
 #define CAIRN_SANDBOX_COMMON_LOCAL_SANDBOX_H
 
@@ -24,11 +24,13 @@
 #include <string>
 
 #include "cairn/host_services.h"
+#include "cairn/plugin_options.h"
 #include "cairn/sandbox.h"
 #include "cairn/sandbox_common/action_spec.h"
 #include "cairn/sandbox_common/process_supervisor.h"
 #include "cairn/sandbox_common/scratch_janitor.h"
 #include "cairn/sandbox_common/staged_root.h"
+#include "cairn/sandbox_common/staged_root_cache.h"
 
 namespace cairn {
 
@@ -64,8 +66,10 @@ class LocalSandbox : public Sandbox {
 
  protected:
   // `name` names the sandbox in messages and scratch directories; `flags`
-  // are its CAIRN_SANDBOX_* capabilities.
-  LocalSandbox(HostServices host, std::string name, std::string scratch_dir, uint32_t flags);
+  // are its CAIRN_SANDBOX_* capabilities; `root_cache_capacity` is how many
+  // staged read-only roots are kept for reuse (0: none).
+  LocalSandbox(HostServices host, std::string name, std::string scratch_dir, uint32_t flags,
+               size_t root_cache_capacity = kDefaultStagedRootCacheCapacity);
 
   // Whether the writable parts must be chowned to unixUID/unixGID (true
   // when the sandbox really switches user rather than mapping it).
@@ -89,9 +93,16 @@ class LocalSandbox : public Sandbox {
   std::string name_;
   std::string scratch_dir_;
   uint32_t flags_;
-  // Declared last: destroyed first, finishing every pending removal.
+  // Destroyed after the cache, finishing every pending removal (the cached
+  // roots' included).
   std::unique_ptr<ScratchJanitor> janitor_;
+  std::unique_ptr<StagedRootCache> roots_;
 };
+
+// The `root-cache-size` option every local sandbox takes: how many staged
+// read-only roots to keep (default kDefaultStagedRootCacheCapacity; 0
+// turns reuse off). INVALID_ARGUMENT for a negative or non-numeric value.
+StatusOr<size_t> RootCacheCapacity(PluginOptions& options, const std::string& sandbox);
 
 // The default scratch directory: <host scratch dir>/sandbox when the host
 // gives one, else $TMPDIR/cairn-sandbox (or /tmp/...).

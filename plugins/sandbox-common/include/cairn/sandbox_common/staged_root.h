@@ -1,23 +1,24 @@
 // cairn/sandbox_common/staged_root.h — an input root staged for one run.
 //
 // Stage() creates a private scratch directory (mode 0700) under the
-// sandbox's scratch directory and materialises the Action's input root in
-// it through the host's Storage:
+// sandbox's scratch directory for what belongs to this run alone:
 //
-//   scratch/root/     the input root; /proc, /dev and /tmp mount points are
-//                     created when missing
 //   scratch/stdout, scratch/stderr   the command's output streams
+//   scratch/work/    a private copy of the working directory, with every
+//                    output path's parent created (normal runs)
+//   scratch/root/    a private copy of the whole input root (interactive
+//                    runs, and a working directory that is the root itself)
 //
-// Safety rule: the command may write only to the working directory (which
-// holds every output path's parent) and to a private /tmp. For a normal run
-// the root is staged with hardlinks into the store, to be mounted
-// read-only, and the working directory's subtree is then made of private
-// copies; for an interactive run (or a working directory that is the root
-// itself) the whole root is a private copy. So no build can ever modify an
-// object in the store.
+// Safety rule: the command may write only to the working directory and to
+// a private /tmp. For a normal run the root is a SharedRoot from the
+// StagedRootCache (staged_root_cache.h): hardlinks into the store, shared
+// with other runs of the same root, mounted read-only, with scratch/work
+// bound read-write over its working directory. Otherwise the whole root is
+// a private, writable copy. So no build can ever modify an object in the
+// store, and nothing one run writes is seen by another.
 //
 // The destructor removes the scratch directory (or hands it to a
-// ScratchJanitor), whatever happened. Not
+// ScratchJanitor) and releases the shared root, whatever happened. Not
 // thread-safe; one StagedRoot per run.
 #ifndef CAIRN_SANDBOX_COMMON_STAGED_ROOT_H
 #define CAIRN_SANDBOX_COMMON_STAGED_ROOT_H
@@ -31,6 +32,7 @@
 
 #include "cairn/digest.h"
 #include "cairn/sandbox_common/scratch_janitor.h"
+#include "cairn/sandbox_common/staged_root_cache.h"
 #include "cairn/storage.h"
 
 namespace cairn {
@@ -48,37 +50,44 @@ struct StagingPlan {
 class StagedRoot {
  public:
   // `scratch_parent` is created when missing; `prefix` starts the private
-  // directory's name ("bwrap-" ...). A root digest missing from the store
-  // is FAILED_PRECONDITION naming it. `janitor` (optional, must outlive
-  // the StagedRoot) removes the directory in the background.
+  // directory's name ("bwrap-" ...). Read-only roots come from `roots`. A
+  // root digest missing from the store is FAILED_PRECONDITION naming it.
+  // `janitor` (optional, must outlive the StagedRoot) removes the
+  // directory in the background.
   static StatusOr<std::unique_ptr<StagedRoot>> Stage(Storage& cas,
                                                      const std::string& scratch_parent,
                                                      const std::string& prefix,
                                                      const StagingPlan& plan,
+                                                     StagedRootCache& roots,
                                                      ScratchJanitor* janitor = nullptr);
   ~StagedRoot();
   StagedRoot(const StagedRoot&) = delete;
   StagedRoot& operator=(const StagedRoot&) = delete;
 
   const std::string& scratch_dir() const { return scratch_dir_; }
+  // The root to mount at /: read-only and shared unless root_is_writable().
   const std::string& root_dir() const { return root_dir_; }
-  // The working directory as a host path, and as seen inside ("/build").
+  // The working directory as a host path (for a read-only root, the private
+  // copy to bind read-write over working_dir_inside()), and as seen inside
+  // ("/build").
   std::string working_dir() const;
   std::string working_dir_inside() const { return "/" + plan_.working_directory; }
-  // The writable directory to bind read-write ("" when the whole root is).
+  // True when the whole root is a private copy to mount read-write.
   bool root_is_writable() const { return root_writable_; }
   std::string stdout_path() const { return scratch_dir_ + "/stdout"; }
   std::string stderr_path() const { return scratch_dir_ + "/stderr"; }
 
  private:
   explicit StagedRoot(StagingPlan plan) : plan_(std::move(plan)) {}
-  Status Populate(Storage& cas);
+  Status Populate(Storage& cas, StagedRootCache& roots);
+  Status PopulateWritable(Storage& cas);
 
   StagingPlan plan_;
   ScratchJanitor* janitor_ = nullptr;
   std::string scratch_dir_;
   std::string root_dir_;
   bool root_writable_ = false;
+  std::shared_ptr<const SharedRoot> shared_root_;  // read-only roots only
 };
 
 }  // namespace cairn
