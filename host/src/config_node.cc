@@ -139,6 +139,9 @@ void ConfigNode::Set(const std::string& key, ConfigNode value, SourceLocation ke
 void ConfigNode::MergeFrom(const ConfigNode& other) {
   if (other.is_null()) return;
   if (is_map() && other.is_map()) {
+    // The mapping now reads as given by the last layer that touched it, so
+    // an error about it (a plugin rejecting its options) points there.
+    location_ = other.location_;
     for (const Entry& entry : other.entries_) {
       ConfigNode* mine = Get(entry.key);
       if (mine != nullptr && mine->is_map() && entry.value.is_map()) {

@@ -86,6 +86,18 @@ TEST_F(CliTest, ConfigurationErrorExitsThreeWithFileLineColumn) {
   EXPECT_NE(result.err.find(file + ":3:3: unknown key 'sandbox.option'"), std::string::npos) << result.err;
 }
 
+TEST_F(CliTest, APluginRejectingItsOptionsNamesTheFileLineAndColumnThatGaveThem) {
+  TempDir project;
+  std::string file = project.Write(
+      "cairn.yaml", "storage:\n  plugin: cas-local\n  options:\n    path: " + project.path() +
+                        "/cas\n    quota: lots\n");
+  CliResult result = Cli({"--project", project.path(), "cas", "stats"});
+  EXPECT_EQ(result.code, 4) << result.err;
+  EXPECT_NE(result.err.find(file + ":4:5: storage plugin cas-local: open:"), std::string::npos)
+      << result.err;
+  EXPECT_NE(result.err.find("'quota'"), std::string::npos) << result.err;
+}
+
 TEST_F(CliTest, UnknownSandboxPluginExitsFourListingWhatExists) {
   CliResult result = Cli({"--plugin-path", CAIRN_VARIANT_DIR, "--sandbox", "nonesuch", "run", "--root",
                           home_.path(), "--", "true"});

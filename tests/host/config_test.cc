@@ -143,6 +143,15 @@ TEST_F(ConfigTest, VariablesExpandAndUnknownOnesAreErrors) {
       << bad.status().message();
 }
 
+TEST_F(ConfigTest, PluginOptionsPointAtTheFileThatGaveThem) {
+  std::string file = project_.Write("cairn.yaml",
+                                    "storage:\n  plugin: cas-local\n  options:\n    quota: 5G\n");
+  StatusOr<Config> config = Load();
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->storage.options_location.file, file);
+  EXPECT_EQ(config->storage.options_location.line, 4);
+}
+
 TEST_F(ConfigTest, RelativePluginPathsAreRelativeToTheFileThatNamesThem) {
   project_.Write("cairn.yaml", "plugin-paths: [plugins]\n");
   StatusOr<Config> config = Load();
