@@ -27,12 +27,12 @@ SandboxClient::~SandboxClient() {
 }
 
 StatusOr<SandboxCapabilities> SandboxClient::Capabilities() {
-  cairn_buffer platform{};
+  OwnedBuffer platform;
   SandboxCapabilities capabilities;
   CAIRN_RETURN_IF_ERROR(CallPlugin(name_ + ": capabilities", [&](cairn_error* error) {
-    return vtable_->capabilities(instance_, &platform, &capabilities.flags, error);
+    return vtable_->capabilities(instance_, platform.get(), &capabilities.flags, error);
   }));
-  if (!capabilities.platform.ParseFromString(TakeBuffer(&platform))) {
+  if (!capabilities.platform.ParseFromString(platform.Take())) {
     return Internal(name_ + ": capabilities returned a malformed Platform");
   }
   return capabilities;
@@ -46,12 +46,12 @@ ExecuteOutcome SandboxClient::Execute(const Action& action, const ExecuteOptions
               (options.inline_stderr ? CAIRN_EXECUTE_INLINE_STDERR : 0u) |
               (options.skip_cache_lookup ? CAIRN_EXECUTE_SKIP_CACHE_LOOKUP : 0u);
   raw.live_output_fd = options.live_output_fd;
-  cairn_buffer result{};
+  OwnedBuffer result;
   ExecuteOutcome outcome;
   outcome.status = CallPlugin(name_ + ": execute", [&](cairn_error* error) {
-    return vtable_->execute(instance_, BytesOf(wire), &raw, &result, error);
+    return vtable_->execute(instance_, BytesOf(wire), &raw, result.get(), error);
   });
-  std::string result_wire = TakeBuffer(&result);
+  std::string result_wire = result.Take();
   if (!result_wire.empty() || outcome.status.ok()) {
     build::bazel::remote::execution::v2::ActionResult parsed;
     if (!parsed.ParseFromString(result_wire)) {

@@ -34,12 +34,12 @@ StatusOr<std::vector<Digest>> StorageClient::FindMissing(const std::vector<Diges
   build::bazel::remote::execution::v2::FindMissingBlobsRequest request;
   for (const Digest& digest : digests) *request.add_blob_digests() = digest;
   std::string wire = request.SerializeAsString();
-  cairn_buffer response{};
+  OwnedBuffer response;
   CAIRN_RETURN_IF_ERROR(CallPlugin(What("find_missing"), [&](cairn_error* error) {
-    return op(store_, BytesOf(wire), &response, error);
+    return op(store_, BytesOf(wire), response.get(), error);
   }));
   build::bazel::remote::execution::v2::FindMissingBlobsResponse parsed;
-  if (!parsed.ParseFromString(TakeBuffer(&response))) {
+  if (!parsed.ParseFromString(response.Take())) {
     return Internal(What("find_missing") + " returned a malformed FindMissingBlobsResponse");
   }
   return std::vector<Digest>(parsed.missing_blob_digests().begin(),
@@ -60,22 +60,22 @@ StatusOr<std::string> StorageClient::ReadBlob(const Digest& digest, uint64_t off
                                               uint64_t limit) {
   CAIRN_REQUIRE_OP(read_blob);
   std::string wire = DigestToWire(digest);
-  cairn_buffer data{};
+  OwnedBuffer data;
   CAIRN_RETURN_IF_ERROR(CallPlugin(What("read_blob"), [&](cairn_error* error) {
-    return op(store_, BytesOf(wire), offset, limit, &data, error);
+    return op(store_, BytesOf(wire), offset, limit, data.get(), error);
   }));
-  return TakeBuffer(&data);
+  return data.Take();
 }
 
 StatusOr<Digest> StorageClient::WriteBlob(std::string_view data,
                                           const std::optional<Digest>& expected) {
   CAIRN_REQUIRE_OP(write_blob);
   std::string expected_wire = ExpectedWire(expected);
-  cairn_buffer digest{};
+  OwnedBuffer digest;
   CAIRN_RETURN_IF_ERROR(CallPlugin(What("write_blob"), [&](cairn_error* error) {
-    return op(store_, BytesOf(data), BytesOf(expected_wire), &digest, error);
+    return op(store_, BytesOf(data), BytesOf(expected_wire), digest.get(), error);
   }));
-  return DigestFromWire(TakeBuffer(&digest));
+  return DigestFromWire(digest.Take());
 }
 
 Status StorageClient::ReadBlobToFd(const Digest& digest, int fd) {
@@ -89,11 +89,11 @@ Status StorageClient::ReadBlobToFd(const Digest& digest, int fd) {
 StatusOr<Digest> StorageClient::WriteBlobFromFd(int fd, const std::optional<Digest>& expected) {
   CAIRN_REQUIRE_OP(write_blob_from_fd);
   std::string expected_wire = ExpectedWire(expected);
-  cairn_buffer digest{};
+  OwnedBuffer digest;
   CAIRN_RETURN_IF_ERROR(CallPlugin(What("write_blob_from_fd"), [&](cairn_error* error) {
-    return op(store_, fd, BytesOf(expected_wire), &digest, error);
+    return op(store_, fd, BytesOf(expected_wire), digest.get(), error);
   }));
-  return DigestFromWire(TakeBuffer(&digest));
+  return DigestFromWire(digest.Take());
 }
 
 Status StorageClient::ReadBlobToPath(const Digest& digest, const std::string& path,
@@ -109,12 +109,12 @@ StatusOr<Digest> StorageClient::WriteBlobFromPath(const std::string& path, bool 
                                                   const std::optional<Digest>& expected) {
   CAIRN_REQUIRE_OP(write_blob_from_path);
   std::string expected_wire = ExpectedWire(expected);
-  cairn_buffer digest{};
+  OwnedBuffer digest;
   uint32_t flags = move_source ? CAIRN_WRITE_MOVE_SOURCE : 0u;
   CAIRN_RETURN_IF_ERROR(CallPlugin(What("write_blob_from_path"), [&](cairn_error* error) {
-    return op(store_, path.c_str(), flags, BytesOf(expected_wire), &digest, error);
+    return op(store_, path.c_str(), flags, BytesOf(expected_wire), digest.get(), error);
   }));
-  return DigestFromWire(TakeBuffer(&digest));
+  return DigestFromWire(digest.Take());
 }
 
 Status StorageClient::StageTree(const Digest& root, const std::string& path,
@@ -130,16 +130,16 @@ Status StorageClient::StageTree(const Digest& root, const std::string& path,
 StatusOr<CapturedTree> StorageClient::CaptureTree(const std::string& path,
                                                   const CaptureOptions& options) {
   CAIRN_REQUIRE_OP(capture_tree);
-  cairn_buffer root{};
-  cairn_buffer tree{};
+  OwnedBuffer root;
+  OwnedBuffer tree;
   uint32_t flags = options.store_tree ? CAIRN_CAPTURE_STORE_TREE : 0u;
   CAIRN_RETURN_IF_ERROR(CallPlugin(What("capture_tree"), [&](cairn_error* error) {
-    return op(store_, path.c_str(), flags, &root, options.store_tree ? &tree : nullptr, error);
+    return op(store_, path.c_str(), flags, root.get(), options.store_tree ? tree.get() : nullptr, error);
   }));
   CapturedTree captured;
-  CAIRN_ASSIGN_OR_RETURN(captured.root, DigestFromWire(TakeBuffer(&root)));
+  CAIRN_ASSIGN_OR_RETURN(captured.root, DigestFromWire(root.Take()));
   if (options.store_tree) {
-    CAIRN_ASSIGN_OR_RETURN(captured.tree, DigestFromWire(TakeBuffer(&tree)));
+    CAIRN_ASSIGN_OR_RETURN(captured.tree, DigestFromWire(tree.Take()));
   }
   return captured;
 }
@@ -147,12 +147,12 @@ StatusOr<CapturedTree> StorageClient::CaptureTree(const std::string& path,
 StatusOr<ActionResult> StorageClient::GetActionResult(const Digest& action) {
   CAIRN_REQUIRE_OP(get_action_result);
   std::string wire = DigestToWire(action);
-  cairn_buffer result{};
+  OwnedBuffer result;
   CAIRN_RETURN_IF_ERROR(CallPlugin(What("get_action_result"), [&](cairn_error* error) {
-    return op(store_, BytesOf(wire), &result, error);
+    return op(store_, BytesOf(wire), result.get(), error);
   }));
   ActionResult parsed;
-  if (!parsed.ParseFromString(TakeBuffer(&result))) {
+  if (!parsed.ParseFromString(result.Take())) {
     return DataLoss(What("get_action_result") + " returned a malformed ActionResult for " +
                     DigestToString(action));
   }
@@ -170,11 +170,11 @@ Status StorageClient::UpdateActionResult(const Digest& action, const ActionResul
 
 StatusOr<Digest> StorageClient::GetReference(const std::string& name) {
   CAIRN_REQUIRE_OP(get_reference);
-  cairn_buffer digest{};
+  OwnedBuffer digest;
   CAIRN_RETURN_IF_ERROR(CallPlugin(What("get_reference"), [&](cairn_error* error) {
-    return op(store_, name.c_str(), &digest, error);
+    return op(store_, name.c_str(), digest.get(), error);
   }));
-  return DigestFromWire(TakeBuffer(&digest));
+  return DigestFromWire(digest.Take());
 }
 
 Status StorageClient::SetReference(const std::string& name, const Digest& digest) {
@@ -187,12 +187,12 @@ Status StorageClient::SetReference(const std::string& name, const Digest& digest
 
 StatusOr<VerifyReport> StorageClient::Verify(bool repair) {
   CAIRN_REQUIRE_OP(verify);
-  cairn_buffer report{};
+  OwnedBuffer report;
   VerifyReport result;
   CAIRN_RETURN_IF_ERROR(CallPlugin(What("verify"), [&](cairn_error* error) {
-    return op(store_, repair ? 1 : 0, &report, &result.problems, error);
+    return op(store_, repair ? 1 : 0, report.get(), &result.problems, error);
   }));
-  result.lines = TakeBuffer(&report);
+  result.lines = report.Take();
   return result;
 }
 

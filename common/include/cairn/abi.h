@@ -38,6 +38,21 @@ void FillBuffer(cairn_buffer* buffer, std::string data);
 // Copies the buffer's bytes out and releases it.
 std::string TakeBuffer(cairn_buffer* buffer);
 
+// A buffer handed to a callee to fill. Released when it goes out of scope
+// unless taken, so an error path never leaks what the callee produced.
+class OwnedBuffer {
+ public:
+  OwnedBuffer() = default;
+  ~OwnedBuffer() { cairn_buffer_release(&raw_); }
+  OwnedBuffer(const OwnedBuffer&) = delete;
+  OwnedBuffer& operator=(const OwnedBuffer&) = delete;
+  cairn_buffer* get() { return &raw_; }
+  std::string Take() { return TakeBuffer(&raw_); }
+
+ private:
+  cairn_buffer raw_{};
+};
+
 // Fills `error` (when non-NULL) from a non-OK status; returns the code.
 int32_t SetAbiError(cairn_error* error, const Status& status);
 // The Status a callee reported; releases the error's message.
