@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 #include <filesystem>
 
@@ -116,13 +117,6 @@ ConfigNode CommandLineLayer(const ConfigOverrides& overrides) {
   set_plugin("storage", overrides.storage);
   if (!overrides.cache_dir.empty()) {
     layer.Set("cache-dir", ConfigNode::Scalar(overrides.cache_dir, where), where);
-  }
-  if (!overrides.plugin_paths.empty()) {
-    ConfigNode paths = ConfigNode::Sequence(where);
-    for (const std::string& path : overrides.plugin_paths) {
-      paths.items().push_back(ConfigNode::Scalar(path, where));
-    }
-    layer.Set("plugin-paths", std::move(paths), where);
   }
   if (overrides.jobs) {
     layer.Set("jobs", ConfigNode::Scalar(std::to_string(*overrides.jobs), where), where);
@@ -296,8 +290,13 @@ StatusOr<Config> LoadConfig(const ConfigSources& sources, const ConfigOverrides&
   variables.cache_dir = config.cache_dir;
 
   const ConfigNode* jobs = merged.Get("jobs");
-  config.jobs = std::atoi(jobs->scalar().c_str());
-  if (config.jobs < 0) return ConfigError(jobs->location(), "'jobs' must be 0 (one per core) or more");
+  errno = 0;
+  long long jobs_value = std::strtoll(jobs->scalar().c_str(), nullptr, 10);
+  if (errno == ERANGE || jobs_value < 0 || jobs_value > 4096) {
+    return ConfigError(jobs->location(), "'jobs' must be from 0 (one per core) to 4096, got '" +
+                                             jobs->scalar() + "'");
+  }
+  config.jobs = static_cast<int>(jobs_value);
   if (config.jobs == 0) config.jobs = static_cast<int>(std::max(1L, sysconf(_SC_NPROCESSORS_ONLN)));
 
   const ConfigNode* log_level = merged.Get("log-level");
@@ -310,6 +309,11 @@ StatusOr<Config> LoadConfig(const ConfigSources& sources, const ConfigOverrides&
                                                   config.log_level + "'");
   }
 
+  // --plugin-path directories are searched first; they add to the
+  // configured ones rather than replacing them.
+  for (const std::string& path : overrides.plugin_paths) {
+    config.plugin_paths.push_back(ResolvePath(path, SourceLocation{kCommandLineName, 0, 0}));
+  }
   if (const ConfigNode* paths = merged.Get("plugin-paths")) {
     for (const ConfigNode& item : paths->items()) {
       CAIRN_ASSIGN_OR_RETURN(std::string path, Expand(item.scalar(), variables, item.location()));

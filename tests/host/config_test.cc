@@ -70,6 +70,14 @@ TEST_F(ConfigTest, WrongTypeNamesWhatWasExpected) {
       << config.status().message();
 }
 
+TEST_F(ConfigTest, JobsBeyondAnyMachineAreAnErrorNotAnOverflow) {
+  std::string user = home_.Write("user.yaml", "jobs: 99999999999\n");
+  StatusOr<Config> config = Load({}, user);
+  ASSERT_FALSE(config.ok());
+  EXPECT_NE(config.status().message().find(user + ":1:7: 'jobs' must be from 0"), std::string::npos)
+      << config.status().message();
+}
+
 TEST_F(ConfigTest, DuplicateKeysAreErrors) {
   std::string file = project_.Write("cairn.yaml", "sandbox: {plugin: bwrap}\nsandbox: {plugin: chroot}\n");
   StatusOr<Config> config = Load();
@@ -158,6 +166,15 @@ TEST_F(ConfigTest, RelativePluginPathsAreRelativeToTheFileThatNamesThem) {
   ASSERT_TRUE(config.ok());
   ASSERT_EQ(config->plugin_paths.size(), 1u);
   EXPECT_EQ(config->plugin_paths[0], project_.path() + "/plugins");
+}
+
+TEST_F(ConfigTest, PluginPathFlagsAreSearchedFirstAndKeepTheConfiguredPaths) {
+  project_.Write("cairn.yaml", "plugin-paths: [/configured]\n");
+  ConfigOverrides flags;
+  flags.plugin_paths = {"/from-flag"};
+  StatusOr<Config> config = Load(flags);
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->plugin_paths, (std::vector<std::string>{"/from-flag", "/configured"}));
 }
 
 TEST_F(ConfigTest, MissingExplicitUserConfigurationIsAnErrorNamingIt) {
