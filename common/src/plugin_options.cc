@@ -33,9 +33,14 @@ bool PluginOptions::Has(const std::string& key) {
   return impl_->root.IsMap() && impl_->root[key].IsDefined() && !impl_->root[key].IsNull();
 }
 
-std::string PluginOptions::GetString(const std::string& key, const std::string& fallback) {
+StatusOr<std::string> PluginOptions::GetString(const std::string& key,
+                                               const std::string& fallback) {
   if (!Has(key)) return fallback;
-  return impl_->root[key].as<std::string>(fallback);
+  const YAML::Node node = impl_->root[key];
+  if (!node.IsScalar()) {
+    return InvalidArgument(impl_->plugin + " option '" + key + "' must be a string");
+  }
+  return node.as<std::string>();
 }
 
 StatusOr<int64_t> PluginOptions::GetInt(const std::string& key, int64_t fallback) {

@@ -8,7 +8,7 @@ namespace {
 TEST(PluginOptionsTest, UnknownKeysAreRejectedNamingThemAndTheKnownOnes) {
   StatusOr<PluginOptions> options = PluginOptions::Parse("path: /x\npaht: /y\n", "cas-local");
   ASSERT_TRUE(options.ok());
-  EXPECT_EQ(options->GetString("path", ""), "/x");
+  EXPECT_EQ(*options->GetString("path", ""), "/x");
   Status finished = options->Finish();
   EXPECT_EQ(finished.code(), Code::kInvalidArgument);
   EXPECT_NE(finished.message().find("'paht'"), std::string::npos);
@@ -18,7 +18,7 @@ TEST(PluginOptionsTest, UnknownKeysAreRejectedNamingThemAndTheKnownOnes) {
 TEST(PluginOptionsTest, EmptyTextMeansNoOptions) {
   StatusOr<PluginOptions> options = PluginOptions::Parse("", "bwrap");
   ASSERT_TRUE(options.ok());
-  EXPECT_EQ(options->GetString("bwrap-path", "bwrap"), "bwrap");
+  EXPECT_EQ(*options->GetString("bwrap-path", "bwrap"), "bwrap");
   EXPECT_TRUE(options->Finish().ok());
 }
 
@@ -28,6 +28,14 @@ TEST(PluginOptionsTest, TypedGettersReportTheOptionWhenTheTypeIsWrong) {
   StatusOr<int64_t> threads = options->GetInt("threads", 2);
   EXPECT_EQ(threads.status().code(), Code::kInvalidArgument);
   EXPECT_NE(threads.status().message().find("threads"), std::string::npos);
+}
+
+TEST(PluginOptionsTest, AListWhereAStringBelongsIsAnErrorNotTheDefault) {
+  StatusOr<PluginOptions> options = PluginOptions::Parse("bwrap-path: [a, b]\n", "bwrap");
+  ASSERT_TRUE(options.ok());
+  StatusOr<std::string> path = options->GetString("bwrap-path", "bwrap");
+  EXPECT_EQ(path.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(path.status().message().find("'bwrap-path'"), std::string::npos);
 }
 
 TEST(PluginOptionsTest, NonMappingOptionsAreRejected) {

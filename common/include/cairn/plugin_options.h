@@ -5,7 +5,7 @@
 // for, so a misspelt option is an error and never silently ignored:
 //
 //   CAIRN_ASSIGN_OR_RETURN(PluginOptions options, PluginOptions::Parse(text, "bwrap"));
-//   std::string binary = options.GetString("bwrap-path", "bwrap");
+//   CAIRN_ASSIGN_OR_RETURN(std::string binary, options.GetString("bwrap-path", "bwrap"));
 //   CAIRN_RETURN_IF_ERROR(options.Finish());   // INVALID_ARGUMENT on unknown keys
 #ifndef CAIRN_PLUGIN_OPTIONS_H
 #define CAIRN_PLUGIN_OPTIONS_H
@@ -27,7 +27,8 @@ class PluginOptions {
   static StatusOr<PluginOptions> Parse(std::string_view yaml_text, std::string plugin);
 
   bool Has(const std::string& key);
-  std::string GetString(const std::string& key, const std::string& fallback);
+  // INVALID_ARGUMENT naming the option when it is a list or a mapping.
+  StatusOr<std::string> GetString(const std::string& key, const std::string& fallback);
   StatusOr<int64_t> GetInt(const std::string& key, int64_t fallback);
   StatusOr<bool> GetBool(const std::string& key, bool fallback);
   StatusOr<std::vector<std::string>> GetStringList(const std::string& key);

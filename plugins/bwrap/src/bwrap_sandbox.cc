@@ -90,8 +90,9 @@ BwrapSandbox::BwrapSandbox(HostServices host, std::string scratch_dir, std::stri
 StatusOr<std::unique_ptr<Sandbox>> BwrapSandbox::Create(const HostServices& host,
                                                         std::string_view options_yaml) {
   CAIRN_ASSIGN_OR_RETURN(PluginOptions options, PluginOptions::Parse(options_yaml, "bwrap"));
-  std::string configured = options.GetString("bwrap-path", "bwrap");
-  std::string scratch_dir = options.GetString("scratch-dir", DefaultScratchDir(host));
+  CAIRN_ASSIGN_OR_RETURN(std::string configured, options.GetString("bwrap-path", "bwrap"));
+  CAIRN_ASSIGN_OR_RETURN(std::string scratch_dir,
+                         options.GetString("scratch-dir", DefaultScratchDir(host)));
   CAIRN_ASSIGN_OR_RETURN(size_t root_cache_size, RootCacheCapacity(options, "bwrap"));
   CAIRN_RETURN_IF_ERROR(options.Finish());
   if (scratch_dir.empty() || scratch_dir.front() != '/') {

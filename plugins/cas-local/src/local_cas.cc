@@ -19,7 +19,7 @@ namespace {
 
 StatusOr<double> ParseFraction(PluginOptions& options, const std::string& key, double fallback) {
   if (!options.Has(key)) return fallback;
-  std::string text = options.GetString(key, "");
+  CAIRN_ASSIGN_OR_RETURN(std::string text, options.GetString(key, ""));
   char* end = nullptr;
   double value = std::strtod(text.c_str(), &end);
   if (text.empty() || end == nullptr || *end != '\0' || !(value > 0) || value > 1) {
@@ -36,8 +36,8 @@ std::string BlobName(const Digest& digest) { return "blob " + DigestToString(dig
 StatusOr<LocalCasOptions> LocalCasOptions::Parse(std::string_view yaml) {
   CAIRN_ASSIGN_OR_RETURN(PluginOptions options, PluginOptions::Parse(yaml, "cas-local"));
   LocalCasOptions parsed;
-  parsed.path = options.GetString("path", "");
-  std::string quota = options.GetString("quota", "");
+  CAIRN_ASSIGN_OR_RETURN(parsed.path, options.GetString("path", ""));
+  CAIRN_ASSIGN_OR_RETURN(std::string quota, options.GetString("quota", ""));
   CAIRN_ASSIGN_OR_RETURN(parsed.high_watermark, ParseFraction(options, "high-watermark", 1.0));
   CAIRN_ASSIGN_OR_RETURN(parsed.low_watermark, ParseFraction(options, "low-watermark", 0.8));
   CAIRN_ASSIGN_OR_RETURN(int64_t threads, options.GetInt("hash-threads", 2));

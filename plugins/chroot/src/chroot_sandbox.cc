@@ -20,7 +20,8 @@ ChrootSandbox::ChrootSandbox(HostServices host, std::string scratch_dir, size_t 
 StatusOr<std::unique_ptr<Sandbox>> ChrootSandbox::Create(const HostServices& host,
                                                          std::string_view options_yaml) {
   CAIRN_ASSIGN_OR_RETURN(PluginOptions options, PluginOptions::Parse(options_yaml, "chroot"));
-  std::string scratch_dir = options.GetString("scratch-dir", DefaultScratchDir(host));
+  CAIRN_ASSIGN_OR_RETURN(std::string scratch_dir,
+                         options.GetString("scratch-dir", DefaultScratchDir(host)));
   CAIRN_ASSIGN_OR_RETURN(size_t root_cache_size, RootCacheCapacity(options, "chroot"));
   CAIRN_RETURN_IF_ERROR(options.Finish());
   if (scratch_dir.empty() || scratch_dir.front() != '/') {
