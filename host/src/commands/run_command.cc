@@ -87,6 +87,35 @@ StatusOr<Digest> ImportRoot(Storage& cas, const std::string& root) {
   return *digest;
 }
 
+// What can be wrong with the command line itself, checked before anything
+// touches the store: a failure here is a usage error (exit 2), while a
+// failure storing the Action later is a storage error (exit 5).
+Status ValidateArguments(const RunArguments& arguments) {
+  for (const std::string& text : arguments.env) {
+    CAIRN_RETURN_IF_ERROR(SplitAssignment(text, "env").status());
+  }
+  for (const std::string& text : arguments.platform) {
+    CAIRN_RETURN_IF_ERROR(SplitAssignment(text, "platform").status());
+  }
+  if (!arguments.timeout.empty()) {
+    char* end = nullptr;
+    double seconds = std::strtod(arguments.timeout.c_str(), &end);
+    if (end == arguments.timeout.c_str() || *end != '\0' || !(seconds > 0) || seconds > 1e9) {
+      return InvalidArgument("--timeout expects a positive number of seconds, not '" +
+                             arguments.timeout + "'");
+    }
+  }
+  for (const std::string& root : arguments.roots) {
+    struct stat info {};
+    if (stat(root.c_str(), &info) == 0) {
+      if (!S_ISDIR(info.st_mode)) return InvalidArgument("--root " + root + " is not a directory");
+    } else if (!ParseDigest(root).ok()) {
+      return InvalidArgument("--root " + root + " is neither a directory nor a digest HASH/SIZE");
+    }
+  }
+  return Status::Ok();
+}
+
 // The roots merged in order (later wins), or the only one as it is.
 StatusOr<Digest> InputRoot(Storage& cas, const std::vector<std::string>& roots) {
   std::vector<Digest> digests;
@@ -142,10 +171,6 @@ StatusOr<Action> BuildAction(Storage& cas, const RunArguments& arguments) {
   if (!arguments.timeout.empty()) {
     char* end = nullptr;
     double seconds = std::strtod(arguments.timeout.c_str(), &end);
-    if (end == arguments.timeout.c_str() || *end != '\0' || seconds <= 0) {
-      return InvalidArgument("--timeout expects a positive number of seconds, not '" +
-                             arguments.timeout + "'");
-    }
     action.mutable_timeout()->set_seconds(static_cast<int64_t>(seconds));
     action.mutable_timeout()->set_nanos(
         static_cast<int32_t>((seconds - static_cast<double>(static_cast<int64_t>(seconds))) * 1e9));
@@ -211,17 +236,15 @@ int RunRun(CommandContext& context, const std::vector<std::string>& args) {
     return context.UsageError("run", "no command given (put it after --)");
   }
 
+  Status valid = ValidateArguments(arguments);
+  if (!valid.ok()) return context.UsageError("run", valid.message());
+
   StatusOr<std::shared_ptr<Storage>> cas = context.OpenStorage();
   if (!cas.ok()) return context.Fail(cas.status());
   StatusOr<std::shared_ptr<Sandbox>> sandbox = context.OpenSandbox();
   if (!sandbox.ok()) return context.Fail(sandbox.status());
   StatusOr<Action> action = BuildAction(**cas, arguments);
-  if (!action.ok()) {
-    if (action.status().code() == Code::kInvalidArgument) {
-      return context.UsageError("run", action.status().message());
-    }
-    return context.Fail(action.status());
-  }
+  if (!action.ok()) return context.Fail(action.status());
 
   if (arguments.interactive) {
     InteractiveOptions terminal;  // this process's stdin, stdout, stderr
