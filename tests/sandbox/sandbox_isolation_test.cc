@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <sstream>
 #include <thread>
 #include <vector>
 
@@ -78,6 +79,44 @@ TEST_P(SandboxIsolationTest, WritingOutsideTheWritablePartsFailsAndTheStoreStays
     ASSERT_TRUE(after.count(path)) << path << " disappeared";
     EXPECT_EQ(after[path], fingerprint) << path;
   }
+}
+
+std::string ReadHostFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Writes under /proc/sys are checked by file owner, so a uid-0 command with
+// no capabilities could change host-wide settings through a writable procfs
+// (core_pattern runs a program as root on the next crash). The sandbox's
+// /proc/sys, /proc/sysrq-trigger, /proc/irq and /proc/bus must be read-only.
+// The probe writes core_pattern's own value back, so that even a regression
+// (or tests running in parallel) never leaves the host with another one;
+// the shell's status tells whether the write got through. Never write
+// /proc/sysrq-trigger here, not even a harmless value.
+TEST_P(SandboxIsolationTest, HostWideSettingsUnderProcSysCannotBeWritten) {
+  const std::string core_pattern = "/proc/sys/kernel/core_pattern";
+  const std::string before = ReadHostFile(core_pattern);
+  ASSERT_FALSE(before.empty()) << "cannot read " << core_pattern;
+  ActionOptions options;
+  options.arguments = {
+      "sh", "-c",
+      "pattern=/proc/sys/kernel/core_pattern; value=$(cat $pattern) && echo readable; "
+      "(printf '%s\\n' \"$value\" > $pattern) 2>/dev/null && echo WROTE $pattern; "
+      "(echo cairn-sandbox-probe > /proc/sys/kernel/hostname) 2>/dev/null && echo WROTE hostname; "
+      "while read id parent device root point flags rest; do case $point in "
+      "  /proc/sys|/proc/sysrq-trigger|/proc/irq|/proc/bus) echo $point ${flags%%,*};; esac; "
+      "done < /proc/self/mountinfo | sort"};
+  ExecuteOutcome outcome = Run(options);
+  ASSERT_TRUE(outcome.status.ok()) << outcome.status.ToString();
+  EXPECT_EQ(ReadHostFile(core_pattern), before) << "the host's core_pattern changed";
+  std::string expected = "readable\n";
+  for (const char* cover : {"/proc/bus", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}) {
+    if (access(cover, F_OK) == 0) expected += std::string(cover) + " ro\n";
+  }
+  EXPECT_EQ(Stdout(outcome), expected);
 }
 
 TEST_P(SandboxIsolationTest, HostFilesThatWereNotStagedAreNotVisible) {

@@ -24,6 +24,12 @@ std::vector<std::string> BwrapCommandLine(const std::string& bwrap_path,
     argv.insert(argv.end(), {"--bind", root.working_dir(), root.working_dir_inside()});
   }
   argv.insert(argv.end(), {"--proc", "/proc"});
+  // bwrap's own cover of /proc/sys is skipped (access(W_OK) on the sysctl
+  // root is always EACCES), and the command runs as uid 0 mapped to the
+  // host's root: make the host-wide settings read-only here. /proc/sys
+  // shows the reader's namespaces, so the host's copy is equivalent.
+  argv.insert(argv.end(), {"--ro-bind", "/proc/sys", "/proc/sys"});
+  argv.insert(argv.end(), {"--ro-bind-try", "/proc/sysrq-trigger", "/proc/sysrq-trigger"});
   if (request.interactive) {
     argv.insert(argv.end(), {"--dev", "/dev"});
   } else {

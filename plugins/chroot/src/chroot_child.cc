@@ -38,6 +38,11 @@ struct SymlinkSpec {
 struct Prepared {
   const ChrootChildSpec* spec;
   std::string proc_dir, dev_dir, tmp_dir;
+  // Parts of the fresh procfs made read-only, as bubblewrap's --proc does:
+  // writes there are checked by file owner, so a uid-0 command without any
+  // capability could otherwise change host-wide settings (core_pattern,
+  // modprobe) or crash the host (sysrq-trigger).
+  std::vector<std::string> proc_covers;
   std::string working_target;  // where working_dir is bound, below root_dir
   std::vector<DeviceBind> devices;
   std::vector<SymlinkSpec> symlinks;
@@ -163,6 +168,17 @@ void DropPrivileges(const ChrootChildSpec& spec) {
   CheckCall(mount("proc", prepared.proc_dir.c_str(), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
                   nullptr),
             "mount proc on", prepared.proc_dir.c_str());
+  for (const std::string& cover : prepared.proc_covers) {
+    const char* path = cover.c_str();
+    if (access(path, F_OK) != 0) {
+      if (errno == ENOENT) continue;  // not in this kernel
+      Fail("look up", path);
+    }
+    CheckCall(mount(path, path, nullptr, MS_BIND, nullptr), "bind", path);
+    CheckCall(mount(nullptr, path, nullptr,
+                    MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr),
+              "remount read-only", path);
+  }
   CheckCall(mount("tmpfs", prepared.dev_dir.c_str(), "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755"),
             "mount tmpfs on", prepared.dev_dir.c_str());
   for (const DeviceBind& device : prepared.devices) {
@@ -205,6 +221,9 @@ StatusOr<pid_t> StartChrootChild(const ChrootChildSpec& spec, int error_fd) {
   Prepared prepared;
   prepared.spec = &spec;
   prepared.proc_dir = spec.root_dir + "/proc";
+  for (const char* cover : {"sys", "sysrq-trigger", "irq", "bus"}) {
+    prepared.proc_covers.push_back(prepared.proc_dir + "/" + cover);
+  }
   prepared.dev_dir = spec.root_dir + "/dev";
   prepared.tmp_dir = spec.root_dir + "/tmp";
   prepared.working_target = spec.root_dir + spec.working_inside;
