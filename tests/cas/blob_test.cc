@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <functional>
+
 #include "cas_test_util.h"
 
 namespace cairn::testing {
@@ -135,6 +137,116 @@ TEST_F(CasTest, MoveSourceTakesTheFileOverIntoTheStore) {
   EXPECT_FALSE(Exists(temp_ / "moved"));
   EXPECT_EQ(ReadFile(ObjectPath(digest)), "moved content");
   EXPECT_EQ(Lstat(ObjectPath(digest)).st_mode & 0777, 0444u);
+}
+
+// What a crash can leave: objects are made durable by a batched syncfs, not
+// one fsync each, so a short object can sit under its final name. A write of
+// the real content must replace it, whichever way the bytes arrive.
+TEST_F(CasTest, AnObjectOfTheWrongSizeUnderItsNameIsReplacedByTheNextWrite) {
+  const std::string small = "small blob whose object was cut short";
+  std::string large(3 * 1024 * 1024 + 5, 'L');  // streamed, not read whole
+  large[12345] = '!';
+  const std::string moved = "moved output whose object was cut short";
+  const std::string copied = "copied output whose object was cut short";
+  struct Case {
+    std::string content;
+    std::function<StatusOr<Digest>()> write;
+  };
+  std::vector<Case> cases = {
+      {small, [&] { return store().WriteBlob(small, DigestOfBytes(small)); }},
+      {large,
+       [&]() -> StatusOr<Digest> {
+         WriteFile(temp_ / "large", large);
+         int fd = ::open((temp_ / "large").c_str(), O_RDONLY | O_CLOEXEC);
+         StatusOr<Digest> digest = store().WriteBlobFromFd(fd, std::nullopt);
+         ::close(fd);
+         return digest;
+       }},
+      {moved,
+       [&] {
+         WriteFile(temp_ / "moved", moved);
+         return store().WriteBlobFromPath(temp_ / "moved", true, std::nullopt);
+       }},
+      {copied,
+       [&] {
+         WriteFile(temp_ / "copied", copied);
+         return store().WriteBlobFromPath(temp_ / "copied", false, std::nullopt);
+       }},
+  };
+  for (const Case& test : cases) {
+    const Digest digest = DigestOfBytes(test.content);
+    const std::string object = ObjectPath(digest);
+    // The damaged object, made by hand: the right name, a prefix of the bytes.
+    MakeDir(object.substr(0, object.rfind('/')));
+    WriteFile(object, test.content.substr(0, 7), 0644);
+    ASSERT_EQ(Shell("truncate -s 5 " + object + " && chmod 0444 " + object), 0);
+    ASSERT_OK_AND_ASSIGN(bool before, store().Contains(digest));
+    EXPECT_FALSE(before) << "an object of the wrong size counts as missing";
+
+    ASSERT_OK_AND_ASSIGN(Digest written, test.write());
+    EXPECT_EQ(written, digest);
+    ASSERT_OK_AND_ASSIGN(bool after, store().Contains(digest));
+    EXPECT_TRUE(after) << test.content.size() << "-byte blob was not replaced";
+    ASSERT_OK_AND_ASSIGN(std::string data, store().ReadBlob(digest, 0, 0));
+    EXPECT_TRUE(data == test.content) << test.content.size() << "-byte blob reads back wrong";
+    struct stat st = Lstat(object);
+    EXPECT_TRUE(S_ISREG(st.st_mode));
+    EXPECT_EQ(st.st_mode & 07777, 0444u) << "objects stay read-only";
+    EXPECT_EQ(st.st_mtime, 1321009871);
+  }
+  ASSERT_OK_AND_ASSIGN(VerifyReport report, store().Verify(false));
+  EXPECT_EQ(report.problems, 0u) << report.lines;
+  // No temporary file is left behind by a replacement.
+  EXPECT_EQ(Shell("test -z \"$(ls -A " + StorePath() + "/tmp)\""), 0);
+}
+
+TEST_F(CasTest, SomethingOtherThanAFileUnderAnObjectsNameIsReplacedByTheNextWrite) {
+  const std::string linked = "an object name that is a symlink";
+  const std::string directory = "an object name that is a directory";
+  WriteFile(temp_ / "elsewhere", linked);
+  MakeDir(ObjectPath(DigestOfBytes(linked)).substr(0, ObjectPath(DigestOfBytes(linked)).rfind('/')));
+  MakeSymlink(temp_ / "elsewhere", ObjectPath(DigestOfBytes(linked)));
+  MakeDir(ObjectPath(DigestOfBytes(directory)).substr(
+      0, ObjectPath(DigestOfBytes(directory)).rfind('/')));
+  MakeDir(ObjectPath(DigestOfBytes(directory)));
+  for (const std::string& content : {linked, directory}) {
+    ASSERT_OK_AND_ASSIGN(Digest digest, store().WriteBlob(content, std::nullopt));
+    struct stat st = Lstat(ObjectPath(digest));
+    EXPECT_TRUE(S_ISREG(st.st_mode)) << content;
+    EXPECT_EQ(st.st_mode & 07777, 0444u) << content;
+    ASSERT_OK_AND_ASSIGN(std::string data, store().ReadBlob(digest, 0, 0));
+    EXPECT_EQ(data, content);
+  }
+  EXPECT_EQ(ReadFile(temp_ / "elsewhere"), linked) << "the symlink's target was written through";
+  ASSERT_OK_AND_ASSIGN(VerifyReport report, store().Verify(false));
+  EXPECT_EQ(report.problems, 0u) << report.lines;
+}
+
+TEST_F(CasTest, AnIntactObjectIsKeptWhenTheSameBytesAreWrittenAgain) {
+  ASSERT_OK_AND_ASSIGN(Digest digest, store().WriteBlob("kept as it is", std::nullopt));
+  ino_t inode = Lstat(ObjectPath(digest)).st_ino;
+  WriteFile(temp_ / "again", "kept as it is");
+  ASSERT_OK_AND_ASSIGN(Digest moved, store().WriteBlobFromPath(temp_ / "again", true, std::nullopt));
+  EXPECT_EQ(moved, digest);
+  EXPECT_FALSE(Exists(temp_ / "again"));
+  EXPECT_EQ(Lstat(ObjectPath(digest)).st_ino, inode);
+}
+
+TEST_F(CasTest, WritingFromAPathNeverFollowsASymlink) {
+  WriteFile(temp_ / "target", "behind a symlink");
+  MakeSymlink(temp_ / "target", temp_ / "link");
+  StatusOr<Digest> digest = store().WriteBlobFromPath(temp_ / "link", false, std::nullopt);
+  EXPECT_EQ(digest.status().code(), Code::kInvalidArgument) << digest.status().ToString();
+  EXPECT_THAT(digest.status().message(), HasSubstr("symbolic link"));
+  ASSERT_OK_AND_ASSIGN(bool stored, store().Contains(DigestOfBytes("behind a symlink")));
+  EXPECT_FALSE(stored);
+  StatusOr<Digest> moved = store().WriteBlobFromPath(temp_ / "link", true, std::nullopt);
+  EXPECT_FALSE(moved.ok());
+  EXPECT_TRUE(Exists(temp_ / "link"));
+  EXPECT_EQ(ReadFile(temp_ / "target"), "behind a symlink");
+  // A regular file is stored as before.
+  ASSERT_OK_AND_ASSIGN(Digest regular, store().WriteBlobFromPath(temp_ / "target", false, std::nullopt));
+  EXPECT_EQ(regular, DigestOfBytes("behind a symlink"));
 }
 
 TEST_F(CasTest, BitFlippedObjectIsReportedByVerifyAndThenMissing) {

@@ -48,6 +48,34 @@ TEST_F(CasTest, QuotaEvictsLeastRecentlyUsedBlobsOfEarlierSessionsOnly) {
   EXPECT_LE(stats.total_bytes, stats.high_watermark_bytes);
 }
 
+// Files moved into the store (how a sandbox stores stdout and stderr) count
+// towards the quota like any other write.
+TEST_F(CasTest, FilesMovedIntoTheStoreCountTowardsTheQuota) {
+  std::vector<Digest> old_blobs;
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_OK_AND_ASSIGN(Digest digest, store().WriteBlob(Blob(i, 100 * 1024), std::nullopt));
+    old_blobs.push_back(digest);
+  }
+  loaded_.reset();
+  NextSecond();
+  // 1 MB of old blobs; moving in 600 KB crosses the 1.5 MiB high watermark.
+  Reopen("quota: 1536K\nhigh-watermark: 1.0\nlow-watermark: 0.5\n");
+  std::vector<Digest> moved;
+  for (int i = 100; i < 106; ++i) {
+    std::string path = temp_ / ("output-" + std::to_string(i));
+    WriteFile(path, Blob(i, 100 * 1024));
+    ASSERT_OK_AND_ASSIGN(Digest digest, store().WriteBlobFromPath(path, true, std::nullopt));
+    EXPECT_FALSE(Exists(path));
+    moved.push_back(digest);
+  }
+  ASSERT_OK_AND_ASSIGN(std::vector<Digest> missing_moved, store().FindMissing(moved));
+  EXPECT_TRUE(missing_moved.empty()) << "blobs moved in by the live session were evicted";
+  ASSERT_OK_AND_ASSIGN(std::vector<Digest> missing_old, store().FindMissing(old_blobs));
+  EXPECT_GE(missing_old.size(), 1u) << "the moved bytes were not counted: no collection ran";
+  ASSERT_OK_AND_ASSIGN(StorageStats stats, store().Stats());
+  EXPECT_LE(stats.total_bytes, stats.high_watermark_bytes);
+}
+
 TEST_F(CasTest, CollectGarbageEvictsDownToTheTargetOldestFirst) {
   std::vector<Digest> blobs;
   for (int i = 0; i < 5; ++i) {

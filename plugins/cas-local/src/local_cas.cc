@@ -222,19 +222,10 @@ StatusOr<Digest> LocalCas::MoveIntoStore(const std::string& path,
     ::unlink(path.c_str());
     return digest;
   }
-  struct timespec times[2];
-  times[0].tv_nsec = UTIME_NOW;
-  times[1].tv_sec = kReproducibleMtime;
-  times[1].tv_nsec = 0;
-  if (::fchmod(fd.get(), 0444) != 0 || ::futimens(fd.get(), times) != 0) {
-    return ErrnoStatus("prepare for the store", path, errno);
-  }
-  std::string relative = ObjectStore::RelativePath(digest.hash());
-  ::mkdirat(objects_->objects_fd(), digest.hash().substr(0, 2).c_str(), 0755);
-  if (::renameat(AT_FDCWD, path.c_str(), objects_->objects_fd(), relative.c_str()) == 0) {
-    return digest;
-  }
-  if (errno != EXDEV) return ErrnoStatus("move into the store", path, errno);
+  // Moved (not copied), it is counted towards the quota like any write, and
+  // a damaged object under its name is replaced.
+  CAIRN_ASSIGN_OR_RETURN(bool moved, objects_->AdoptFile(fd.get(), path, digest));
+  if (moved) return digest;
   if (::lseek(fd.get(), 0, SEEK_SET) != 0) return ErrnoStatus("seek", path, errno);
   return objects_->WriteFromFd(fd.get(), expected, st.st_size);
 }
@@ -243,8 +234,16 @@ StatusOr<Digest> LocalCas::WriteBlobFromPath(const std::string& path, bool move_
                                              const std::optional<Digest>& expected) {
   LeaseScope scope(*leases_);
   if (move_source) return MoveIntoStore(path, expected);
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) return ErrnoStatus("open", path, errno);
+  // Never follows a symlink: the path names an output the caller checked.
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (!fd.valid()) {
+    int error_number = errno;
+    struct stat link;
+    if (error_number == ELOOP && ::lstat(path.c_str(), &link) == 0 && S_ISLNK(link.st_mode)) {
+      return InvalidArgument(path + " is a symbolic link, not a regular file");
+    }
+    return ErrnoStatus("open", path, error_number);
+  }
   struct stat st;
   if (::fstat(fd.get(), &st) != 0) return ErrnoStatus("stat", path, errno);
   if (!S_ISREG(st.st_mode)) return InvalidArgument(path + " is not a regular file");

@@ -96,11 +96,15 @@ StatusOr<bool> ObjectStore::Contains(const Digest& digest, bool force_touch) {
   CAIRN_RETURN_IF_ERROR(ValidateDigest(digest));
   std::string path = RelativePath(digest.hash());
   struct stat st;
-  if (::fstatat(objects_fd_.get(), path.c_str(), &st, 0) != 0) {
+  if (::fstatat(objects_fd_.get(), path.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
     if (errno == ENOENT) return false;
     return ErrnoStatus("stat", ObjectName(digest), errno);
   }
-  if (static_cast<int64_t>(st.st_size) != digest.size_bytes()) return false;
+  // Anything but a regular file of the digest's size is damage, which the
+  // next write replaces.
+  if (!S_ISREG(st.st_mode) || static_cast<int64_t>(st.st_size) != digest.size_bytes()) {
+    return false;
+  }
   Touch(objects_fd_.get(), path.c_str(), st, force_touch);
   return true;
 }
@@ -108,13 +112,21 @@ StatusOr<bool> ObjectStore::Contains(const Digest& digest, bool force_touch) {
 StatusOr<UniqueFd> ObjectStore::OpenObject(const Digest& digest) {
   CAIRN_RETURN_IF_ERROR(ValidateDigest(digest));
   std::string path = RelativePath(digest.hash());
-  UniqueFd fd(::openat(objects_fd_.get(), path.c_str(), O_RDONLY | O_CLOEXEC));
+  UniqueFd fd(::openat(objects_fd_.get(), path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
   if (!fd.valid()) {
     if (errno == ENOENT) return NotFound("blob " + DigestToString(digest) + " is not in the store");
+    if (errno == ELOOP) {
+      return NotFound("blob " + DigestToString(digest) +
+                      " is not in the store (a symlink has its name)");
+    }
     return ErrnoStatus("open", ObjectName(digest), errno);
   }
   struct stat st;
   if (::fstat(fd.get(), &st) != 0) return ErrnoStatus("stat", ObjectName(digest), errno);
+  if (!S_ISREG(st.st_mode)) {
+    return NotFound("blob " + DigestToString(digest) +
+                    " is not in the store (something other than a file has its name)");
+  }
   if (static_cast<int64_t>(st.st_size) != digest.size_bytes()) {
     return NotFound("blob " + DigestToString(digest) + " is not in the store (an object of " +
                     std::to_string(st.st_size) + " bytes has that hash: wrong size or truncated)");
@@ -163,6 +175,13 @@ StatusOr<ObjectStore::TempFile> ObjectStore::CreateTemp() {
   return Internal("could not find a free temporary name in " + root_ + "/tmp");
 }
 
+std::string ObjectStore::UniqueTempName() {
+  static std::atomic<uint64_t> counter{0};
+  thread_local std::mt19937_64 random(std::random_device{}());
+  return "r-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + "-" +
+         std::to_string(random());
+}
+
 Status ObjectStore::Commit(TempFile& temp, const Digest& digest) {
   struct timespec times[2];
   times[0].tv_nsec = UTIME_NOW;
@@ -180,7 +199,7 @@ Status ObjectStore::Commit(TempFile& temp, const Digest& digest) {
       if (on_added_) on_added_(static_cast<uint64_t>(digest.size_bytes()));
       return Status::Ok();
     }
-    if (errno == EEXIST) return Status::Ok();  // another writer won; same bytes
+    if (errno == EEXIST) break;
     if (errno != ENOENT || attempt > 0) return ErrnoStatus("link", ObjectName(digest), errno);
     // First object of its shard.
     if (::mkdirat(objects_fd_.get(), digest.hash().substr(0, 2).c_str(), 0755) != 0 &&
@@ -188,7 +207,101 @@ Status ObjectStore::Commit(TempFile& temp, const Digest& digest) {
       return ErrnoStatus("create shard for", ObjectName(digest), errno);
     }
   }
-  return Internal("unreachable");
+  // Something has the final name: usually another writer's copy of the same
+  // bytes, but it can be an object a crash left short (objects are not
+  // fsynced one by one), which must be replaced or it stays bad forever.
+  struct stat existing;
+  if (::fstatat(objects_fd_.get(), path.c_str(), &existing, AT_SYMLINK_NOFOLLOW) == 0 &&
+      S_ISREG(existing.st_mode) && existing.st_size == digest.size_bytes()) {
+    return Status::Ok();
+  }
+  std::string name = temp.name;
+  if (name.empty()) {
+    name = UniqueTempName();
+    if (::linkat(AT_FDCWD, proc.c_str(), tmp_fd_.get(), name.c_str(), AT_SYMLINK_FOLLOW) != 0) {
+      return ErrnoStatus("name a temporary object in", root_ + "/tmp", errno);
+    }
+  } else {
+    temp.name.clear();  // Install consumes it
+  }
+  return Install(name, digest);
+}
+
+Status ObjectStore::Install(const std::string& temp_name, const Digest& digest) {
+  const std::string path = RelativePath(digest.hash());
+  const char* temp = temp_name.c_str();
+  const uint64_t size = static_cast<uint64_t>(digest.size_bytes());
+  auto fail = [&](const char* step) {
+    int error_number = errno;
+    ::unlinkat(tmp_fd_.get(), temp, 0);
+    return ErrnoStatus(step, ObjectName(digest), error_number);
+  };
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    struct stat existing;
+    if (::fstatat(objects_fd_.get(), path.c_str(), &existing, AT_SYMLINK_NOFOLLOW) == 0) {
+      if (S_ISREG(existing.st_mode) && static_cast<uint64_t>(existing.st_size) == size) {
+        ::unlinkat(tmp_fd_.get(), temp, 0);  // present: another writer's copy
+        return Status::Ok();
+      }
+      if (S_ISDIR(existing.st_mode)) {
+        // Not an object at all; rename() cannot replace a directory.
+        if (::unlinkat(objects_fd_.get(), path.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT) {
+          return fail("remove the directory in place of");
+        }
+        continue;
+      }
+      // Damaged (wrong size, or not a regular file): replace it atomically,
+      // so a reader sees the old file or the complete new one.
+      if (::renameat(tmp_fd_.get(), temp, objects_fd_.get(), path.c_str()) != 0) {
+        return fail("replace the damaged");
+      }
+      uint64_t old_size = S_ISREG(existing.st_mode) ? static_cast<uint64_t>(existing.st_size) : 0;
+      if (on_added_ && size > old_size) on_added_(size - old_size);
+      return Status::Ok();
+    }
+    if (errno != ENOENT) return fail("stat");
+    // Absent: link, never rename, so that a writer that raced us in is kept.
+    if (::linkat(tmp_fd_.get(), temp, objects_fd_.get(), path.c_str(), 0) == 0) {
+      ::unlinkat(tmp_fd_.get(), temp, 0);
+      if (on_added_) on_added_(size);
+      return Status::Ok();
+    }
+    if (errno == EEXIST) continue;  // another writer meanwhile: look again
+    if (errno != ENOENT) return fail("link");
+    if (::mkdirat(objects_fd_.get(), digest.hash().substr(0, 2).c_str(), 0755) != 0 &&
+        errno != EEXIST) {
+      return fail("create shard for");
+    }
+  }
+  errno = EAGAIN;
+  return fail("install (its name kept changing)");
+}
+
+StatusOr<bool> ObjectStore::AdoptFile(int fd, const std::string& path, const Digest& digest) {
+  struct timespec times[2];
+  times[0].tv_nsec = UTIME_NOW;
+  times[1].tv_sec = kReproducibleMtime;
+  times[1].tv_nsec = 0;
+  if (::fchmod(fd, 0444) != 0 || ::futimens(fd, times) != 0) {
+    return ErrnoStatus("prepare for the store", path, errno);
+  }
+  struct stat opened;
+  if (::fstat(fd, &opened) != 0) return ErrnoStatus("stat", path, errno);
+  std::string temp = UniqueTempName();
+  if (::renameat(AT_FDCWD, path.c_str(), tmp_fd_.get(), temp.c_str()) != 0) {
+    if (errno == EXDEV) return false;
+    return ErrnoStatus("move into the store", path, errno);
+  }
+  struct stat moved;
+  if (::fstatat(tmp_fd_.get(), temp.c_str(), &moved, AT_SYMLINK_NOFOLLOW) != 0 ||
+      moved.st_dev != opened.st_dev || moved.st_ino != opened.st_ino) {
+    // The path now names another file than the one hashed: put it back and
+    // let the caller copy the hashed descriptor instead.
+    ::renameat(tmp_fd_.get(), temp.c_str(), AT_FDCWD, path.c_str());
+    return false;
+  }
+  CAIRN_RETURN_IF_ERROR(Install(temp, digest));
+  return true;
 }
 
 StatusOr<Digest> ObjectStore::WriteBytes(std::string_view data,

@@ -19,7 +19,9 @@
 // exactly those objects, so one touch per object per busy period suffices.
 //
 // Thread-safe; several processes may share one store (creation is
-// link-or-EEXIST, never overwrite).
+// link-or-EEXIST; the only overwrite is an atomic rename over a damaged
+// object, one of the wrong size that a crash can leave because objects are
+// made durable by a batched syncfs, not one fsync each).
 #ifndef CAIRN_CAS_LOCAL_OBJECT_STORE_H
 #define CAIRN_CAS_LOCAL_OBJECT_STORE_H
 
@@ -81,6 +83,13 @@ class ObjectStore {
   StatusOr<Digest> WriteFromFd(int fd, const std::optional<Digest>& expected,
                                int64_t size_hint = -1);
 
+  // Moves the regular file at `path`, open as `fd` and hashing to `digest`,
+  // into the store under the digest's name (made read-only, like every
+  // object). False, with the file left at `path`, when it cannot be moved
+  // (another filesystem) or `path` no longer names the file open as `fd`:
+  // the caller then copies from `fd`.
+  StatusOr<bool> AdoptFile(int fd, const std::string& path, const Digest& digest);
+
   // Hard-links the object to dir_fd/name (which must not exist). Errno
   // statuses, so EXDEV (another filesystem) can be told apart.
   Status LinkObject(const Digest& digest, int dir_fd, const char* name, int* error_number);
@@ -107,8 +116,15 @@ class ObjectStore {
 
   ObjectStore() = default;
   StatusOr<TempFile> CreateTemp();
-  // Links a complete temp file under the digest's name (EEXIST is success).
+  // Links a complete temp file under the digest's name. An object already
+  // there with the right size is kept (another writer's); a damaged one (of
+  // another size, or not a regular file) is replaced.
   Status Commit(TempFile& temp, const Digest& digest);
+  // Puts tmp/<temp_name>, complete and verified, under the digest's name:
+  // linked when absent, renamed over a damaged object, dropped when an
+  // intact one is there. Consumes tmp/<temp_name> in every case.
+  Status Install(const std::string& temp_name, const Digest& digest);
+  static std::string UniqueTempName();
   StatusOr<Digest> StreamRest(int fd, Sha256& hasher, TempFile& temp,
                               const std::optional<Digest>& expected);
   Status CheckExpected(const Digest& actual, const std::optional<Digest>& expected) const;
