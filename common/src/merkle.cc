@@ -9,6 +9,14 @@
 namespace cairn {
 namespace {
 
+// `path` is "a/b/c" below the root ("" for the root itself).
+Status CheckDepth(const std::string& path) {
+  size_t depth = path.empty() ? 0 : 1 + static_cast<size_t>(std::count(path.begin(), path.end(), '/'));
+  if (depth <= kMaxTreeDepth) return Status::Ok();
+  return InvalidArgument("the tree nests deeper than " + std::to_string(kMaxTreeDepth) +
+                         " directories (at " + path.substr(0, 200) + "...)");
+}
+
 std::string Quote(std::string_view name) {
   std::string quoted = "'";
   for (char c : name) {
@@ -140,6 +148,7 @@ class TreeMerger {
   explicit TreeMerger(Storage& storage) : storage_(storage) {}
 
   StatusOr<Digest> Merge(const std::vector<Digest>& inputs, const std::string& path) {
+    CAIRN_RETURN_IF_ERROR(CheckDepth(path));
     // A subtree that comes from one input alone is reused as it is.
     if (inputs.size() == 1) return inputs.front();
     std::map<std::string, MergedEntry> entries;
@@ -235,6 +244,7 @@ namespace {
 Status WalkFrom(Storage& storage, const std::string& path, const Digest& digest,
                 const TreeVisitor& visitor,
                 std::unordered_map<Digest, Directory, DigestHash, DigestEqual>& cache) {
+  CAIRN_RETURN_IF_ERROR(CheckDepth(path));
   auto cached = cache.find(digest);
   if (cached == cache.end()) {
     CAIRN_ASSIGN_OR_RETURN(Directory directory, ReadDirectory(storage, digest, path));

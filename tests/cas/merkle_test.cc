@@ -274,3 +274,46 @@ TEST(WalkTree, MissingDirectoryIsNotFoundNamingItsPath) {
 
 }  // namespace
 }  // namespace cairn
+
+namespace cairn {
+namespace {
+
+// A chain of `depth` directories, each holding only the next ("d/d/d...").
+Digest NestedChain(Storage& storage, size_t depth) {
+  Directory current;  // the innermost, empty
+  Digest digest = *storage.WriteMessage(current);
+  for (size_t level = 0; level < depth; ++level) {
+    Directory parent;
+    DirectoryNode* child = parent.add_directories();
+    child->set_name("d");
+    *child->mutable_digest() = digest;
+    digest = *storage.WriteMessage(parent);
+  }
+  return digest;
+}
+
+TEST(TreeDepth, TreesUpToTheLimitAreWalkedAndDeeperOnesRefusedNotCrashed) {
+  MemoryStorage storage;
+  size_t visited = 0;
+  Status within = WalkTree(storage, NestedChain(storage, kMaxTreeDepth),
+                           [&](const std::string&, const Digest&, const Directory&) {
+                             ++visited;
+                             return Status::Ok();
+                           });
+  EXPECT_TRUE(within.ok()) << within.ToString();
+  EXPECT_EQ(visited, kMaxTreeDepth + 1);
+
+  // Far deeper than the limit: an error, not a stack overflow.
+  Digest hostile = NestedChain(storage, 20 * kMaxTreeDepth);
+  Status walked = WalkTree(storage, hostile, [](const std::string&, const Digest&, const Directory&) {
+    return Status::Ok();
+  });
+  EXPECT_EQ(walked.code(), Code::kInvalidArgument);
+  EXPECT_THAT(walked.message(), HasSubstr("nests deeper than 1000 directories"));
+
+  StatusOr<MergeResult> merged = MergeTrees(storage, {hostile, hostile});
+  EXPECT_EQ(merged.status().code(), Code::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace cairn

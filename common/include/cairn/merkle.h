@@ -38,6 +38,11 @@ using FileNode = build::bazel::remote::execution::v2::FileNode;
 using SymlinkNode = build::bazel::remote::execution::v2::SymlinkNode;
 using Tree = build::bazel::remote::execution::v2::Tree;
 
+// Trees nested deeper than this are refused with INVALID_ARGUMENT by every
+// walk, merge and stage: no real build nests a thousand directories, and a
+// hostile tree must not exhaust the stack or the file descriptors.
+inline constexpr size_t kMaxTreeDepth = 1000;
+
 // INVALID_ARGUMENT naming the name when it is empty, ".", "..", or contains
 // '/' or NUL: such a name could address something outside its directory.
 Status ValidateName(std::string_view name);
