@@ -9,14 +9,11 @@ namespace {
 
 Storage* AsStorage(void* store) { return static_cast<Storage*>(store); }
 
-std::optional<Digest> OptionalDigest(cairn_bytes bytes, Status* status) {
-  if (bytes.size == 0) return std::nullopt;
-  StatusOr<Digest> digest = DigestFromWire(ViewOf(bytes));
-  if (!digest.ok()) {
-    *status = digest.status();
-    return std::nullopt;
-  }
-  return *digest;
+// An empty expected digest means "none"; anything else must parse.
+StatusOr<std::optional<Digest>> OptionalDigest(cairn_bytes bytes) {
+  if (bytes.size == 0) return std::optional<Digest>();
+  CAIRN_ASSIGN_OR_RETURN(Digest digest, DigestFromWire(ViewOf(bytes)));
+  return std::optional<Digest>(std::move(digest));
 }
 
 int32_t FindMissing(void* store, cairn_bytes request, cairn_buffer* response,
@@ -57,9 +54,7 @@ int32_t ReadBlob(void* store, cairn_bytes digest, uint64_t offset, uint64_t limi
 int32_t WriteBlob(void* store, cairn_bytes data, cairn_bytes expected, cairn_buffer* digest,
                   cairn_error* error) {
   return GuardedCall(error, "write_blob", [&]() -> Status {
-    Status status;
-    std::optional<Digest> expected_digest = OptionalDigest(expected, &status);
-    CAIRN_RETURN_IF_ERROR(status);
+    CAIRN_ASSIGN_OR_RETURN(std::optional<Digest> expected_digest, OptionalDigest(expected));
     CAIRN_ASSIGN_OR_RETURN(Digest written,
                            AsStorage(store)->WriteBlob(ViewOf(data), expected_digest));
     FillBuffer(digest, DigestToWire(written));
@@ -77,9 +72,7 @@ int32_t ReadBlobToFd(void* store, cairn_bytes digest, int32_t fd, cairn_error* e
 int32_t WriteBlobFromFd(void* store, int32_t fd, cairn_bytes expected, cairn_buffer* digest,
                         cairn_error* error) {
   return GuardedCall(error, "write_blob_from_fd", [&]() -> Status {
-    Status status;
-    std::optional<Digest> expected_digest = OptionalDigest(expected, &status);
-    CAIRN_RETURN_IF_ERROR(status);
+    CAIRN_ASSIGN_OR_RETURN(std::optional<Digest> expected_digest, OptionalDigest(expected));
     CAIRN_ASSIGN_OR_RETURN(Digest written, AsStorage(store)->WriteBlobFromFd(fd, expected_digest));
     FillBuffer(digest, DigestToWire(written));
     return Status::Ok();
@@ -97,9 +90,7 @@ int32_t ReadBlobToPath(void* store, cairn_bytes digest, const char* path, int32_
 int32_t WriteBlobFromPath(void* store, const char* path, uint32_t flags, cairn_bytes expected,
                           cairn_buffer* digest, cairn_error* error) {
   return GuardedCall(error, "write_blob_from_path", [&]() -> Status {
-    Status status;
-    std::optional<Digest> expected_digest = OptionalDigest(expected, &status);
-    CAIRN_RETURN_IF_ERROR(status);
+    CAIRN_ASSIGN_OR_RETURN(std::optional<Digest> expected_digest, OptionalDigest(expected));
     CAIRN_ASSIGN_OR_RETURN(
         Digest written, AsStorage(store)->WriteBlobFromPath(
                             path, (flags & CAIRN_WRITE_MOVE_SOURCE) != 0, expected_digest));
