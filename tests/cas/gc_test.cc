@@ -21,14 +21,23 @@ std::string Blob(int index, size_t size) {
 // move on so that "before" and "after" are distinguishable.
 void NextSecond() { std::this_thread::sleep_for(std::chrono::milliseconds(1100)); }
 
-TEST_F(CasTest, QuotaEvictsLeastRecentlyUsedBlobsOfEarlierSessionsOnly) {
-  std::vector<Digest> old_blobs;
-  for (int i = 0; i < 10; ++i) {
-    ASSERT_OK_AND_ASSIGN(Digest digest, store().WriteBlob(Blob(i, 100 * 1024), std::nullopt));
-    old_blobs.push_back(digest);
+// A store whose 1 MB of blobs (10 x 100 KiB) was written by a session that
+// has ended, at least a second ago.
+class QuotaTest : public CasTest {
+ protected:
+  void WriteEarlierSession(std::vector<Digest>* blobs) {
+    for (int i = 0; i < 10; ++i) {
+      ASSERT_OK_AND_ASSIGN(Digest digest, store().WriteBlob(Blob(i, 100 * 1024), std::nullopt));
+      blobs->push_back(digest);
+    }
+    loaded_.reset();
+    NextSecond();
   }
-  loaded_.reset();
-  NextSecond();
+};
+
+TEST_F(QuotaTest, QuotaEvictsLeastRecentlyUsedBlobsOfEarlierSessionsOnly) {
+  std::vector<Digest> old_blobs;
+  ASSERT_NO_FATAL_FAILURE(WriteEarlierSession(&old_blobs));
   // A new session that uses blob 9 early, then writes enough to cross the
   // 1.5 MiB high watermark (quota 1.5M, high 1.0, low 0.5).
   Reopen("quota: 1536K\nhigh-watermark: 1.0\nlow-watermark: 0.5\n");
@@ -50,14 +59,9 @@ TEST_F(CasTest, QuotaEvictsLeastRecentlyUsedBlobsOfEarlierSessionsOnly) {
 
 // Files moved into the store (how a sandbox stores stdout and stderr) count
 // towards the quota like any other write.
-TEST_F(CasTest, FilesMovedIntoTheStoreCountTowardsTheQuota) {
+TEST_F(QuotaTest, FilesMovedIntoTheStoreCountTowardsTheQuota) {
   std::vector<Digest> old_blobs;
-  for (int i = 0; i < 10; ++i) {
-    ASSERT_OK_AND_ASSIGN(Digest digest, store().WriteBlob(Blob(i, 100 * 1024), std::nullopt));
-    old_blobs.push_back(digest);
-  }
-  loaded_.reset();
-  NextSecond();
+  ASSERT_NO_FATAL_FAILURE(WriteEarlierSession(&old_blobs));
   // 1 MB of old blobs; moving in 600 KB crosses the 1.5 MiB high watermark.
   Reopen("quota: 1536K\nhigh-watermark: 1.0\nlow-watermark: 0.5\n");
   std::vector<Digest> moved;
