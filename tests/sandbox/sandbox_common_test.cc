@@ -78,8 +78,8 @@ class CommandResolverTest : public ::testing::Test {
     char pattern[] = "/tmp/cairn-resolver-test-XXXXXX";
     ASSERT_NE(mkdtemp(pattern), nullptr);
     root_ = pattern;
-    ASSERT_TRUE(MakeDirectories(root_, "usr/bin").ok());
-    ASSERT_TRUE(MakeDirectories(root_, "build").ok());
+    ASSERT_TRUE(MakeDirectoriesBelow(root_, "usr/bin").ok());
+    ASSERT_TRUE(MakeDirectoriesBelow(root_, "build").ok());
     std::ofstream(root_ + "/usr/bin/tool") << "#!/bin/sh\n";
     chmod((root_ + "/usr/bin/tool").c_str(), 0755);
     std::ofstream(root_ + "/usr/bin/data") << "not executable\n";
@@ -131,8 +131,8 @@ TEST(FileTreeTest, CopiesATreeAsPrivateFilesKeepingSymlinksAndDirectoryModes) {
   char pattern[] = "/tmp/cairn-file-tree-test-XXXXXX";
   ASSERT_NE(mkdtemp(pattern), nullptr);
   std::string base = pattern;
-  ASSERT_TRUE(MakeDirectories(base, "store").ok());
-  ASSERT_TRUE(MakeDirectories(base, "shared/sub").ok());
+  ASSERT_TRUE(MakeDirectoriesBelow(base, "store").ok());
+  ASSERT_TRUE(MakeDirectoriesBelow(base, "shared/sub").ok());
   std::ofstream(base + "/store/object") << "original";
   chmod((base + "/store/object").c_str(), 0555);
   ASSERT_EQ(link((base + "/store/object").c_str(), (base + "/shared/sub/file").c_str()), 0);

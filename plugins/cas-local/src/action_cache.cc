@@ -23,7 +23,7 @@ StatusOr<std::unique_ptr<ActionCache>> ActionCache::Open(const std::string& root
                                                          ObjectStore& objects) {
   std::unique_ptr<ActionCache> cache(new ActionCache(objects));
   cache->directory_ = root + "/ac";
-  CAIRN_RETURN_IF_ERROR(MakeDirectories(cache->directory_));
+  CAIRN_RETURN_IF_ERROR(EnsureDirectory(cache->directory_));
   CAIRN_ASSIGN_OR_RETURN(cache->ac_fd_, OpenDirectory(AT_FDCWD, cache->directory_));
   return cache;
 }

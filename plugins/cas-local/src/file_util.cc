@@ -12,7 +12,7 @@
 
 namespace cairn::cas_local {
 
-Status MakeDirectories(const std::string& path) {
+Status EnsureDirectory(const std::string& path) {
   if (path.empty()) return InvalidArgument("empty directory path");
   size_t position = 0;
   while (position != std::string::npos) {

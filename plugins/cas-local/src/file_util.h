@@ -11,12 +11,12 @@
 #include <string_view>
 
 #include "cairn/status.h"
-#include "unique_fd.h"
+#include "cairn/unique_fd.h"
 
 namespace cairn::cas_local {
 
 // mkdir -p (0755).
-Status MakeDirectories(const std::string& path);
+Status EnsureDirectory(const std::string& path);
 
 // Opens a directory relative to dir_fd (AT_FDCWD for a plain path).
 StatusOr<UniqueFd> OpenDirectory(int dir_fd, const std::string& path, bool follow_symlinks = true);

@@ -32,7 +32,7 @@ void SetTimes(int fd, time_t now) {
 StatusOr<std::unique_ptr<LeaseManager>> LeaseManager::Open(const std::string& root) {
   std::unique_ptr<LeaseManager> leases(new LeaseManager());
   leases->directory_ = root + "/leases";
-  CAIRN_RETURN_IF_ERROR(MakeDirectories(leases->directory_));
+  CAIRN_RETURN_IF_ERROR(EnsureDirectory(leases->directory_));
   CAIRN_ASSIGN_OR_RETURN(leases->leases_fd_, OpenDirectory(AT_FDCWD, leases->directory_));
   std::string suffix = std::to_string(::getpid()) + "-" + std::to_string(std::random_device()());
   std::string temp = ".new-" + suffix;

@@ -19,7 +19,7 @@
 #include <string>
 
 #include "cairn/status.h"
-#include "unique_fd.h"
+#include "cairn/unique_fd.h"
 
 namespace cairn::cas_local {
 

@@ -50,7 +50,7 @@ StatusOr<LocalCasOptions> LocalCasOptions::Parse(std::string_view yaml) {
   if (parsed.low_watermark > parsed.high_watermark) {
     return InvalidArgument("cas-local option 'low-watermark' must not exceed 'high-watermark'");
   }
-  CAIRN_RETURN_IF_ERROR(MakeDirectories(parsed.path));
+  CAIRN_RETURN_IF_ERROR(EnsureDirectory(parsed.path));
   if (!quota.empty() && quota.back() == '%') {
     char* end = nullptr;
     double percent = std::strtod(quota.c_str(), &end);

@@ -49,8 +49,8 @@ struct ObjectStore::TempFile {
 StatusOr<std::unique_ptr<ObjectStore>> ObjectStore::Open(const std::string& root) {
   std::unique_ptr<ObjectStore> store(new ObjectStore());
   store->root_ = root;
-  CAIRN_RETURN_IF_ERROR(MakeDirectories(root + "/objects"));
-  CAIRN_RETURN_IF_ERROR(MakeDirectories(root + "/tmp"));
+  CAIRN_RETURN_IF_ERROR(EnsureDirectory(root + "/objects"));
+  CAIRN_RETURN_IF_ERROR(EnsureDirectory(root + "/tmp"));
   CAIRN_ASSIGN_OR_RETURN(store->objects_fd_, OpenDirectory(AT_FDCWD, root + "/objects"));
   CAIRN_ASSIGN_OR_RETURN(store->tmp_fd_, OpenDirectory(AT_FDCWD, root + "/tmp"));
 

@@ -38,7 +38,7 @@
 
 #include "cairn/digest.h"
 #include "cairn/status.h"
-#include "unique_fd.h"
+#include "cairn/unique_fd.h"
 
 namespace cairn::cas_local {
 

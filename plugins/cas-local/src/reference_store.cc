@@ -15,7 +15,7 @@ StatusOr<std::unique_ptr<ReferenceStore>> ReferenceStore::Open(const std::string
                                                                ObjectStore& objects) {
   std::unique_ptr<ReferenceStore> refs(new ReferenceStore(objects));
   refs->directory_ = root + "/refs";
-  CAIRN_RETURN_IF_ERROR(MakeDirectories(refs->directory_));
+  CAIRN_RETURN_IF_ERROR(EnsureDirectory(refs->directory_));
   CAIRN_ASSIGN_OR_RETURN(refs->refs_fd_, OpenDirectory(AT_FDCWD, refs->directory_));
   return refs;
 }

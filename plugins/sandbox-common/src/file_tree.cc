@@ -11,22 +11,10 @@
 #include <vector>
 
 #include "cairn/sandbox_common/relative_path.h"
+#include "cairn/unique_fd.h"
 
 namespace cairn {
 namespace {
-
-class FdCloser {
- public:
-  explicit FdCloser(int fd) : fd_(fd) {}
-  ~FdCloser() {
-    if (fd_ >= 0) close(fd_);
-  }
-  FdCloser(const FdCloser&) = delete;
-  FdCloser& operator=(const FdCloser&) = delete;
-
- private:
-  int fd_;
-};
 
 // The names in the directory open at `dir_fd` (which stays open).
 StatusOr<std::vector<std::string>> ListNames(int dir_fd, const std::string& path) {
@@ -71,7 +59,7 @@ Status Walk(int dir_fd, const std::string& path, bool post_order,
         child = openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
       }
       if (child < 0) return ErrnoStatus("open", child_path, errno);
-      FdCloser closer(child);
+      UniqueFd closer(child);
       CAIRN_RETURN_IF_ERROR(Walk(child, child_path, post_order, visit));
     }
     if (post_order) CAIRN_RETURN_IF_ERROR(visit(dir_fd, name, info, child_path));
@@ -84,7 +72,7 @@ Status WalkPath(const std::string& dir, bool post_order,
                                            const std::string&)>& visit) {
   int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) return ErrnoStatus("open", dir, errno);
-  FdCloser closer(fd);
+  UniqueFd closer(fd);
   return Walk(fd, dir, post_order, visit);
 }
 
@@ -118,14 +106,14 @@ Status CopyFile(int from_dir, int to_dir, const std::string& name, const struct 
                 const std::string& path) {
   int from = openat(from_dir, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   if (from < 0) return ErrnoStatus("open", path, errno);
-  FdCloser close_from(from);
+  UniqueFd close_from(from);
   // Writable like a copy staged without hardlinks: objects in the store are
   // read-only, their private copies are not.
   mode_t mode = (info.st_mode & 0111) != 0 ? 0755 : 0644;
   int to = openat(to_dir, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
                   mode);
   if (to < 0) return ErrnoStatus("create a copy of", path, errno);
-  FdCloser close_to(to);
+  UniqueFd close_to(to);
   CAIRN_RETURN_IF_ERROR(CopyContent(from, to, path));
   // The umask may have narrowed the mode given to openat.
   if (fchmod(to, mode) != 0) return ErrnoStatus("chmod", path, errno);
@@ -164,10 +152,10 @@ Status CopyDirectory(int from_dir, int to_dir, const std::string& path) {
       }
       int from = openat(from_dir, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
       if (from < 0) return ErrnoStatus("open", child_path, errno);
-      FdCloser close_from(from);
+      UniqueFd close_from(from);
       int to = openat(to_dir, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
       if (to < 0) return ErrnoStatus("open the copy of", child_path, errno);
-      FdCloser close_to(to);
+      UniqueFd close_to(to);
       CAIRN_RETURN_IF_ERROR(CopyDirectory(from, to, child_path));
       // Its own permissions last, so a read-only directory is still filled.
       if (fchmod(to, info.st_mode & 07777) != 0) return ErrnoStatus("chmod", child_path, errno);
@@ -212,7 +200,7 @@ Status RemoveTree(const std::string& path) {
   return Status::Ok();
 }
 
-Status MakeDirectories(const std::string& base, const std::string& relative) {
+Status MakeDirectoriesBelow(const std::string& base, const std::string& relative) {
   std::string path = base;
   for (const std::string& component : SplitPath(relative)) {
     path = JoinPath(path, component);
@@ -238,11 +226,11 @@ Status CopyTree(const std::string& from, const std::string& to) {
   if (!S_ISDIR(info.st_mode)) return FailedPrecondition(from + " must be a directory to be copied");
   int from_fd = open(from.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (from_fd < 0) return ErrnoStatus("open", from, errno);
-  FdCloser close_from(from_fd);
+  UniqueFd close_from(from_fd);
   if (mkdir(to.c_str(), 0700) != 0) return ErrnoStatus("mkdir", to, errno);
   int to_fd = open(to.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (to_fd < 0) return ErrnoStatus("open", to, errno);
-  FdCloser close_to(to_fd);
+  UniqueFd close_to(to_fd);
   CAIRN_RETURN_IF_ERROR(CopyDirectory(from_fd, to_fd, from));
   if (fchmod(to_fd, info.st_mode & 07777) != 0) return ErrnoStatus("chmod", to, errno);
   return Status::Ok();

@@ -14,6 +14,7 @@
 #include "cairn/sandbox_common/command_resolver.h"
 #include "cairn/sandbox_common/output_capture.h"
 #include "cairn/sandbox_common/platform_requirements.h"
+#include "cairn/unique_fd.h"
 
 namespace cairn {
 namespace {
@@ -30,44 +31,17 @@ Timestamp Now() {
   return timestamp;
 }
 
-// Closes a descriptor at scope exit unless released.
-class OwnedFd {
- public:
-  OwnedFd() = default;
-  explicit OwnedFd(int fd) : fd_(fd) {}
-  ~OwnedFd() { Reset(); }
-  OwnedFd(OwnedFd&& other) noexcept : fd_(other.Release()) {}
-  OwnedFd& operator=(OwnedFd&& other) noexcept {
-    Reset();
-    fd_ = other.Release();
-    return *this;
-  }
-  int get() const { return fd_; }
-  int Release() {
-    int fd = fd_;
-    fd_ = -1;
-    return fd;
-  }
-  void Reset() {
-    if (fd_ >= 0) close(fd_);
-    fd_ = -1;
-  }
-
- private:
-  int fd_ = -1;
-};
-
-StatusOr<OwnedFd> OpenFile(const std::string& path, int flags) {
+StatusOr<UniqueFd> OpenFile(const std::string& path, int flags) {
   int fd = open(path.c_str(), flags | O_CLOEXEC, 0600);
   if (fd < 0) return ErrnoStatus("open", path, errno);
-  return OwnedFd(fd);
+  return UniqueFd(fd);
 }
 
-Status MakePipe(OwnedFd* read_end, OwnedFd* write_end) {
+Status MakePipe(UniqueFd* read_end, UniqueFd* write_end) {
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) return ErrnoStatus("pipe", "for the command's output", errno);
-  *read_end = OwnedFd(fds[0]);
-  *write_end = OwnedFd(fds[1]);
+  *read_end = UniqueFd(fds[0]);
+  *write_end = UniqueFd(fds[1]);
   return Status::Ok();
 }
 
@@ -201,17 +175,17 @@ ExecuteOutcome LocalSandbox::Execute(const Action& action, const ExecuteOptions&
   // Without live output the command writes its files directly; with it,
   // through pipes the supervisor copies.
   bool live = options.live_output_fd >= 0;
-  OwnedFd child_stdout, child_stderr, stdout_pipe, stderr_pipe;
-  StatusOr<OwnedFd> dev_null = OpenFile("/dev/null", O_RDONLY);
+  UniqueFd child_stdout, child_stderr, stdout_pipe, stderr_pipe;
+  StatusOr<UniqueFd> dev_null = OpenFile("/dev/null", O_RDONLY);
   if (!dev_null.ok()) return fail(dev_null.status());
   if (live) {
     Status piped = MakePipe(&stdout_pipe, &child_stdout);
     if (piped.ok()) piped = MakePipe(&stderr_pipe, &child_stderr);
     if (!piped.ok()) return fail(piped);
   } else {
-    StatusOr<OwnedFd> out = OpenFile(run.root->stdout_path(), O_WRONLY | O_CREAT | O_TRUNC);
+    StatusOr<UniqueFd> out = OpenFile(run.root->stdout_path(), O_WRONLY | O_CREAT | O_TRUNC);
     if (!out.ok()) return fail(out.status());
-    StatusOr<OwnedFd> err = OpenFile(run.root->stderr_path(), O_WRONLY | O_CREAT | O_TRUNC);
+    StatusOr<UniqueFd> err = OpenFile(run.root->stderr_path(), O_WRONLY | O_CREAT | O_TRUNC);
     if (!err.ok()) return fail(err.status());
     child_stdout = std::move(*out);
     child_stderr = std::move(*err);

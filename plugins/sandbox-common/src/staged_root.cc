@@ -20,7 +20,7 @@ StatusOr<std::unique_ptr<StagedRoot>> StagedRoot::Stage(Storage& cas,
                                                         ScratchJanitor* janitor) {
   std::unique_ptr<StagedRoot> staged(new StagedRoot(plan));
   staged->janitor_ = janitor;
-  CAIRN_RETURN_IF_ERROR(MakeDirectories(scratch_parent.front() == '/' ? "/" : ".",
+  CAIRN_RETURN_IF_ERROR(MakeDirectoriesBelow(scratch_parent.front() == '/' ? "/" : ".",
                                         scratch_parent.front() == '/' ? scratch_parent.substr(1)
                                                                       : scratch_parent)
                             .WithContext("creating the scratch directory"));
@@ -51,7 +51,7 @@ Status StagedRoot::Populate(Storage& cas, StagedRootCache& roots) {
   }
   std::string working = working_dir();
   for (const std::string& output : plan_.output_paths) {
-    CAIRN_RETURN_IF_ERROR(MakeDirectories(working, ParentPath(output))
+    CAIRN_RETURN_IF_ERROR(MakeDirectoriesBelow(working, ParentPath(output))
                               .WithContext("the parent of output path " + output));
   }
   if (plan_.owner_uid || plan_.owner_gid) {
@@ -67,7 +67,7 @@ Status StagedRoot::PopulateWritable(Storage& cas) {
   root_dir_ = scratch_dir_ + "/root";
   if (mkdir(root_dir_.c_str(), 0755) != 0) return ErrnoStatus("mkdir", root_dir_, errno);
   CAIRN_RETURN_IF_ERROR(StageInputRoot(cas, plan_.input_root, root_dir_, /*hardlinks=*/false));
-  return MakeDirectories(root_dir_, plan_.working_directory).WithContext("the working directory");
+  return MakeDirectoriesBelow(root_dir_, plan_.working_directory).WithContext("the working directory");
 }
 
 StagedRoot::~StagedRoot() {

@@ -105,7 +105,7 @@ StatusOr<std::shared_ptr<SharedRoot>> StagedRootCache::Stage(Storage& cas,
   std::shared_ptr<SharedRoot> shared(new SharedRoot());
   shared->janitor_ = janitor_;
   bool absolute = !scratch_parent_.empty() && scratch_parent_.front() == '/';
-  CAIRN_RETURN_IF_ERROR(MakeDirectories(absolute ? "/" : ".",
+  CAIRN_RETURN_IF_ERROR(MakeDirectoriesBelow(absolute ? "/" : ".",
                                         absolute ? scratch_parent_.substr(1) : scratch_parent_)
                             .WithContext("creating the scratch directory"));
   std::string pattern = JoinPath(scratch_parent_, prefix_ + "root-XXXXXX");
@@ -122,7 +122,7 @@ StatusOr<std::shared_ptr<SharedRoot>> StagedRootCache::Stage(Storage& cas,
     return ErrnoStatus("mkdir", shared->root_dir_, errno);
   }
   CAIRN_RETURN_IF_ERROR(StageInputRoot(cas, input_root, shared->root_dir_, /*hardlinks=*/true));
-  CAIRN_RETURN_IF_ERROR(MakeDirectories(shared->root_dir_, working_directory)
+  CAIRN_RETURN_IF_ERROR(MakeDirectoriesBelow(shared->root_dir_, working_directory)
                             .WithContext("the working directory"));
   return shared;
 }

@@ -22,7 +22,7 @@ Status RemoveTree(const std::string& path);
 // Creates `base`/`relative` and any missing parents (mode 0755). Existing
 // components must be real directories, not symlinks: FAILED_PRECONDITION
 // naming the component otherwise.
-Status MakeDirectories(const std::string& base, const std::string& relative);
+Status MakeDirectoriesBelow(const std::string& base, const std::string& relative);
 
 // Copies the tree at `from` (a directory) to `to` (created, must not
 // exist) as private files: directories keep their permission bits, symlinks

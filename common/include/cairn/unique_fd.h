@@ -1,12 +1,18 @@
-// unique_fd.h — an owned file descriptor, closed on destruction.
-#ifndef CAIRN_CAS_LOCAL_UNIQUE_FD_H
-#define CAIRN_CAS_LOCAL_UNIQUE_FD_H
+// cairn/unique_fd.h — an owned file descriptor, closed on destruction.
+//
+// The one descriptor owner every part of Cairn uses: move-only, closes on
+// destruction or Reset(), gives the descriptor up with Release().
+//
+//   UniqueFd fd(::open(path, O_RDONLY | O_CLOEXEC));
+//   if (!fd.valid()) return ErrnoStatus("open", path, errno);
+#ifndef CAIRN_UNIQUE_FD_H
+#define CAIRN_UNIQUE_FD_H
 
 #include <unistd.h>
 
 #include <utility>
 
-namespace cairn::cas_local {
+namespace cairn {
 
 class UniqueFd {
  public:
@@ -36,6 +42,6 @@ class UniqueFd {
   int fd_ = -1;
 };
 
-}  // namespace cairn::cas_local
+}  // namespace cairn
 
-#endif  // CAIRN_CAS_LOCAL_UNIQUE_FD_H
+#endif  // CAIRN_UNIQUE_FD_H
