@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "cairn/status_details.h"
+
 namespace cairn {
 namespace {
 
@@ -30,23 +32,46 @@ std::string TakeBuffer(cairn_buffer* buffer) {
   return data;
 }
 
-int32_t SetAbiError(cairn_error* error, const Status& status) {
+int32_t SetAbiError(cairn_error* error, const Status& status, ErrorDetails details) {
   int32_t code = static_cast<int32_t>(status.code());
   if (error != nullptr && !status.ok()) {
     cairn_buffer_release(&error->message);
     error->code = code;
     FillBuffer(&error->message, status.message());
+    if (details == ErrorDetails::kWrite && status.details() != nullptr) {
+      google::rpc::Status rpc = ToRpcStatus(status);
+      rpc.clear_message();  // `message` carries it
+      cairn_buffer_release(&error->details);
+      FillBuffer(&error->details, rpc.SerializeAsString());
+    }
   }
   return code;
 }
 
+void ReleaseAbiError(cairn_error* error) {
+  if (error == nullptr) return;
+  cairn_buffer_release(&error->message);
+  cairn_buffer_release(&error->details);
+}
+
 Status StatusFromAbi(int32_t code, cairn_error* error) {
   std::string message;
-  if (error != nullptr) message = TakeBuffer(&error->message);
+  std::string details;
+  if (error != nullptr) {
+    message = TakeBuffer(&error->message);
+    details = TakeBuffer(&error->details);
+  }
   if (code == CAIRN_CODE_OK) return Status::Ok();
   if (code < 0 || code > CAIRN_CODE_UNAUTHENTICATED) {
     return Internal("returned the invalid status code " + std::to_string(code) +
                     (message.empty() ? "" : ": " + message));
+  }
+  google::rpc::Status rpc;
+  if (!details.empty() && rpc.ParseFromString(details) && rpc.details_size() > 0) {
+    rpc.set_code(code);
+    rpc.set_message(message.empty() ? rpc.message() : message);
+    if (rpc.message().empty()) rpc.set_message("(no message)");
+    return FromRpcStatus(rpc);
   }
   if (message.empty()) message = "(no message)";
   return Status(static_cast<Code>(code), std::move(message));

@@ -30,7 +30,9 @@ std::string CodeName(Code code) {
 
 Status Status::WithContext(const std::string& context) const {
   if (ok()) return *this;
-  return Status(code_, context + ": " + message_);
+  Status wider(code_, context + ": " + message_);
+  wider.details_ = details_;
+  return wider;
 }
 
 std::string Status::ToString() const {

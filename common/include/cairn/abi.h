@@ -53,17 +53,32 @@ class OwnedBuffer {
   cairn_buffer raw_{};
 };
 
-// Fills `error` (when non-NULL) from a non-OK status; returns the code.
-int32_t SetAbiError(cairn_error* error, const Status& status);
-// The Status a callee reported; releases the error's message.
+// Whether the owner of a cairn_error has its ABI 1.1 `details` field: true
+// when that side speaks ABI 1.1 or later (see "Minor versions" in
+// cairn/plugin.h).
+enum class ErrorDetails : bool { kOmit = false, kWrite = true };
+inline ErrorDetails DetailsFor(uint32_t peer_abi_minor) {
+  return peer_abi_minor >= 1 ? ErrorDetails::kWrite : ErrorDetails::kOmit;
+}
+
+// Fills `error` (when non-NULL) from a non-OK status, with its typed
+// details when `details` allows; returns the code.
+int32_t SetAbiError(cairn_error* error, const Status& status,
+                    ErrorDetails details = ErrorDetails::kOmit);
+// The Status a callee reported, with its typed details; releases the
+// error's buffers.
 Status StatusFromAbi(int32_t code, cairn_error* error);
+// Releases whatever a callee left in `error`.
+void ReleaseAbiError(cairn_error* error);
 
 // Runs `body` (returning Status) and converts its outcome, or any exception
-// it throws, into an ABI code plus message. `what` names the entry point.
+// it throws, into an ABI code plus message (and details, when the caller's
+// cairn_error has room for them). `what` names the entry point.
 template <typename Body>
-int32_t GuardedCall(cairn_error* error, const char* what, Body&& body) noexcept {
+int32_t GuardedCall(cairn_error* error, const char* what, Body&& body,
+                    ErrorDetails details = ErrorDetails::kOmit) noexcept {
   try {
-    return SetAbiError(error, body());
+    return SetAbiError(error, body(), details);
   } catch (const std::exception& e) {
     return SetAbiError(error, Internal(std::string(what) + " threw an exception: " + e.what()));
   } catch (...) {
@@ -71,9 +86,11 @@ int32_t GuardedCall(cairn_error* error, const char* what, Body&& body) noexcept 
   }
 }
 
-// Host side: calls a plugin callback returning an ABI code, catching
-// anything it throws (a plugin built without our guards must not take the
-// host down). `what` names the plugin and callback for the message.
+// Calls across the ABI into the other side (a callback returning an ABI
+// code), catching anything it throws: a plugin built without our guards
+// must not take the host down. The cairn_error it passes is of this build's
+// ABI (1.1), so the callee may fill `details`. `what` names the plugin and
+// callback for the message.
 template <typename Call>
 Status CallPlugin(const std::string& what, Call&& call) noexcept {
   cairn_error error{};
@@ -81,10 +98,10 @@ Status CallPlugin(const std::string& what, Call&& call) noexcept {
     int32_t code = call(&error);
     return StatusFromAbi(code, &error).WithContext(what);
   } catch (const std::exception& e) {
-    cairn_buffer_release(&error.message);
+    ReleaseAbiError(&error);
     return Internal(what + " threw an exception across the plugin ABI: " + e.what());
   } catch (...) {
-    cairn_buffer_release(&error.message);
+    ReleaseAbiError(&error);
     return Internal(what + " threw a non-standard exception across the plugin ABI");
   }
 }

@@ -10,7 +10,9 @@
 #define CAIRN_SANDBOX_H
 
 #include <cstdint>
+#include <functional>
 #include <optional>
+#include <string>
 
 #include "build/bazel/remote/execution/v2/remote_execution.pb.h"
 #include "cairn/status.h"
@@ -26,11 +28,33 @@ struct SandboxCapabilities {
   uint32_t flags = 0;  // CAIRN_SANDBOX_*
 };
 
+// Where an execution has got to (CAIRN_EXECUTE_STAGE_*).
+enum class ExecuteStage : int32_t {
+  kCacheCheck = 1,
+  kUploading = 2,
+  kQueued = 3,
+  kExecuting = 4,
+  kFetching = 5,
+  kCompleted = 6,
+};
+std::string ExecuteStageName(ExecuteStage stage);  // "queued", "executing", ...
+
+struct ExecuteProgress {
+  ExecuteStage stage = ExecuteStage::kExecuting;
+  std::string operation_name;  // may be empty
+  std::string message;         // may be empty
+};
+
 struct ExecuteOptions {
   bool inline_stdout = false;
   bool inline_stderr = false;
   bool skip_cache_lookup = false;
   int live_output_fd = -1;  // also copy stdout/stderr here as produced
+  // ABI 1.1. Polled with the host's cancellation: true once this one
+  // execution should stop. May be empty.
+  std::function<bool()> is_cancelled;
+  // ABI 1.1. Called on the executing thread as stages change. May be empty.
+  std::function<void(const ExecuteProgress&)> progress;
 };
 
 // The status says whether the action completed (OK even for a non-zero exit
@@ -39,6 +63,10 @@ struct ExecuteOptions {
 struct ExecuteOutcome {
   Status status;
   std::optional<build::bazel::remote::execution::v2::ActionResult> result;
+  // ABI 1.1 (cairn_execute_report).
+  bool cached_result = false;  // served from a cache; nothing ran
+  std::string operation_name;  // the last operation name, when there was one
+  std::string message;         // e.g. ExecuteResponse.message
 };
 
 struct InteractiveOptions {

@@ -13,11 +13,15 @@
 #define CAIRN_STATUS_H
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
 
 namespace cairn {
+
+// Typed error details (google.rpc.Status.details); see cairn/status_details.h.
+struct StatusDetails;
 
 // google.rpc.Code numbering (identical to grpc::StatusCode).
 enum class Code : int32_t {
@@ -55,14 +59,21 @@ class [[nodiscard]] Status {
   Code code() const { return code_; }
   const std::string& message() const { return message_; }
 
-  // "context: message", same code. OK stays OK.
+  // "context: message", same code and details. OK stays OK.
   Status WithContext(const std::string& context) const;
   // "CODE_NAME: message", for logs and the command line.
   std::string ToString() const;
 
+  // Typed details (PreconditionFailure, BadRequest, ErrorInfo, ...) that
+  // travel with the status across the plugin ABI and the wire; nullptr
+  // when there are none. cairn/status_details.h reads and adds them.
+  const StatusDetails* details() const { return details_.get(); }
+  void set_details(std::shared_ptr<const StatusDetails> details) { details_ = std::move(details); }
+
  private:
   Code code_ = Code::kOk;
   std::string message_;
+  std::shared_ptr<const StatusDetails> details_;
 };
 
 // Builds a Status from errno after a failed system call:

@@ -20,6 +20,7 @@
 #include <string_view>
 #include <vector>
 
+#include "build/bazel/remote/asset/v1/remote_asset.pb.h"
 #include "build/bazel/remote/execution/v2/remote_execution.pb.h"
 #include "cairn/digest.h"
 #include "cairn/status.h"
@@ -27,6 +28,26 @@
 namespace cairn {
 
 using ActionResult = build::bazel::remote::execution::v2::ActionResult;
+// Remote Asset's requests. The Blob and Directory variants share one wire
+// layout, so the Blob messages stand for both; AssetKind says which.
+using AssetPushRequest = build::bazel::remote::asset::v1::PushBlobRequest;
+using AssetFetchRequest = build::bazel::remote::asset::v1::FetchBlobRequest;
+using AssetFetchResponse = build::bazel::remote::asset::v1::FetchBlobResponse;
+
+enum class AssetKind : int32_t { kBlob = 1, kDirectory = 2 };  // CAIRN_ASSET_*
+
+// What a store can do (ABI 1.1; cairn_storage_capabilities).
+struct StorageCapabilities {
+  uint32_t flags = 0;           // CAIRN_STORAGE_*
+  uint64_t max_blob_size = 0;   // 0 = no limit
+  uint64_t max_batch_size = 0;  // 0 = no limit
+};
+
+// Progress of a resumable upload (ABI 1.1).
+struct UploadStatus {
+  uint64_t committed_size = 0;
+  bool complete = false;  // the blob is in the store
+};
 
 struct CapturedTree {
   Digest root;                     // root Directory
@@ -82,9 +103,14 @@ class Storage {
   virtual StatusOr<CapturedTree> CaptureTree(const std::string& path,
                                              const CaptureOptions& options) = 0;
 
-  // Action cache.
-  virtual StatusOr<ActionResult> GetActionResult(const Digest& action) = 0;
-  virtual Status UpdateActionResult(const Digest& action, const ActionResult& result) = 0;
+  // Action cache of one REAPI instance ("" is the default instance).
+  // Instances never see each other's entries; a store without
+  // CAIRN_STORAGE_INSTANCES has only "" and reports UNIMPLEMENTED for
+  // any other.
+  virtual StatusOr<ActionResult> GetActionResult(const std::string& instance,
+                                                 const Digest& action) = 0;
+  virtual Status UpdateActionResult(const std::string& instance, const Digest& action,
+                                    const ActionResult& result) = 0;
 
   // Named references.
   virtual StatusOr<Digest> GetReference(const std::string& name) = 0;
@@ -94,6 +120,26 @@ class Storage {
   virtual StatusOr<VerifyReport> Verify(bool repair) = 0;
   virtual StatusOr<uint64_t> CollectGarbage(uint64_t target_bytes) = 0;
   virtual StatusOr<StorageStats> Stats() = 0;
+
+  // --- Added with plugin ABI 1.1. Each is optional: the defaults below
+  // say what a store without it does. The contracts are those of the
+  // matching operations in cairn/plugin.h.
+
+  // Default: nothing special, no limits.
+  virtual StatusOr<StorageCapabilities> Capabilities() { return StorageCapabilities{}; }
+
+  // Resumable writes, named by the caller's upload id (upload_write,
+  // upload_status, upload_abort). Defaults: UNIMPLEMENTED.
+  virtual StatusOr<UploadStatus> UploadWrite(const std::string& upload_id, const Digest& expected,
+                                             uint64_t offset, std::string_view data, bool finish);
+  virtual StatusOr<UploadStatus> QueryUpload(const std::string& upload_id, const Digest& expected);
+  virtual Status AbortUpload(const std::string& upload_id);
+
+  // Assets: URIs plus qualifiers naming content, with what they keep alive
+  // (push_asset, fetch_asset, remove_asset). Defaults: UNIMPLEMENTED.
+  virtual Status PushAsset(AssetKind kind, const AssetPushRequest& request);
+  virtual StatusOr<AssetFetchResponse> FetchAsset(AssetKind kind, const AssetFetchRequest& request);
+  virtual Status RemoveAsset(AssetKind kind, const AssetFetchRequest& request);
 
   // Convenience: protobuf messages as blobs.
   template <typename Message>

@@ -31,8 +31,30 @@
  *    cairn_buffer_release() exactly once when done with it.
  *  - Borrowed inputs (cairn_bytes, const char*) are valid only for the
  *    duration of the call.
- *  - Every struct starts with `struct_size`; structs only grow by appending
- *    fields, so a reader checks struct_size before touching a newer field.
+ *  - Every struct starts with `struct_size` (cairn_bytes, cairn_buffer and
+ *    cairn_error aside); structs only grow by appending fields, so a reader
+ *    checks struct_size before touching a newer field.
+ *
+ * Minor versions
+ * --------------
+ * A minor version only appends: fields at the end of a struct, callbacks at
+ * the end of a function table, new #defines. Each addition is marked with
+ * the version that added it ("ABI 1.1"). The rules that make a 1.0 plugin
+ * work in a 1.1 host, and a 1.1 plugin in a 1.0 host:
+ *  - A table a plugin hands over must have exactly the struct_size its
+ *    minor defines (a newer minor than the host's: at least the host's
+ *    size; the host uses only the part it knows).
+ *  - Every callback added in a minor is optional. The caller checks both
+ *    struct_size (a table of an older minor does not have the field at all)
+ *    and NULL before calling it, and treats a missing one as
+ *    CAIRN_CODE_UNIMPLEMENTED or, where documented, as the 1.0 behaviour.
+ *  - Structs the caller fills (options, reports, statistics) carry the
+ *    caller's struct_size; the callee reads and writes only the fields that
+ *    fit in it.
+ *  - cairn_error has no struct_size: its ABI 1.1 field `details` is written
+ *    only when the side that owns the cairn_error speaks 1.1 or later (the
+ *    host's minor is in cairn_host_services.abi_minor and the entry call;
+ *    the plugin's is in its descriptor).
  *  - Threads: storage operations and sandbox execute may be called from
  *    several threads at once and must be thread-safe. Host services are
  *    thread-safe.
@@ -69,7 +91,7 @@ extern "C" {
 /* A major bump breaks compatibility; a minor bump only appends fields,
  * callbacks or enum values. */
 #define CAIRN_ABI_VERSION_MAJOR 1
-#define CAIRN_ABI_VERSION_MINOR 0
+#define CAIRN_ABI_VERSION_MINOR 1
 
 #define CAIRN_PLUGIN_ENTRY_SYMBOL "cairn_plugin_entry"
 
@@ -131,10 +153,20 @@ static inline void cairn_buffer_release(cairn_buffer* buffer) {
 /* Filled by the callee when it returns a non-OK code: `code` equals the
  * returned code, `message` (UTF-8, not NUL-terminated) says what went wrong
  * and names the object concerned. The caller zero-initialises it and
- * releases `message` afterwards. */
+ * releases `message` (and `details`) afterwards. */
 typedef struct cairn_error {
   int32_t code;
   cairn_buffer message;
+
+  /* --- ABI 1.1 --- */
+  /* Optional: a serialized google.rpc.Status with the same code whose
+   * `details` hold typed error details, e.g. a google.rpc.PreconditionFailure
+   * with one MISSING violation "blobs/{hash}/{size}" per blob that is not in
+   * the CAS, or a google.rpc.BadRequest naming the offending field. Its
+   * message may be empty (then `message` is the message). Written only when
+   * the owner of this struct speaks ABI 1.1 or later (see "Minor
+   * versions" above). */
+  cairn_buffer details;
 } cairn_error;
 
 /* ---------------------------------------------------------------------- */
@@ -149,6 +181,28 @@ typedef struct cairn_error {
 
 /* Flags for write_blob_from_path. */
 #define CAIRN_WRITE_MOVE_SOURCE 0x1u /* the store may take the file over (rename) */
+
+/* ABI 1.1: kinds of asset (Remote Asset's blob and directory mappings). */
+#define CAIRN_ASSET_BLOB 1
+#define CAIRN_ASSET_DIRECTORY 2
+
+/* ABI 1.1: cairn_storage_capabilities.flags. */
+#define CAIRN_STORAGE_INSTANCES 0x1u /* action caches and assets kept apart per instance name */
+#define CAIRN_STORAGE_UPLOADS 0x2u   /* upload_write / upload_status / upload_abort */
+#define CAIRN_STORAGE_ASSETS 0x4u    /* push_asset / fetch_asset / remove_asset */
+#define CAIRN_STORAGE_LOCAL_FILES 0x8u /* stage/capture touch this machine's files; \
+                                          staged objects can be hardlinked */
+#define CAIRN_STORAGE_REMOTE 0x10u   /* the bytes live on another machine */
+
+/* ABI 1.1: what a store can do. Filled by capabilities(); the caller sets
+ * struct_size, every other field is 0 unless the store sets it. */
+typedef struct cairn_storage_capabilities {
+  uint32_t struct_size;
+  uint32_t flags;          /* CAIRN_STORAGE_* above */
+  uint64_t max_blob_size;  /* largest blob it accepts; 0 = no limit */
+  uint64_t max_batch_size; /* largest total of one batched request worth
+                              sending at once; 0 = no limit */
+} cairn_storage_capabilities;
 
 /* Statistics of a store; any field unknown to the store is 0. */
 typedef struct cairn_storage_stats {
@@ -255,6 +309,71 @@ typedef struct cairn_storage_ops {
                              uint64_t* freed_bytes, cairn_error* error);
   /* stats->struct_size is set by the caller. */
   int32_t (*stats)(void* store, cairn_storage_stats* stats, cairn_error* error);
+
+  /* --- ABI 1.1: what the store can do (optional) --- */
+
+  /* Missing: the caller assumes flags 0 and no limits. */
+  int32_t (*capabilities)(void* store, cairn_storage_capabilities* capabilities,
+                          cairn_error* error);
+
+  /* --- ABI 1.1: the action cache of one REAPI instance (optional) --- */
+
+  /* As get_action_result / update_action_result, in the action cache of
+   * `instance_name` (UTF-8, NUL-terminated; "" is the default instance, the
+   * one the 1.0 operations use). Instances never see each other's entries.
+   * Missing: the caller uses the 1.0 operations for "" and reports
+   * UNIMPLEMENTED for any other instance. */
+  int32_t (*get_action_result_in)(void* store, const char* instance_name,
+                                  cairn_bytes action_digest, cairn_buffer* result,
+                                  cairn_error* error);
+  int32_t (*update_action_result_in)(void* store, const char* instance_name,
+                                     cairn_bytes action_digest, cairn_bytes result,
+                                     cairn_error* error);
+
+  /* --- ABI 1.1: resumable writes (ByteStream Write, QueryWriteStatus) --- */
+
+  /* Appends `data` at `offset` to the upload `upload_id` (chosen by the
+   * caller, unique per upload, e.g. the UUID of a ByteStream resource name)
+   * of the blob `expected_digest`. `offset` must equal the committed size
+   * (INVALID_ARGUMENT otherwise). With `finish` non-zero the content is
+   * verified against expected_digest and committed (INVALID_ARGUMENT on a
+   * mismatch; the upload is then discarded). A blob already present
+   * completes at once: OK with *committed_size set to its full size.
+   * *committed_size receives the bytes held after the call. */
+  int32_t (*upload_write)(void* store, const char* upload_id, cairn_bytes expected_digest,
+                          uint64_t offset, cairn_bytes data, int32_t finish,
+                          uint64_t* committed_size, cairn_error* error);
+  /* How far the upload got: *committed_size bytes held, *complete non-zero
+   * when the blob is in the store (committed, or present anyway). An
+   * unknown upload of a missing blob is OK with 0 and 0. */
+  int32_t (*upload_status)(void* store, const char* upload_id, cairn_bytes expected_digest,
+                           uint64_t* committed_size, int32_t* complete, cairn_error* error);
+  /* Forgets an unfinished upload; an unknown one is OK. */
+  int32_t (*upload_abort)(void* store, const char* upload_id, cairn_error* error);
+
+  /* --- ABI 1.1: assets, Remote Asset's qualified names (optional) --- */
+
+  /* kind: CAIRN_ASSET_*. request: a serialized
+   * build.bazel.remote.asset.v1.PushBlobRequest (PushDirectoryRequest for
+   * directories; the two have one layout). Maps every URI, with exactly the
+   * request's qualifiers, in its instance_name, to the content, replacing an
+   * earlier mapping of the same URI and qualifiers. The content and every
+   * references_blobs / references_directories entry (directories with their
+   * whole trees) must be present: FAILED_PRECONDITION otherwise, with a
+   * PreconditionFailure listing each missing blob. While the asset exists,
+   * garbage collection keeps all of them. */
+  int32_t (*push_asset)(void* store, int32_t kind, cairn_bytes request, cairn_error* error);
+  /* request: a serialized FetchBlobRequest (FetchDirectoryRequest). The
+   * first URI, in order, mapped with exactly the request's qualifiers and
+   * not expired (nor older than oldest_content_accepted) whose content is
+   * still present. response: the serialized FetchBlobResponse
+   * (FetchDirectoryResponse) with status OK, uri, qualifiers, expires_at
+   * and the digest. NOT_FOUND when nothing matches. */
+  int32_t (*fetch_asset)(void* store, int32_t kind, cairn_bytes request,
+                         cairn_buffer* response, cairn_error* error);
+  /* request as for fetch_asset: removes the mapping of every URI with
+   * exactly those qualifiers; what was not mapped is OK. */
+  int32_t (*remove_asset)(void* store, int32_t kind, cairn_bytes request, cairn_error* error);
 } cairn_storage_ops;
 
 /* ---------------------------------------------------------------------- */
@@ -309,12 +428,52 @@ typedef struct cairn_host_services {
 #define CAIRN_EXECUTE_INLINE_STDERR 0x2u
 #define CAIRN_EXECUTE_SKIP_CACHE_LOOKUP 0x4u /* for sandboxes with a cache */
 
+/* ABI 1.1: the stage an execution has reached (cairn_execute_progress). */
+#define CAIRN_EXECUTE_STAGE_CACHE_CHECK 1 /* looking for a cached result */
+#define CAIRN_EXECUTE_STAGE_UPLOADING 2   /* sending inputs where they must be */
+#define CAIRN_EXECUTE_STAGE_QUEUED 3      /* waiting for a worker or a slot */
+#define CAIRN_EXECUTE_STAGE_EXECUTING 4   /* the command runs */
+#define CAIRN_EXECUTE_STAGE_FETCHING 5    /* bringing outputs into the host's CAS */
+#define CAIRN_EXECUTE_STAGE_COMPLETED 6
+
+/* ABI 1.1: one progress report, borrowed for the duration of the callback. */
+typedef struct cairn_execute_progress {
+  uint32_t struct_size;
+  int32_t stage;              /* CAIRN_EXECUTE_STAGE_* */
+  const char* operation_name; /* e.g. a REAPI Operation name; may be NULL */
+  const char* message;        /* free text for a log line; may be NULL */
+} cairn_execute_progress;
+
+/* ABI 1.1: what the sandbox tells the caller besides the ActionResult.
+ * The caller zero-initialises it, sets struct_size, and releases
+ * operation_name and message afterwards. */
+typedef struct cairn_execute_report {
+  uint32_t struct_size;
+  int32_t cached_result;       /* non-zero: served from a cache, nothing ran */
+  cairn_buffer operation_name; /* the last operation name, when there was one */
+  cairn_buffer message;        /* e.g. ExecuteResponse.message; may be empty */
+} cairn_execute_report;
+
 typedef struct cairn_execute_options {
   uint32_t struct_size;
   uint32_t flags; /* CAIRN_EXECUTE_* */
   /* When >= 0, the sandbox also copies the action's stdout and stderr to
    * this descriptor as they are produced (live build logs). */
   int32_t live_output_fd;
+
+  /* --- ABI 1.1 --- */
+  /* Passed back as the first argument of the callbacks below. */
+  void* context;
+  /* Optional: non-zero once this one execution should stop. The sandbox
+   * polls it as it polls cairn_host_services.is_cancelled (either one
+   * cancels) and returns CAIRN_CODE_CANCELLED. */
+  int32_t (*is_cancelled)(void* context);
+  /* Optional: called from the thread running execute whenever the stage
+   * changes or there is something worth a log line. */
+  void (*progress)(void* context, const cairn_execute_progress* progress);
+  /* Optional: filled by the sandbox before execute returns, whatever the
+   * outcome. */
+  cairn_execute_report* report;
 } cairn_execute_options;
 
 typedef struct cairn_interactive_options {
