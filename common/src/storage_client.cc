@@ -24,7 +24,21 @@ std::string ExpectedWire(const std::optional<Digest>& expected) {
   return expected ? DigestToWire(*expected) : std::string();
 }
 
+// The ABI passes names NUL-terminated: one holding a NUL would be cut short.
+Status CheckInstanceName(const std::string& instance) {
+  if (instance.find('\0') != std::string::npos) {
+    return InvalidArgument("instance name '" + instance.substr(0, instance.find('\0')) +
+                           "...' contains a NUL character");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
+
+Status StorageClient::InstancesUnsupported(const std::string& instance) const {
+  return Unimplemented(name_ + ": instance '" + instance +
+                       "': this store has only the default instance \"\"");
+}
 
 StorageClient::StorageClient(const cairn_storage_ops* ops, void* store, std::string name)
     : ops_(ops), store_(store), name_(std::move(name)) {}
@@ -144,25 +158,45 @@ StatusOr<CapturedTree> StorageClient::CaptureTree(const std::string& path,
   return captured;
 }
 
-StatusOr<ActionResult> StorageClient::GetActionResult(const Digest& action) {
-  CAIRN_REQUIRE_OP(get_action_result);
+StatusOr<ActionResult> StorageClient::GetActionResult(const std::string& instance,
+                                                     const Digest& action) {
+  CAIRN_RETURN_IF_ERROR(CheckInstanceName(instance));
   std::string wire = DigestToWire(action);
   OwnedBuffer result;
-  CAIRN_RETURN_IF_ERROR(CallPlugin(What("get_action_result"), [&](cairn_error* error) {
-    return op(store_, BytesOf(wire), result.get(), error);
-  }));
+  const char* operation = "get_action_result_in";
+  if (auto op_in = CAIRN_STORAGE_OP(get_action_result_in)) {
+    CAIRN_RETURN_IF_ERROR(CallPlugin(What(operation), [&](cairn_error* error) {
+      return op_in(store_, instance.c_str(), BytesOf(wire), result.get(), error);
+    }));
+  } else if (instance.empty()) {
+    operation = "get_action_result";
+    CAIRN_REQUIRE_OP(get_action_result);
+    CAIRN_RETURN_IF_ERROR(CallPlugin(What(operation), [&](cairn_error* error) {
+      return op(store_, BytesOf(wire), result.get(), error);
+    }));
+  } else {
+    return InstancesUnsupported(instance);
+  }
   ActionResult parsed;
   if (!parsed.ParseFromString(result.Take())) {
-    return DataLoss(What("get_action_result") + " returned a malformed ActionResult for " +
+    return DataLoss(What(operation) + " returned a malformed ActionResult for " +
                     DigestToString(action));
   }
   return parsed;
 }
 
-Status StorageClient::UpdateActionResult(const Digest& action, const ActionResult& result) {
-  CAIRN_REQUIRE_OP(update_action_result);
+Status StorageClient::UpdateActionResult(const std::string& instance, const Digest& action,
+                                         const ActionResult& result) {
+  CAIRN_RETURN_IF_ERROR(CheckInstanceName(instance));
   std::string wire = DigestToWire(action);
   std::string result_wire = result.SerializeAsString();
+  if (auto op_in = CAIRN_STORAGE_OP(update_action_result_in)) {
+    return CallPlugin(What("update_action_result_in"), [&](cairn_error* error) {
+      return op_in(store_, instance.c_str(), BytesOf(wire), BytesOf(result_wire), error);
+    });
+  }
+  if (!instance.empty()) return InstancesUnsupported(instance);
+  CAIRN_REQUIRE_OP(update_action_result);
   return CallPlugin(What("update_action_result"), [&](cairn_error* error) {
     return op(store_, BytesOf(wire), BytesOf(result_wire), error);
   });
@@ -213,6 +247,86 @@ StatusOr<StorageStats> StorageClient::Stats() {
     return op(store_, &raw, error);
   }));
   return StatsFromAbi(raw);
+}
+
+StatusOr<StorageCapabilities> StorageClient::Capabilities() {
+  auto op = CAIRN_STORAGE_OP(capabilities);
+  if (op == nullptr) return StorageCapabilities{};
+  cairn_storage_capabilities raw{};
+  raw.struct_size = sizeof(raw);
+  CAIRN_RETURN_IF_ERROR(CallPlugin(What("capabilities"), [&](cairn_error* error) {
+    return op(store_, &raw, error);
+  }));
+  return CapabilitiesFromAbi(raw);
+}
+
+StatusOr<UploadStatus> StorageClient::UploadWrite(const std::string& upload_id,
+                                                  const Digest& expected, uint64_t offset,
+                                                  std::string_view data, bool finish) {
+  CAIRN_REQUIRE_OP(upload_write);
+  std::string wire = DigestToWire(expected);
+  UploadStatus status;
+  CAIRN_RETURN_IF_ERROR(CallPlugin(What("upload_write"), [&](cairn_error* error) {
+    return op(store_, upload_id.c_str(), BytesOf(wire), offset, BytesOf(data), finish ? 1 : 0,
+              &status.committed_size, error);
+  }));
+  status.complete = finish;
+  // upload_write does not say whether an unfinished write found the blob
+  // present (it then reports the full size): only then is it worth asking.
+  if (!finish && status.committed_size == static_cast<uint64_t>(expected.size_bytes())) {
+    return QueryUpload(upload_id, expected);
+  }
+  return status;
+}
+
+StatusOr<UploadStatus> StorageClient::QueryUpload(const std::string& upload_id,
+                                                  const Digest& expected) {
+  CAIRN_REQUIRE_OP(upload_status);
+  std::string wire = DigestToWire(expected);
+  UploadStatus status;
+  int32_t complete = 0;
+  CAIRN_RETURN_IF_ERROR(CallPlugin(What("upload_status"), [&](cairn_error* error) {
+    return op(store_, upload_id.c_str(), BytesOf(wire), &status.committed_size, &complete, error);
+  }));
+  status.complete = complete != 0;
+  return status;
+}
+
+Status StorageClient::AbortUpload(const std::string& upload_id) {
+  CAIRN_REQUIRE_OP(upload_abort);
+  return CallPlugin(What("upload_abort"),
+                    [&](cairn_error* error) { return op(store_, upload_id.c_str(), error); });
+}
+
+Status StorageClient::PushAsset(AssetKind kind, const AssetPushRequest& request) {
+  CAIRN_REQUIRE_OP(push_asset);
+  std::string wire = request.SerializeAsString();
+  return CallPlugin(What("push_asset"), [&](cairn_error* error) {
+    return op(store_, static_cast<int32_t>(kind), BytesOf(wire), error);
+  });
+}
+
+StatusOr<AssetFetchResponse> StorageClient::FetchAsset(AssetKind kind,
+                                                       const AssetFetchRequest& request) {
+  CAIRN_REQUIRE_OP(fetch_asset);
+  std::string wire = request.SerializeAsString();
+  OwnedBuffer response;
+  CAIRN_RETURN_IF_ERROR(CallPlugin(What("fetch_asset"), [&](cairn_error* error) {
+    return op(store_, static_cast<int32_t>(kind), BytesOf(wire), response.get(), error);
+  }));
+  AssetFetchResponse parsed;
+  if (!parsed.ParseFromString(response.Take())) {
+    return Internal(What("fetch_asset") + " returned a malformed FetchBlobResponse");
+  }
+  return parsed;
+}
+
+Status StorageClient::RemoveAsset(AssetKind kind, const AssetFetchRequest& request) {
+  CAIRN_REQUIRE_OP(remove_asset);
+  std::string wire = request.SerializeAsString();
+  return CallPlugin(What("remove_asset"), [&](cairn_error* error) {
+    return op(store_, static_cast<int32_t>(kind), BytesOf(wire), error);
+  });
 }
 
 }  // namespace cairn

@@ -282,18 +282,18 @@ TEST_F(CasTest, ActionResultRoundTripsOnlyWhenItsBlobsArePresent) {
   file->set_path("out.txt");
   *file->mutable_digest() = out;
   result.set_exit_code(3);
-  ASSERT_OK(store().UpdateActionResult(action, result));
-  ASSERT_OK_AND_ASSIGN(ActionResult back, store().GetActionResult(action));
+  ASSERT_OK(store().UpdateActionResult("", action, result));
+  ASSERT_OK_AND_ASSIGN(ActionResult back, store().GetActionResult("", action));
   EXPECT_EQ(back.exit_code(), 3);
   EXPECT_EQ(back.output_files(0).digest(), out);
 
   ActionResult dangling;
   *dangling.add_output_files()->mutable_digest() = DigestOfBytes("absent");
-  Status status = store().UpdateActionResult(DigestOfBytes("action2"), dangling);
+  Status status = store().UpdateActionResult("", DigestOfBytes("action2"), dangling);
   EXPECT_EQ(status.code(), Code::kFailedPrecondition);
   EXPECT_THAT(status.message(), HasSubstr(DigestToString(DigestOfBytes("absent"))));
 
-  StatusOr<ActionResult> miss = store().GetActionResult(DigestOfBytes("unknown action"));
+  StatusOr<ActionResult> miss = store().GetActionResult("", DigestOfBytes("unknown action"));
   EXPECT_EQ(miss.status().code(), Code::kNotFound);
 }
 
@@ -301,9 +301,9 @@ TEST_F(CasTest, ActionResultWhoseBlobWasRemovedIsAMiss) {
   ASSERT_OK_AND_ASSIGN(Digest out, store().WriteBlob("evicted output", std::nullopt));
   ActionResult result;
   *result.mutable_stdout_digest() = out;
-  ASSERT_OK(store().UpdateActionResult(DigestOfBytes("act"), result));
+  ASSERT_OK(store().UpdateActionResult("", DigestOfBytes("act"), result));
   ASSERT_EQ(::unlink(ObjectPath(out).c_str()), 0);
-  StatusOr<ActionResult> back = store().GetActionResult(DigestOfBytes("act"));
+  StatusOr<ActionResult> back = store().GetActionResult("", DigestOfBytes("act"));
   EXPECT_EQ(back.status().code(), Code::kNotFound);
   EXPECT_THAT(back.status().message(), HasSubstr(DigestToString(out)));
 }
@@ -335,7 +335,7 @@ TEST_F(CasTest, StatsCountObjectsActionResultsAndQuota) {
   ASSERT_OK_AND_ASSIGN(Digest digest, store().WriteBlob("counted", std::nullopt));
   ActionResult result;
   *result.mutable_stdout_digest() = digest;
-  ASSERT_OK(store().UpdateActionResult(DigestOfBytes("a"), result));
+  ASSERT_OK(store().UpdateActionResult("", DigestOfBytes("a"), result));
   ASSERT_OK_AND_ASSIGN(StorageStats stats, store().Stats());
   EXPECT_EQ(stats.object_count, 2u);  // the empty blob and "counted"
   EXPECT_EQ(stats.total_bytes, 7u);

@@ -43,8 +43,12 @@ class MemoryStorage : public Storage {
   StatusOr<CapturedTree> CaptureTree(const std::string&, const CaptureOptions&) override {
     return Unimplemented("fake");
   }
-  StatusOr<ActionResult> GetActionResult(const Digest&) override { return Unimplemented("fake"); }
-  Status UpdateActionResult(const Digest&, const ActionResult&) override { return Unimplemented("fake"); }
+  StatusOr<ActionResult> GetActionResult(const std::string&, const Digest&) override {
+    return Unimplemented("fake");
+  }
+  Status UpdateActionResult(const std::string&, const Digest&, const ActionResult&) override {
+    return Unimplemented("fake");
+  }
   StatusOr<Digest> GetReference(const std::string&) override { return Unimplemented("fake"); }
   Status SetReference(const std::string&, const Digest&) override { return Unimplemented("fake"); }
   StatusOr<VerifyReport> Verify(bool) override { return Unimplemented("fake"); }

@@ -3,7 +3,9 @@
 // Used by the host to drive a storage plugin, and by plugins to reach the
 // host's active CAS (cairn_host_services.cas). Every call is guarded: an
 // exception thrown by the other side becomes INTERNAL, a NULL optional
-// operation becomes UNIMPLEMENTED. `name` prefixes error messages
+// operation becomes UNIMPLEMENTED (or, for the action cache of instance "",
+// the ABI 1.0 operation). Typed error details the store reports (ABI 1.1
+// cairn_error.details) arrive on the returned Status. `name` prefixes error messages
 // ("storage plugin cas-local: read_blob: ...").
 //
 // The ops table and store must outlive the client; the client never closes
@@ -35,16 +37,31 @@ class StorageClient : public Storage {
                    const StageOptions& options) override;
   StatusOr<CapturedTree> CaptureTree(const std::string& path,
                                      const CaptureOptions& options) override;
-  StatusOr<ActionResult> GetActionResult(const Digest& action) override;
-  Status UpdateActionResult(const Digest& action, const ActionResult& result) override;
+  StatusOr<ActionResult> GetActionResult(const std::string& instance,
+                                         const Digest& action) override;
+  Status UpdateActionResult(const std::string& instance, const Digest& action,
+                            const ActionResult& result) override;
   StatusOr<Digest> GetReference(const std::string& name) override;
   Status SetReference(const std::string& name, const Digest& digest) override;
   StatusOr<VerifyReport> Verify(bool repair) override;
   StatusOr<uint64_t> CollectGarbage(uint64_t target_bytes) override;
   StatusOr<StorageStats> Stats() override;
 
+  // ABI 1.1. A store whose table lacks an operation (a 1.0 plugin, or one
+  // that left it NULL) gets the default of cairn/storage.h: flags 0 for
+  // Capabilities, UNIMPLEMENTED for the rest.
+  StatusOr<StorageCapabilities> Capabilities() override;
+  StatusOr<UploadStatus> UploadWrite(const std::string& upload_id, const Digest& expected,
+                                     uint64_t offset, std::string_view data, bool finish) override;
+  StatusOr<UploadStatus> QueryUpload(const std::string& upload_id, const Digest& expected) override;
+  Status AbortUpload(const std::string& upload_id) override;
+  Status PushAsset(AssetKind kind, const AssetPushRequest& request) override;
+  StatusOr<AssetFetchResponse> FetchAsset(AssetKind kind, const AssetFetchRequest& request) override;
+  Status RemoveAsset(AssetKind kind, const AssetFetchRequest& request) override;
+
  private:
   std::string What(const char* operation) const { return name_ + ": " + operation; }
+  Status InstancesUnsupported(const std::string& instance) const;
 
   const cairn_storage_ops* ops_;
   void* store_;

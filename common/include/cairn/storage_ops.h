@@ -27,6 +27,11 @@ const cairn_storage_ops* MakeStorageOps(ErrorDetails details);
 void StatsToAbi(const StorageStats& stats, cairn_storage_stats* out);
 StorageStats StatsFromAbi(const cairn_storage_stats& raw);
 
+// StorageCapabilities <-> cairn_storage_capabilities (ABI 1.1), likewise
+// filling only what the caller's struct_size has room for.
+void CapabilitiesToAbi(const StorageCapabilities& capabilities, cairn_storage_capabilities* out);
+StorageCapabilities CapabilitiesFromAbi(const cairn_storage_capabilities& raw);
+
 }  // namespace cairn
 
 #endif  // CAIRN_STORAGE_OPS_H

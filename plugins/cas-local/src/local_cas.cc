@@ -268,13 +268,17 @@ StatusOr<CapturedTree> LocalCas::CaptureTree(const std::string& path,
   return capture.Capture(path, options);
 }
 
-StatusOr<ActionResult> LocalCas::GetActionResult(const Digest& action) {
+StatusOr<ActionResult> LocalCas::GetActionResult(const std::string& instance,
+                                                const Digest& action) {
   LeaseScope scope(*leases_);
+  if (!instance.empty()) return Unimplemented("cas-local: instance names are not supported yet");
   return action_cache_->Get(action);
 }
 
-Status LocalCas::UpdateActionResult(const Digest& action, const ActionResult& result) {
+Status LocalCas::UpdateActionResult(const std::string& instance, const Digest& action,
+                                    const ActionResult& result) {
   LeaseScope scope(*leases_);
+  if (!instance.empty()) return Unimplemented("cas-local: instance names are not supported yet");
   return action_cache_->Update(action, result);
 }
 

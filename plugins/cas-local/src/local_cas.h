@@ -67,8 +67,10 @@ class LocalCas : public Storage {
                                      const std::optional<Digest>& expected) override;
   Status StageTree(const Digest& root, const std::string& path, const StageOptions& options) override;
   StatusOr<CapturedTree> CaptureTree(const std::string& path, const CaptureOptions& options) override;
-  StatusOr<ActionResult> GetActionResult(const Digest& action) override;
-  Status UpdateActionResult(const Digest& action, const ActionResult& result) override;
+  StatusOr<ActionResult> GetActionResult(const std::string& instance,
+                                         const Digest& action) override;
+  Status UpdateActionResult(const std::string& instance, const Digest& action,
+                            const ActionResult& result) override;
   StatusOr<Digest> GetReference(const std::string& name) override;
   Status SetReference(const std::string& name, const Digest& digest) override;
   StatusOr<VerifyReport> Verify(bool repair) override;
