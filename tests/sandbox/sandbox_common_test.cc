@@ -8,10 +8,10 @@
 #include <gtest/gtest.h>
 
 #include "cairn/plugin.h"
+#include "cairn/relative_path.h"
 #include "cairn/sandbox_common/command_resolver.h"
 #include "cairn/sandbox_common/file_tree.h"
 #include "cairn/sandbox_common/platform_requirements.h"
-#include "cairn/sandbox_common/relative_path.h"
 
 namespace cairn {
 namespace {

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "cairn/sandbox_common/relative_path.h"
+#include "cairn/relative_path.h"
 
 // Older clients still send the deprecated Command.platform, output_files and
 // output_directories; reading them is deliberate.

@@ -7,7 +7,7 @@
 #include <deque>
 #include <vector>
 
-#include "cairn/sandbox_common/relative_path.h"
+#include "cairn/relative_path.h"
 
 namespace cairn {
 namespace {

@@ -10,7 +10,7 @@
 #include <functional>
 #include <vector>
 
-#include "cairn/sandbox_common/relative_path.h"
+#include "cairn/relative_path.h"
 #include "cairn/unique_fd.h"
 
 namespace cairn {

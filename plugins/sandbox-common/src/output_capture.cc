@@ -5,7 +5,7 @@
 
 #include <cerrno>
 
-#include "cairn/sandbox_common/relative_path.h"
+#include "cairn/relative_path.h"
 
 namespace cairn {
 namespace {

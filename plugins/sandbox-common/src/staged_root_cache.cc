@@ -7,8 +7,8 @@
 #include <cstdlib>
 #include <vector>
 
+#include "cairn/relative_path.h"
 #include "cairn/sandbox_common/file_tree.h"
-#include "cairn/sandbox_common/relative_path.h"
 
 namespace cairn {
 namespace {

@@ -1,4 +1,4 @@
-#include "cairn/sandbox_common/relative_path.h"
+#include "cairn/relative_path.h"
 
 namespace cairn {
 

@@ -1,13 +1,15 @@
-// cairn/sandbox_common/relative_path.h — REAPI relative paths.
+// cairn/relative_path.h — REAPI relative paths.
 //
 // Working directories and output paths in a Command are relative to the
 // input root (resp. the working directory), use '/' separators and must be
 // normalized: no leading or trailing '/', no empty, "." or ".." component.
-// ValidateRelativePath() enforces that with INVALID_ARGUMENT naming `what`:
+// ValidateRelativePath() enforces that with INVALID_ARGUMENT naming `what`.
+// Shared by the Action builder and validator (common) and the local
+// sandboxes' staging and capture. Pure functions, thread-safe.
 //
 //   CAIRN_RETURN_IF_ERROR(ValidateRelativePath(cwd, "working_directory", true));
-#ifndef CAIRN_SANDBOX_COMMON_RELATIVE_PATH_H
-#define CAIRN_SANDBOX_COMMON_RELATIVE_PATH_H
+#ifndef CAIRN_RELATIVE_PATH_H
+#define CAIRN_RELATIVE_PATH_H
 
 #include <string>
 #include <string_view>
@@ -31,4 +33,4 @@ std::string ParentPath(std::string_view path);
 
 }  // namespace cairn
 
-#endif  // CAIRN_SANDBOX_COMMON_RELATIVE_PATH_H
+#endif  // CAIRN_RELATIVE_PATH_H
