@@ -2,106 +2,19 @@
 
 #include <algorithm>
 #include <map>
-#include <set>
 #include <unordered_map>
 #include <unordered_set>
 
+#include "cairn/relative_path.h"
+
 namespace cairn {
 namespace {
-
-// `path` is "a/b/c" below the root ("" for the root itself).
-Status CheckDepth(const std::string& path) {
-  size_t depth = path.empty() ? 0 : 1 + static_cast<size_t>(std::count(path.begin(), path.end(), '/'));
-  if (depth <= kMaxTreeDepth) return Status::Ok();
-  return InvalidArgument("the tree nests deeper than " + std::to_string(kMaxTreeDepth) +
-                         " directories (at " + path.substr(0, 200) + "...)");
-}
-
-std::string Quote(std::string_view name) {
-  std::string quoted = "'";
-  for (char c : name) {
-    if (c == '\0') {
-      quoted += "\\0";
-    } else {
-      quoted += c;
-    }
-  }
-  return quoted + "'";
-}
-
-std::string Join(std::string_view path, std::string_view name) {
-  if (path.empty()) return std::string(name);
-  return std::string(path) + "/" + std::string(name);
-}
 
 std::string Where(std::string_view path) {
   return path.empty() ? std::string("the root directory") : "directory '" + std::string(path) + "'";
 }
 
-template <typename Node>
-Status CheckSorted(const google::protobuf::RepeatedPtrField<Node>& nodes, const char* kind,
-                   std::string_view path) {
-  for (int i = 1; i < nodes.size(); ++i) {
-    if (!(nodes[i - 1].name() < nodes[i].name())) {
-      return InvalidArgument(std::string(kind) + " of " + Where(path) + " are not canonical: " +
-                             Quote(nodes[i - 1].name()) + " is not sorted before " +
-                             Quote(nodes[i].name()) + " (names must be sorted and unique)");
-    }
-  }
-  return Status::Ok();
-}
-
 }  // namespace
-
-Status ValidateName(std::string_view name) {
-  if (name.empty()) return InvalidArgument("invalid name '': a name must not be empty");
-  if (name == "." || name == "..") {
-    return InvalidArgument("invalid name " + Quote(name) + ": '.' and '..' are not allowed");
-  }
-  if (name.find('/') != std::string_view::npos) {
-    return InvalidArgument("invalid name " + Quote(name) + ": a name must not contain '/'");
-  }
-  if (name.find('\0') != std::string_view::npos) {
-    return InvalidArgument("invalid name " + Quote(name) + ": a name must not contain NUL");
-  }
-  return Status::Ok();
-}
-
-Status ValidateDirectory(const Directory& directory, std::string_view path) {
-  std::set<std::string_view> names;
-  auto check = [&](const std::string& name) -> Status {
-    Status valid = ValidateName(name);
-    if (!valid.ok()) return valid.WithContext("in " + Where(path));
-    if (!names.insert(name).second) {
-      return InvalidArgument("duplicate name " + Quote(name) + " in " + Where(path) +
-                             ": a name may appear once across files, directories and symlinks");
-    }
-    return Status::Ok();
-  };
-  for (const FileNode& file : directory.files()) {
-    CAIRN_RETURN_IF_ERROR(check(file.name()));
-    CAIRN_RETURN_IF_ERROR(
-        ValidateDigest(file.digest()).WithContext("file '" + Join(path, file.name()) + "'"));
-  }
-  for (const DirectoryNode& child : directory.directories()) {
-    CAIRN_RETURN_IF_ERROR(check(child.name()));
-    CAIRN_RETURN_IF_ERROR(
-        ValidateDigest(child.digest()).WithContext("directory '" + Join(path, child.name()) + "'"));
-  }
-  for (const SymlinkNode& link : directory.symlinks()) {
-    CAIRN_RETURN_IF_ERROR(check(link.name()));
-    if (link.target().empty()) {
-      return InvalidArgument("symlink '" + Join(path, link.name()) + "' has an empty target");
-    }
-    if (link.target().find('\0') != std::string::npos) {
-      return InvalidArgument("symlink '" + Join(path, link.name()) + "' has a target containing NUL");
-    }
-  }
-  CAIRN_RETURN_IF_ERROR(CheckSorted(directory.files(), "files", path));
-  CAIRN_RETURN_IF_ERROR(CheckSorted(directory.directories(), "directories", path));
-  CAIRN_RETURN_IF_ERROR(CheckSorted(directory.symlinks(), "symlinks", path));
-  return Status::Ok();
-}
 
 void SortDirectory(Directory* directory) {
   auto by_name = [](const auto& a, const auto& b) { return a.name() < b.name(); };
@@ -148,7 +61,7 @@ class TreeMerger {
   explicit TreeMerger(Storage& storage) : storage_(storage) {}
 
   StatusOr<Digest> Merge(const std::vector<Digest>& inputs, const std::string& path) {
-    CAIRN_RETURN_IF_ERROR(CheckDepth(path));
+    CAIRN_RETURN_IF_ERROR(ValidateTreeDepth(path));
     // A subtree that comes from one input alone is reused as it is.
     if (inputs.size() == 1) return inputs.front();
     std::map<std::string, MergedEntry> entries;
@@ -182,7 +95,7 @@ class TreeMerger {
           *merged.add_symlinks() = entry.symlink;
           break;
         case MergedEntry::kDirectory: {
-          CAIRN_ASSIGN_OR_RETURN(Digest child, Merge(entry.directories, Join(path, name)));
+          CAIRN_ASSIGN_OR_RETURN(Digest child, Merge(entry.directories, JoinPath(path, name)));
           DirectoryNode* node = merged.add_directories();
           node->set_name(name);
           *node->mutable_digest() = child;
@@ -208,7 +121,7 @@ class TreeMerger {
       entries.emplace(name, std::move(entry));
       return;
     }
-    if (!SameLeaf(found->second, entry)) overlaps_.push_back(Join(path, name));
+    if (!SameLeaf(found->second, entry)) overlaps_.push_back(JoinPath(path, name));
     found->second = std::move(entry);
   }
 
@@ -244,7 +157,7 @@ namespace {
 Status WalkFrom(Storage& storage, const std::string& path, const Digest& digest,
                 const TreeVisitor& visitor,
                 std::unordered_map<Digest, Directory, DigestHash, DigestEqual>& cache) {
-  CAIRN_RETURN_IF_ERROR(CheckDepth(path));
+  CAIRN_RETURN_IF_ERROR(ValidateTreeDepth(path));
   auto cached = cache.find(digest);
   if (cached == cache.end()) {
     CAIRN_ASSIGN_OR_RETURN(Directory directory, ReadDirectory(storage, digest, path));
@@ -255,7 +168,7 @@ Status WalkFrom(Storage& storage, const std::string& path, const Digest& digest,
   CAIRN_RETURN_IF_ERROR(visitor(path, digest, directory));
   for (const DirectoryNode& child : directory.directories()) {
     CAIRN_RETURN_IF_ERROR(
-        WalkFrom(storage, Join(path, child.name()), child.digest(), visitor, cache));
+        WalkFrom(storage, JoinPath(path, child.name()), child.digest(), visitor, cache));
   }
   return Status::Ok();
 }
@@ -291,7 +204,7 @@ StatusOr<CollectedTree> CollectTree(Storage& storage, const Digest& root) {
     }
     for (const DirectoryNode& child : directory.directories()) {
       if (seen_directories.insert(child.digest()).second) {
-        pending.emplace_back(Join(path, child.name()), child.digest());
+        pending.emplace_back(JoinPath(path, child.name()), child.digest());
       }
     }
     collected.directories.emplace_back(digest, std::move(directory));

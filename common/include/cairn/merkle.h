@@ -27,6 +27,7 @@
 
 #include "build/bazel/remote/execution/v2/remote_execution.pb.h"
 #include "cairn/digest.h"
+#include "cairn/directory_rules.h"
 #include "cairn/status.h"
 #include "cairn/storage.h"
 
@@ -38,25 +39,14 @@ using FileNode = build::bazel::remote::execution::v2::FileNode;
 using SymlinkNode = build::bazel::remote::execution::v2::SymlinkNode;
 using Tree = build::bazel::remote::execution::v2::Tree;
 
-// Trees nested deeper than this are refused with INVALID_ARGUMENT by every
-// walk, merge and stage: no real build nests a thousand directories, and a
-// hostile tree must not exhaust the stack or the file descriptors.
-inline constexpr size_t kMaxTreeDepth = 1000;
-
-// INVALID_ARGUMENT naming the name when it is empty, ".", "..", or contains
-// '/' or NUL: such a name could address something outside its directory.
-Status ValidateName(std::string_view name);
-
-// INVALID_ARGUMENT naming `path` (the directory's place in its tree, for the
-// message) and the entry when a name is invalid, a list is not sorted, a
-// name appears twice across the three lists, or a digest is malformed.
-Status ValidateDirectory(const Directory& directory, std::string_view path = "");
+// kMaxTreeDepth, ValidateName and ValidateDirectory (the rules every
+// Directory read here is checked against) are in cairn/directory_rules.h.
 
 // Sorts the three lists by name: the canonical order. Does not deduplicate.
 void SortDirectory(Directory* directory);
 
 // Reads and parses one Directory message; DATA_LOSS when the blob does not
-// parse, and validated as above.
+// parse, and validated by ValidateDirectory (absolute symlinks allowed).
 StatusOr<Directory> ReadDirectory(Storage& storage, const Digest& digest,
                                   std::string_view path = "");
 
