@@ -1,14 +1,12 @@
 #include "cairn/host_services.h"
 
-#include <cstddef>
-
+#include "cairn/abi.h"
 #include "cairn/storage_client.h"
 
 namespace cairn {
 
 HostServices::HostServices(const cairn_host_services* table) : table_(table) {
-  bool has_cas = table_ != nullptr &&
-                 table_->struct_size >= offsetof(cairn_host_services, cas_store) + sizeof(void*) &&
+  bool has_cas = table_ != nullptr && CAIRN_ABI_HAS_FIELD(table_, cairn_host_services, cas_store) &&
                  table_->cas != nullptr;
   if (has_cas) cas_ = std::make_shared<StorageClient>(table_->cas, table_->cas_store, "host CAS");
 }
@@ -22,7 +20,7 @@ void HostServices::Log(int32_t level, std::string_view message) const {
 
 std::string HostServices::scratch_dir() const {
   bool has_scratch = table_ != nullptr &&
-                     table_->struct_size >= offsetof(cairn_host_services, scratch_dir) + sizeof(char*) &&
+                     CAIRN_ABI_HAS_FIELD(table_, cairn_host_services, scratch_dir) &&
                      table_->scratch_dir != nullptr;
   return has_scratch ? std::string(table_->scratch_dir) : std::string();
 }

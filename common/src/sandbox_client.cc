@@ -38,19 +38,57 @@ StatusOr<SandboxCapabilities> SandboxClient::Capabilities() {
   return capabilities;
 }
 
+namespace {
+
+// Trampolines from the C callbacks of cairn_execute_options to the
+// caller's ExecuteOptions (the `context`). A callback that throws must not
+// unwind through the plugin.
+int32_t ExecutionCancelled(void* context) {
+  try {
+    const auto* options = static_cast<const ExecuteOptions*>(context);
+    return options->is_cancelled && options->is_cancelled() ? 1 : 0;
+  } catch (...) {
+    return 0;
+  }
+}
+
+void ExecutionProgress(void* context, const cairn_execute_progress* raw) {
+  try {
+    const auto* options = static_cast<const ExecuteOptions*>(context);
+    if (!options->progress || raw == nullptr) return;
+    ExecuteProgress progress;
+    progress.stage = static_cast<ExecuteStage>(raw->stage);
+    if (raw->operation_name != nullptr) progress.operation_name = raw->operation_name;
+    if (raw->message != nullptr) progress.message = raw->message;
+    options->progress(progress);
+  } catch (...) {
+  }
+}
+
+}  // namespace
+
 ExecuteOutcome SandboxClient::Execute(const Action& action, const ExecuteOptions& options) {
   std::string wire = action.SerializeAsString();
+  cairn_execute_report report{};
+  report.struct_size = sizeof(report);
   cairn_execute_options raw{};
   raw.struct_size = sizeof(raw);
   raw.flags = (options.inline_stdout ? CAIRN_EXECUTE_INLINE_STDOUT : 0u) |
               (options.inline_stderr ? CAIRN_EXECUTE_INLINE_STDERR : 0u) |
               (options.skip_cache_lookup ? CAIRN_EXECUTE_SKIP_CACHE_LOOKUP : 0u);
   raw.live_output_fd = options.live_output_fd;
+  raw.context = const_cast<ExecuteOptions*>(&options);
+  raw.is_cancelled = options.is_cancelled ? &ExecutionCancelled : nullptr;
+  raw.progress = options.progress ? &ExecutionProgress : nullptr;
+  raw.report = &report;
   OwnedBuffer result;
   ExecuteOutcome outcome;
   outcome.status = CallPlugin(name_ + ": execute", [&](cairn_error* error) {
     return vtable_->execute(instance_, BytesOf(wire), &raw, result.get(), error);
   });
+  outcome.cached_result = report.cached_result != 0;
+  outcome.operation_name = TakeBuffer(&report.operation_name);
+  outcome.message = TakeBuffer(&report.message);
   std::string result_wire = result.Take();
   if (!result_wire.empty() || outcome.status.ok()) {
     build::bazel::remote::execution::v2::ActionResult parsed;

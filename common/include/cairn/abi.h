@@ -15,12 +15,18 @@
 #ifndef CAIRN_ABI_H
 #define CAIRN_ABI_H
 
+#include <cstddef>
 #include <exception>
 #include <string>
 #include <string_view>
 
 #include "cairn/plugin.h"
 #include "cairn/status.h"
+
+// Whether a struct the other side filled, of whatever minor version, is
+// large enough to hold `member` (its struct_size says how large it is).
+#define CAIRN_ABI_HAS_FIELD(object, type, member) \
+  ((object)->struct_size >= offsetof(type, member) + sizeof((object)->member))
 
 namespace cairn {
 

@@ -31,6 +31,8 @@ class HostServices {
   // "" when the host gave none.
   std::string scratch_dir() const;
   const cairn_host_services* table() const { return table_; }
+  // The host's plugin ABI minor version (0 when unknown).
+  uint32_t abi_minor() const { return table_ != nullptr ? table_->abi_minor : 0; }
 
  private:
   const cairn_host_services* table_;

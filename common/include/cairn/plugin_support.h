@@ -18,7 +18,6 @@
 #ifndef CAIRN_PLUGIN_SUPPORT_H
 #define CAIRN_PLUGIN_SUPPORT_H
 
-#include <cstddef>
 #include <memory>
 #include <string_view>
 
@@ -31,6 +30,14 @@
 
 namespace cairn {
 
+// The caller's cairn_execute_options as ExecuteOptions: only the fields its
+// struct_size holds; its callbacks are called through the returned
+// functions, which are valid while `options` is (the execute call).
+ExecuteOptions ExecuteOptionsFromAbi(const cairn_execute_options* options);
+// Fills the caller's cairn_execute_report (when it gave one, within its
+// struct_size) from the outcome.
+void FillExecuteReport(const ExecuteOutcome& outcome, const cairn_execute_options* options);
+
 template <typename Impl>
 struct SandboxPluginAdapter {
   struct Instance {
@@ -38,16 +45,25 @@ struct SandboxPluginAdapter {
     std::unique_ptr<Sandbox> sandbox;
   };
 
+  // Details go into the host's cairn_error only when it has the field.
+  static ErrorDetails Details(void* instance) {
+    return DetailsFor(static_cast<Instance*>(instance)->host.abi_minor());
+  }
+
   static int32_t Create(const cairn_host_services* host, const char* options,
                         uint64_t options_size, void** out, cairn_error* error) {
-    return GuardedCall(error, "create", [&]() -> Status {
-      HostServices services(host);
-      CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<Sandbox> sandbox,
-                             Impl::Create(services, std::string_view(options ? options : "",
-                                                                     options ? options_size : 0)));
-      *out = new Instance{services, std::move(sandbox)};
-      return Status::Ok();
-    });
+    HostServices services(host);
+    return GuardedCall(
+        error, "create",
+        [&]() -> Status {
+          CAIRN_ASSIGN_OR_RETURN(
+              std::unique_ptr<Sandbox> sandbox,
+              Impl::Create(services,
+                           std::string_view(options ? options : "", options ? options_size : 0)));
+          *out = new Instance{services, std::move(sandbox)};
+          return Status::Ok();
+        },
+        DetailsFor(services.abi_minor()));
   }
 
   static void Destroy(void* instance) noexcept {
@@ -59,36 +75,34 @@ struct SandboxPluginAdapter {
 
   static int32_t Capabilities(void* instance, cairn_buffer* platform, uint32_t* flags,
                               cairn_error* error) {
-    return GuardedCall(error, "capabilities", [&]() -> Status {
-      CAIRN_ASSIGN_OR_RETURN(SandboxCapabilities capabilities,
-                             static_cast<Instance*>(instance)->sandbox->Capabilities());
-      FillBuffer(platform, capabilities.platform.SerializeAsString());
-      *flags = capabilities.flags;
-      return Status::Ok();
-    });
+    return GuardedCall(
+        error, "capabilities",
+        [&]() -> Status {
+          CAIRN_ASSIGN_OR_RETURN(SandboxCapabilities capabilities,
+                                 static_cast<Instance*>(instance)->sandbox->Capabilities());
+          FillBuffer(platform, capabilities.platform.SerializeAsString());
+          *flags = capabilities.flags;
+          return Status::Ok();
+        },
+        Details(instance));
   }
 
   static int32_t Execute(void* instance, cairn_bytes action, const cairn_execute_options* options,
                          cairn_buffer* result, cairn_error* error) {
-    return GuardedCall(error, "execute", [&]() -> Status {
-      Action parsed;
-      if (!parsed.ParseFromArray(action.data, static_cast<int>(action.size))) {
-        return InvalidArgument("execute: the action is not a serialized REAPI Action");
-      }
-      ExecuteOptions execute_options;
-      if (options != nullptr) {
-        execute_options.inline_stdout = (options->flags & CAIRN_EXECUTE_INLINE_STDOUT) != 0;
-        execute_options.inline_stderr = (options->flags & CAIRN_EXECUTE_INLINE_STDERR) != 0;
-        execute_options.skip_cache_lookup = (options->flags & CAIRN_EXECUTE_SKIP_CACHE_LOOKUP) != 0;
-        if (options->struct_size >= offsetof(cairn_execute_options, live_output_fd) + sizeof(int32_t)) {
-          execute_options.live_output_fd = options->live_output_fd;
-        }
-      }
-      ExecuteOutcome outcome =
-          static_cast<Instance*>(instance)->sandbox->Execute(parsed, execute_options);
-      if (outcome.result) FillBuffer(result, outcome.result->SerializeAsString());
-      return outcome.status;
-    });
+    return GuardedCall(
+        error, "execute",
+        [&]() -> Status {
+          Action parsed;
+          if (!parsed.ParseFromArray(action.data, static_cast<int>(action.size))) {
+            return InvalidArgument("execute: the action is not a serialized REAPI Action");
+          }
+          ExecuteOutcome outcome = static_cast<Instance*>(instance)->sandbox->Execute(
+              parsed, ExecuteOptionsFromAbi(options));
+          if (outcome.result) FillBuffer(result, outcome.result->SerializeAsString());
+          FillExecuteReport(outcome, options);
+          return outcome.status;
+        },
+        Details(instance));
   }
 
   static int32_t RunInteractive(void* instance, cairn_bytes action,
@@ -109,10 +123,10 @@ struct SandboxPluginAdapter {
                                            parsed, interactive));
       *exit_code = code;
       return Status::Ok();
-    });
+    }, Details(instance));
   }
 
-  static const cairn_sandbox_vtable* Vtable() {
+  static const cairn_sandbox_vtable* Vtable(ErrorDetails) {
     static const cairn_sandbox_vtable vtable = {
         sizeof(cairn_sandbox_vtable), &Create, &Destroy, &Capabilities, &Execute, &RunInteractive,
     };
@@ -124,14 +138,18 @@ template <typename Impl>
 struct StoragePluginAdapter {
   static int32_t Open(const cairn_host_services* host, const char* options, uint64_t options_size,
                       void** out, cairn_error* error) {
-    return GuardedCall(error, "open", [&]() -> Status {
-      CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<Storage> storage,
-                             Impl::Open(HostServices(host),
-                                        std::string_view(options ? options : "",
-                                                         options ? options_size : 0)));
-      *out = storage.release();  // the ops' store argument is a Storage*
-      return Status::Ok();
-    });
+    HostServices services(host);
+    return GuardedCall(
+        error, "open",
+        [&]() -> Status {
+          CAIRN_ASSIGN_OR_RETURN(
+              std::unique_ptr<Storage> storage,
+              Impl::Open(services,
+                         std::string_view(options ? options : "", options ? options_size : 0)));
+          *out = storage.release();  // the ops' store argument is a Storage*
+          return Status::Ok();
+        },
+        DetailsFor(services.abi_minor()));
   }
 
   static void Close(void* store) noexcept {
@@ -141,42 +159,40 @@ struct StoragePluginAdapter {
     }
   }
 
-  static const cairn_storage_vtable* Vtable() {
-    static const cairn_storage_vtable vtable = {
-        sizeof(cairn_storage_vtable), &Open, &Close, MakeStorageOps(),
-    };
-    return &vtable;
+  // The host's minor, known at the entry call, says whether its
+  // cairn_error has room for details.
+  static const cairn_storage_vtable* Vtable(ErrorDetails details) {
+    static const cairn_storage_vtable with_details = {
+        sizeof(cairn_storage_vtable), &Open, &Close, MakeStorageOps(ErrorDetails::kWrite)};
+    static const cairn_storage_vtable without_details = {
+        sizeof(cairn_storage_vtable), &Open, &Close, MakeStorageOps(ErrorDetails::kOmit)};
+    return details == ErrorDetails::kWrite ? &with_details : &without_details;
   }
 };
 
 }  // namespace cairn
 
-#define CAIRN_DEFINE_PLUGIN_DESCRIPTOR_(kind, vtable_expr, name, version, description) \
-  extern "C" CAIRN_PLUGIN_EXPORT const cairn_plugin_descriptor* cairn_plugin_entry(     \
-      uint32_t host_abi_major, uint32_t host_abi_minor) {                               \
-    (void)host_abi_major;                                                               \
-    (void)host_abi_minor;                                                               \
-    static const cairn_plugin_descriptor descriptor = {                                 \
-        sizeof(cairn_plugin_descriptor),                                                \
-        CAIRN_ABI_VERSION_MAJOR,                                                        \
-        CAIRN_ABI_VERSION_MINOR,                                                        \
-        kind,                                                                           \
-        name,                                                                           \
-        version,                                                                        \
-        description,                                                                    \
-        vtable_expr,                                                                    \
-    };                                                                                  \
-    return &descriptor;                                                                 \
+// One descriptor for a host that reads error details (ABI 1.1 and later)
+// and one for an older host; the entry call picks by the host's minor.
+#define CAIRN_DEFINE_PLUGIN_DESCRIPTOR_(kind, Adapter, name, version, description)       \
+  extern "C" CAIRN_PLUGIN_EXPORT const cairn_plugin_descriptor* cairn_plugin_entry(        \
+      uint32_t host_abi_major, uint32_t host_abi_minor) {                                  \
+    (void)host_abi_major;                                                                  \
+    static const cairn_plugin_descriptor descriptors[2] = {                                \
+        {sizeof(cairn_plugin_descriptor), CAIRN_ABI_VERSION_MAJOR, CAIRN_ABI_VERSION_MINOR, \
+         kind, name, version, description, Adapter::Vtable(::cairn::ErrorDetails::kOmit)}, \
+        {sizeof(cairn_plugin_descriptor), CAIRN_ABI_VERSION_MAJOR, CAIRN_ABI_VERSION_MINOR, \
+         kind, name, version, description, Adapter::Vtable(::cairn::ErrorDetails::kWrite)}, \
+    };                                                                                     \
+    return &descriptors[::cairn::DetailsFor(host_abi_minor) == ::cairn::ErrorDetails::kWrite]; \
   }
 
-#define CAIRN_DEFINE_SANDBOX_PLUGIN(Impl, name, version, description)                 \
-  CAIRN_DEFINE_PLUGIN_DESCRIPTOR_(CAIRN_PLUGIN_KIND_SANDBOX,                          \
-                                  ::cairn::SandboxPluginAdapter<Impl>::Vtable(), name, \
-                                  version, description)
+#define CAIRN_DEFINE_SANDBOX_PLUGIN(Impl, name, version, description)                     \
+  CAIRN_DEFINE_PLUGIN_DESCRIPTOR_(CAIRN_PLUGIN_KIND_SANDBOX, ::cairn::SandboxPluginAdapter<Impl>, \
+                                  name, version, description)
 
-#define CAIRN_DEFINE_STORAGE_PLUGIN(Impl, name, version, description)                 \
-  CAIRN_DEFINE_PLUGIN_DESCRIPTOR_(CAIRN_PLUGIN_KIND_STORAGE,                          \
-                                  ::cairn::StoragePluginAdapter<Impl>::Vtable(), name, \
-                                  version, description)
+#define CAIRN_DEFINE_STORAGE_PLUGIN(Impl, name, version, description)                     \
+  CAIRN_DEFINE_PLUGIN_DESCRIPTOR_(CAIRN_PLUGIN_KIND_STORAGE, ::cairn::StoragePluginAdapter<Impl>, \
+                                  name, version, description)
 
 #endif  // CAIRN_PLUGIN_SUPPORT_H
