@@ -28,7 +28,9 @@ const char kGlobalHelp[] =
     "  -q, --quiet            only errors\n"
     "      --config FILE      user configuration instead of $XDG_CONFIG_HOME/cairn/config.yaml\n"
     "  -C, --project DIR      the project directory (default: search upwards from .)\n"
-    "      --sandbox NAME     sandbox plugin to use instead of the configured one\n"
+    "      --sandbox NAME     sandbox plugin for builds instead of the configured one\n"
+    "      --local-sandbox NAME  sandbox plugin for interactive use (shell, run\n"
+    "                         --interactive) instead of the configured one\n"
     "      --storage NAME     storage plugin to use instead of the configured one\n"
     "      --cache-dir DIR    cache directory instead of the configured one\n"
     "      --plugin-path DIR  search DIR for plugins first (repeatable)\n"
@@ -101,6 +103,8 @@ Status ParseGlobals(std::vector<std::string>* args, GlobalOptions* options, bool
       CAIRN_RETURN_IF_ERROR(take(&options->project_dir));
     } else if (arg == "--sandbox") {
       CAIRN_RETURN_IF_ERROR(take(&options->overrides.sandbox));
+    } else if (arg == "--local-sandbox") {
+      CAIRN_RETURN_IF_ERROR(take(&options->overrides.local_sandbox));
     } else if (arg == "--storage") {
       CAIRN_RETURN_IF_ERROR(take(&options->overrides.storage));
     } else if (arg == "--cache-dir") {
@@ -144,7 +148,8 @@ void SetUpLogging(int verbosity) {
 
 }  // namespace
 
-int RunCli(const std::vector<std::string>& raw_args, std::ostream& out, std::ostream& err) {
+int RunCli(const std::vector<std::string>& raw_args, std::ostream& out, std::ostream& err,
+           const CancellationFlag* cancellation) {
   std::vector<std::string> args = raw_args;
   GlobalOptions options;
   bool help = false;
@@ -171,7 +176,7 @@ int RunCli(const std::vector<std::string>& raw_args, std::ostream& out, std::ost
   for (const CommandSpec& command : AllCommands()) {
     if (args[0] != command.name) continue;
     if (help) args.push_back("--help");
-    CommandContext context(options, out, err);
+    CommandContext context(options, out, err, cancellation);
     return command.run(context, std::vector<std::string>(args.begin() + 1, args.end()));
   }
   err << "cairn: unknown command '" << args[0] << "'\nRun 'cairn --help' for the list of commands.\n";

@@ -4,14 +4,15 @@
 
 #include <ostream>
 
-#include "cairn/host/cancellation.h"
 #include "cairn/host/command.h"
-#include "cairn/host/host_runtime.h"
+#include "cairn/runtime/runtime.h"
+#include "cairn/status_details.h"
 
 namespace cairn {
 
-CommandContext::CommandContext(GlobalOptions options, std::ostream& out, std::ostream& err)
-    : options_(std::move(options)), out_(out), err_(err) {}
+CommandContext::CommandContext(GlobalOptions options, std::ostream& out, std::ostream& err,
+                               const CancellationFlag* cancellation)
+    : options_(std::move(options)), out_(out), err_(err), cancellation_(cancellation) {}
 
 CommandContext::~CommandContext() { runtime_.reset(); }
 
@@ -39,32 +40,37 @@ StatusOr<PluginRegistry*> CommandContext::GetPlugins() {
   return plugins_.get();
 }
 
+StatusOr<Runtime*> CommandContext::GetRuntime() {
+  if (!runtime_) {
+    CAIRN_ASSIGN_OR_RETURN(const Config* config, GetConfig());
+    CAIRN_ASSIGN_OR_RETURN(PluginRegistry * plugins, GetPlugins());
+    runtime_ = std::make_unique<Runtime>(RuntimeOptionsFor(*config, cancellation_), *plugins);
+  }
+  return runtime_.get();
+}
+
 StatusOr<std::shared_ptr<Storage>> CommandContext::OpenStorage() {
-  CAIRN_ASSIGN_OR_RETURN(const Config* config, GetConfig());
-  CAIRN_ASSIGN_OR_RETURN(PluginRegistry * plugins, GetPlugins());
-  if (!runtime_) runtime_ = std::make_unique<HostRuntime>(*config, *plugins);
-  StatusOr<std::shared_ptr<Storage>> storage = runtime_->OpenStorage();
-  if (!storage.ok()) plugin_error_ = storage.status().message();
-  return storage;
+  CAIRN_ASSIGN_OR_RETURN(Runtime * runtime, GetRuntime());
+  return runtime->OpenStorage();
 }
 
-StatusOr<std::shared_ptr<Sandbox>> CommandContext::OpenSandbox(const std::string& name) {
-  CAIRN_ASSIGN_OR_RETURN(const Config* config, GetConfig());
-  CAIRN_ASSIGN_OR_RETURN(PluginRegistry * plugins, GetPlugins());
-  if (!runtime_) runtime_ = std::make_unique<HostRuntime>(*config, *plugins);
-  StatusOr<std::shared_ptr<Sandbox>> sandbox = runtime_->OpenSandbox(name);
-  if (!sandbox.ok()) plugin_error_ = sandbox.status().message();
-  return sandbox;
+StatusOr<std::shared_ptr<Sandbox>> CommandContext::OpenSandbox() {
+  CAIRN_ASSIGN_OR_RETURN(Runtime * runtime, GetRuntime());
+  return runtime->BuildSandbox();
 }
 
-bool CommandContext::IsCancelled() const { return CancellationRequested(); }
+StatusOr<std::shared_ptr<Sandbox>> CommandContext::OpenLocalSandbox() {
+  CAIRN_ASSIGN_OR_RETURN(Runtime * runtime, GetRuntime());
+  return runtime->LocalSandbox();
+}
 
 int CommandContext::Fail(const Status& status) {
   err_ << "cairn: " << status.ToString() << "\n";
-  if (status.code() == Code::kCancelled || CancellationRequested()) return kExitInterrupted;
-  // Nothing else can have run when the configuration did not load.
-  if (config_ && !config_->ok()) return kExitConfig;
-  if (!plugin_error_.empty() && status.message() == plugin_error_) return kExitPlugin;
+  bool cancelled = cancellation_ != nullptr && cancellation_->IsCancelled();
+  if (status.code() == Code::kCancelled || cancelled) return kExitInterrupted;
+  std::string reason = ErrorReason(status);
+  if (reason == kReasonConfiguration) return kExitConfig;
+  if (reason == kReasonPlugin) return kExitPlugin;
   return kExitRuntime;
 }
 

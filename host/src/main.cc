@@ -2,11 +2,12 @@
 // code in-process.
 #include <iostream>
 
-#include "cairn/host/cancellation.h"
 #include "cairn/host/command.h"
+#include "cairn/host/signals.h"
 
 int main(int argc, char** argv) {
-  cairn::InstallCancellationHandlers();
+  static cairn::CancellationFlag cancellation;
+  cairn::InstallCancellationHandlers(&cancellation);
   std::vector<std::string> args(argv + 1, argv + argc);
-  return cairn::RunCli(args, std::cout, std::cerr);
+  return cairn::RunCli(args, std::cout, std::cerr, &cancellation);
 }

@@ -1,4 +1,4 @@
-#include "cairn/host/config.h"
+#include "cairn/runtime/config.h"
 
 #include <unistd.h>
 
@@ -7,7 +7,7 @@
 #include <cstdlib>
 #include <filesystem>
 
-#include "cairn/host/config_schema.h"
+#include "cairn/runtime/config_schema.h"
 
 namespace cairn {
 
@@ -78,29 +78,62 @@ std::string UserConfigPath(const ConfigSources& sources) {
   return fs::exists(path, error) ? path : std::string();
 }
 
-// A later layer that picks another plugin without giving options must not
-// inherit the options meant for the plugin it replaced.
-void DropStaleOptions(ConfigNode* base, const ConfigNode& overlay) {
-  for (const char* section : {"sandbox", "storage"}) {
-    const ConfigNode* next = overlay.is_map() ? overlay.Get(section) : nullptr;
-    ConfigNode* current = base->is_map() ? base->Get(section) : nullptr;
-    if (next == nullptr || current == nullptr || !next->is_map() || !current->is_map()) continue;
-    const ConfigNode* next_plugin = next->Get("plugin");
-    const ConfigNode* current_plugin = current->Get("plugin");
-    if (next_plugin == nullptr || next->Get("options") != nullptr) continue;
-    if (current_plugin != nullptr && current_plugin->scalar() == next_plugin->scalar()) continue;
-    auto& entries = current->entries();
-    for (auto it = entries.begin(); it != entries.end(); ++it) {
-      if (it->key == "options") {
-        entries.erase(it);
-        break;
-      }
+void RemoveKey(ConfigNode* map, const std::string& key) {
+  auto& entries = map->entries();
+  for (auto it = entries.begin(); it != entries.end(); ++it) {
+    if (it->key == key) {
+      entries.erase(it);
+      return;
     }
   }
 }
 
-void Overlay(ConfigNode* merged, const ConfigNode& layer) {
-  DropStaleOptions(merged, layer);
+// A later layer that picks another storage plugin without giving options
+// must not inherit the options meant for the plugin it replaced.
+void DropStaleStorageOptions(ConfigNode* base, const ConfigNode& overlay) {
+  const ConfigNode* next = overlay.is_map() ? overlay.Get("storage") : nullptr;
+  ConfigNode* current = base->is_map() ? base->Get("storage") : nullptr;
+  if (next == nullptr || current == nullptr || !next->is_map() || !current->is_map()) return;
+  const ConfigNode* next_plugin = next->Get("plugin");
+  const ConfigNode* current_plugin = current->Get("plugin");
+  if (next_plugin == nullptr || next->Get("options") != nullptr) return;
+  if (current_plugin != nullptr && current_plugin->scalar() == next_plugin->scalar()) return;
+  RemoveKey(current, "options");
+}
+
+// `sandbox: {plugin: P, options: O}` in a layer means `sandboxes: {P: O}`
+// (the plugin being the layer's own choice, or the one chosen so far):
+// options follow the plugin, whichever way it is chosen later.
+void FoldSandboxOptions(ConfigNode* layer, const ConfigNode& merged) {
+  if (!layer->is_map()) return;
+  for (const char* section : {"sandbox", "local-sandbox"}) {
+    ConfigNode* choice = layer->Get(section);
+    const ConfigNode* options = choice != nullptr && choice->is_map() ? choice->Get("options") : nullptr;
+    if (options == nullptr) continue;
+    const ConfigNode* plugin = choice->Get("plugin");
+    const ConfigNode* earlier = merged.is_map() ? merged.Get(section) : nullptr;
+    if (plugin == nullptr && earlier != nullptr && earlier->is_map()) plugin = earlier->Get("plugin");
+    if (plugin != nullptr && !plugin->scalar().empty()) {
+      if (layer->Get("sandboxes") == nullptr) {
+        layer->Set("sandboxes", ConfigNode::Map(options->location()), options->location());
+      }
+      ConfigNode* sandboxes = layer->Get("sandboxes");
+      ConfigNode folded = ConfigNode::Map(options->location());
+      folded.MergeFrom(*options);
+      if (const ConfigNode* given = sandboxes->Get(plugin->scalar())) {
+        ConfigNode combined = *given;
+        combined.MergeFrom(folded);
+        folded = std::move(combined);
+      }
+      sandboxes->Set(plugin->scalar(), std::move(folded), options->location());
+    }
+    RemoveKey(choice, "options");
+  }
+}
+
+void Overlay(ConfigNode* merged, ConfigNode layer) {
+  FoldSandboxOptions(&layer, *merged);
+  DropStaleStorageOptions(merged, layer);
   merged->MergeFrom(layer);
 }
 
@@ -114,15 +147,13 @@ ConfigNode CommandLineLayer(const ConfigOverrides& overrides) {
     layer.Set(section, std::move(choice), where);
   };
   set_plugin("sandbox", overrides.sandbox);
+  set_plugin("local-sandbox", overrides.local_sandbox);
   set_plugin("storage", overrides.storage);
   if (!overrides.cache_dir.empty()) {
     layer.Set("cache-dir", ConfigNode::Scalar(overrides.cache_dir, where), where);
   }
   if (overrides.jobs) {
     layer.Set("jobs", ConfigNode::Scalar(std::to_string(*overrides.jobs), where), where);
-  }
-  if (!overrides.log_level.empty()) {
-    layer.Set("log-level", ConfigNode::Scalar(overrides.log_level, where), where);
   }
   return layer;
 }
@@ -182,53 +213,57 @@ Status ExpandScalars(ConfigNode* node, const Variables& variables) {
   return Status::Ok();
 }
 
-// Relative paths are relative to the file that gave them.
-std::string ResolvePath(const std::string& path, const SourceLocation& where) {
-  if (path.empty() || path[0] == '/') return path;
-  std::error_code error;
-  fs::path base = (where.file.empty() || where.file[0] == '<')
-                      ? fs::current_path(error)
-                      : fs::absolute(fs::path(where.file), error).parent_path();
-  return (base / path).lexically_normal().string();
+// The options mapping as YAML text, variables expanded ("" when empty).
+Status ReadOptions(const ConfigNode& options, const Variables& variables, PluginChoice* choice) {
+  ConfigNode expanded = options;
+  CAIRN_RETURN_IF_ERROR(ExpandScalars(&expanded, variables));
+  choice->options_yaml = expanded.ToYaml();
+  if (choice->options_yaml == "{}") choice->options_yaml.clear();
+  choice->options_location = options.location();
+  return Status::Ok();
 }
 
 StatusOr<PluginChoice> ReadPluginChoice(const ConfigNode& root, const char* section,
-                                        const Variables& variables) {
+                                        const Variables& variables, bool required) {
   const ConfigNode* node = root.Get(section);
   const ConfigNode* plugin = node != nullptr ? node->Get("plugin") : nullptr;
+  PluginChoice choice;
   if (plugin == nullptr || plugin->scalar().empty()) {
+    if (!required) return choice;
     return ConfigError(node != nullptr ? node->location() : root.location(),
                        std::string("'") + section + ".plugin' is not set");
   }
-  PluginChoice choice;
   choice.plugin = plugin->scalar();
   choice.location = plugin->location();
   const ConfigNode* options = node->Get("options");
-  if (options != nullptr) {
-    ConfigNode expanded = *options;
-    CAIRN_RETURN_IF_ERROR(ExpandScalars(&expanded, variables));
-    choice.options_yaml = expanded.ToYaml();
-    if (choice.options_yaml == "{}") choice.options_yaml.clear();
-    choice.options_location = options->location();
-  }
+  if (options != nullptr) CAIRN_RETURN_IF_ERROR(ReadOptions(*options, variables, &choice));
   return choice;
 }
 
-RemoteEndpoint ReadEndpoint(const ConfigNode& node) {
-  RemoteEndpoint endpoint;
-  endpoint.location = node.location();
-  auto text = [&](const char* key) {
-    const ConfigNode* value = node.Get(key);
-    return value != nullptr ? value->scalar() : std::string();
-  };
-  endpoint.url = text("url");
-  endpoint.instance_name = text("instance-name");
-  endpoint.server_cert = ResolvePath(text("server-cert"), node.location());
-  endpoint.client_cert = ResolvePath(text("client-cert"), node.location());
-  endpoint.client_key = ResolvePath(text("client-key"), node.location());
-  endpoint.access_token = text("access-token");
-  endpoint.push = text("push") == "true";
-  return endpoint;
+// `sandboxes: NAME: {...}`, and `remote-execution` as the options of the
+// plugin that executes remotely (its own `sandboxes:` entry wins key by key).
+Status ReadSandboxOptions(const ConfigNode& merged, const Variables& variables, Config* config) {
+  std::map<std::string, ConfigNode> by_plugin;
+  if (config->remote_execution) {
+    CAIRN_ASSIGN_OR_RETURN(ConfigNode endpoint,
+                           ConfigNode::Parse(config->remote_execution->ToYaml(),
+                                             config->remote_execution->location.file));
+    by_plugin.emplace(kRemoteExecutionPlugin, std::move(endpoint));
+  }
+  if (const ConfigNode* sandboxes = merged.Get("sandboxes")) {
+    for (const ConfigNode::Entry& entry : sandboxes->entries()) {
+      auto [slot, added] = by_plugin.emplace(entry.key, entry.value);
+      if (!added) slot->second.MergeFrom(entry.value);
+    }
+  }
+  for (const auto& [plugin, options] : by_plugin) {
+    PluginChoice choice;
+    choice.plugin = plugin;
+    choice.location = options.location();
+    CAIRN_RETURN_IF_ERROR(ReadOptions(options, variables, &choice));
+    config->sandbox_options[plugin] = std::move(choice);
+  }
+  return Status::Ok();
 }
 
 }  // namespace
@@ -243,6 +278,7 @@ StatusOr<Config> LoadConfig(const ConfigSources& sources, const ConfigOverrides&
 
   CAIRN_ASSIGN_OR_RETURN(ConfigNode merged, ConfigNode::Parse(DefaultConfigText(), kDefaultsName));
   CAIRN_RETURN_IF_ERROR(ValidateConfig(merged, SchemaFor(ConfigFileKind::kDefaults)));
+  FoldSandboxOptions(&merged, ConfigNode());
   config.files_read.push_back(kDefaultsName);
 
   CAIRN_ASSIGN_OR_RETURN(config.project_dir, FindProjectDir(sources));
@@ -267,13 +303,7 @@ StatusOr<Config> LoadConfig(const ConfigSources& sources, const ConfigOverrides&
         const ConfigNode* mine = projects->is_map() ? projects->Get(config.project_name) : nullptr;
         if (mine != nullptr) per_project = *mine;
       }
-      auto& entries = user.entries();
-      for (auto it = entries.begin(); it != entries.end(); ++it) {
-        if (it->key == "projects") {
-          entries.erase(it);
-          break;
-        }
-      }
+      RemoveKey(&user, "projects");
     }
     Overlay(&merged, user);
     Overlay(&merged, per_project);
@@ -286,7 +316,7 @@ StatusOr<Config> LoadConfig(const ConfigSources& sources, const ConfigOverrides&
   variables.project_dir = config.project_dir;
   const ConfigNode* cache_dir = merged.Get("cache-dir");
   CAIRN_ASSIGN_OR_RETURN(config.cache_dir, Expand(cache_dir->scalar(), variables, cache_dir->location()));
-  config.cache_dir = ResolvePath(config.cache_dir, cache_dir->location());
+  config.cache_dir = ResolveConfigPath(config.cache_dir, cache_dir->location());
   variables.cache_dir = config.cache_dir;
 
   const ConfigNode* jobs = merged.Get("jobs");
@@ -312,25 +342,42 @@ StatusOr<Config> LoadConfig(const ConfigSources& sources, const ConfigOverrides&
   // --plugin-path directories are searched first; they add to the
   // configured ones rather than replacing them.
   for (const std::string& path : overrides.plugin_paths) {
-    config.plugin_paths.push_back(ResolvePath(path, SourceLocation{kCommandLineName, 0, 0}));
+    config.plugin_paths.push_back(ResolveConfigPath(path, SourceLocation{kCommandLineName, 0, 0}));
   }
   if (const ConfigNode* paths = merged.Get("plugin-paths")) {
     for (const ConfigNode& item : paths->items()) {
       CAIRN_ASSIGN_OR_RETURN(std::string path, Expand(item.scalar(), variables, item.location()));
-      config.plugin_paths.push_back(ResolvePath(path, item.location()));
+      config.plugin_paths.push_back(ResolveConfigPath(path, item.location()));
     }
   }
 
-  CAIRN_ASSIGN_OR_RETURN(config.sandbox, ReadPluginChoice(merged, "sandbox", variables));
-  CAIRN_ASSIGN_OR_RETURN(config.storage, ReadPluginChoice(merged, "storage", variables));
+  CAIRN_ASSIGN_OR_RETURN(config.sandbox, ReadPluginChoice(merged, "sandbox", variables, true));
+  CAIRN_ASSIGN_OR_RETURN(config.local_sandbox,
+                         ReadPluginChoice(merged, "local-sandbox", variables, false));
+  CAIRN_ASSIGN_OR_RETURN(config.storage, ReadPluginChoice(merged, "storage", variables, true));
 
   if (const ConfigNode* remote = merged.Get("remote-execution"); remote != nullptr && remote->is_map()) {
-    config.remote_execution = ReadEndpoint(*remote);
+    CAIRN_ASSIGN_OR_RETURN(config.remote_execution, ReadEndpoint(*remote));
   }
   if (const ConfigNode* caches = merged.Get("artifact-caches")) {
-    for (const ConfigNode& item : caches->items()) config.artifact_caches.push_back(ReadEndpoint(item));
+    for (const ConfigNode& item : caches->items()) {
+      CAIRN_ASSIGN_OR_RETURN(RemoteEndpoint cache, ReadEndpoint(item));
+      config.artifact_caches.push_back(std::move(cache));
+    }
   }
+  CAIRN_RETURN_IF_ERROR(ReadSandboxOptions(merged, variables, &config));
   return config;
+}
+
+RuntimeOptions RuntimeOptionsFor(const Config& config, const CancellationFlag* cancellation) {
+  RuntimeOptions options;
+  options.scratch_dir = config.cache_dir + "/scratch";
+  options.storage = config.storage;
+  options.build_sandbox = config.sandbox;
+  options.local_sandbox = config.local_sandbox;
+  options.sandbox_options = config.sandbox_options;
+  options.cancellation = cancellation;
+  return options;
 }
 
 }  // namespace cairn

@@ -1,10 +1,13 @@
-#include "cairn/host/config_node.h"
+#include "cairn/runtime/config_node.h"
 
 #include <yaml-cpp/yaml.h>
 
 #include <cerrno>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
+
+#include "cairn/status_details.h"
 
 namespace cairn {
 namespace {
@@ -60,7 +63,22 @@ std::string SourceLocation::ToString() const {
 }
 
 Status ConfigError(const SourceLocation& where, const std::string& message) {
-  return InvalidArgument(where.ToString() + ": " + message);
+  return WithErrorReason(InvalidArgument(where.ToString() + ": " + message), kReasonConfiguration);
+}
+
+std::string ResolveConfigPath(const std::string& path, const SourceLocation& where) {
+  if (path.empty() || path[0] == '/') return path;
+  std::error_code error;
+  std::filesystem::path base = (where.file.empty() || where.file[0] == '<')
+                                   ? std::filesystem::current_path(error)
+                                   : std::filesystem::absolute(where.file, error).parent_path();
+  return (base / path).lexically_normal().string();
+}
+
+std::string QuoteYaml(const std::string& text) {
+  YAML::Emitter out;
+  out << YAML::DoubleQuoted << text;
+  return out.c_str();
 }
 
 StatusOr<ConfigNode> ConfigNode::Parse(const std::string& text, const std::string& file) {

@@ -1,4 +1,4 @@
-#include "cairn/host/config_schema.h"
+#include "cairn/runtime/config_schema.h"
 
 #include <cstdlib>
 
@@ -9,15 +9,28 @@ std::vector<ConfigKey> PluginChoiceKeys() {
   return {{"plugin", ConfigType::kString, {}}, {"options", ConfigType::kAnyMap, {}}};
 }
 
-std::vector<ConfigKey> EndpointKeys() {
-  return {{"url", ConfigType::kString, {}},          {"instance-name", ConfigType::kString, {}},
-          {"server-cert", ConfigType::kString, {}},  {"client-cert", ConfigType::kString, {}},
-          {"client-key", ConfigType::kString, {}},   {"access-token", ConfigType::kString, {}},
-          {"push", ConfigType::kBool, {}}};
+std::vector<ConfigKey> EndpointKeys(bool with_push) {
+  std::vector<ConfigKey> keys = {
+      {"url", ConfigType::kString, {}},
+      {"instance-name", ConfigType::kString, {}},
+      {"server-cert", ConfigType::kString, {}},
+      {"client-cert", ConfigType::kString, {}},
+      {"client-key", ConfigType::kString, {}},
+      {"access-token", ConfigType::kString, {}},
+      {"connection-config",
+       ConfigType::kSection,
+       {{"retry-limit", ConfigType::kInt, {}},
+        {"retry-delay", ConfigType::kInt, {}},
+        {"request-timeout", ConfigType::kInt, {}},
+        {"keepalive-time", ConfigType::kInt, {}}}}};
+  if (with_push) keys.push_back({"push", ConfigType::kBool, {}});
+  return keys;
 }
 
 std::vector<ConfigKey> ProjectKeys() {
   return {{"sandbox", ConfigType::kSection, PluginChoiceKeys()},
+          {"local-sandbox", ConfigType::kSection, PluginChoiceKeys()},
+          {"sandboxes", ConfigType::kNamedMaps, {}},
           {"storage", ConfigType::kSection, PluginChoiceKeys()},
           {"plugin-paths", ConfigType::kStringList, {}}};
 }
@@ -27,8 +40,8 @@ std::vector<ConfigKey> UserKeys(bool with_projects) {
   keys.push_back({"cache-dir", ConfigType::kString, {}});
   keys.push_back({"jobs", ConfigType::kInt, {}});
   keys.push_back({"log-level", ConfigType::kString, {}});
-  keys.push_back({"remote-execution", ConfigType::kSection, EndpointKeys()});
-  keys.push_back({"artifact-caches", ConfigType::kSectionList, EndpointKeys()});
+  keys.push_back({"remote-execution", ConfigType::kSection, EndpointKeys(false)});
+  keys.push_back({"artifact-caches", ConfigType::kSectionList, EndpointKeys(true)});
   if (with_projects) {
     keys.push_back({"projects", ConfigType::kNamedSections, UserKeys(false)});
   }
@@ -110,6 +123,17 @@ Status ValidateValue(const ConfigNode& value, const ConfigKey& key, const std::s
     case ConfigType::kAnyMap:
       if (value.is_null() || value.is_map()) return Status::Ok();
       return ConfigError(where, "'" + path + "' must be a mapping, got " + Describe(value));
+    case ConfigType::kNamedMaps:
+      if (value.is_null()) return Status::Ok();
+      if (!value.is_map()) return ConfigError(where, "'" + path + "' must be a mapping, got " + Describe(value));
+      for (const ConfigNode::Entry& entry : value.entries()) {
+        if (!entry.value.is_null() && !entry.value.is_map()) {
+          return ConfigError(entry.value.location(), "'" + path + "." + entry.key +
+                                                         "' must be a mapping of options, got " +
+                                                         Describe(entry.value));
+        }
+      }
+      return Status::Ok();
     case ConfigType::kNamedSections:
       if (value.is_null()) return Status::Ok();
       if (!value.is_map()) return ConfigError(where, "'" + path + "' must be a mapping, got " + Describe(value));

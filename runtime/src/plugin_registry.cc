@@ -1,4 +1,4 @@
-#include "cairn/host/plugin_registry.h"
+#include "cairn/runtime/plugin_registry.h"
 
 #include <boost/dll/runtime_symbol_info.hpp>
 #include <boost/dll/shared_library.hpp>
@@ -14,30 +14,55 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Size of a struct up to and including `member`: what ABI 1.0 defines.
+// Size of a struct up to and including `member`.
 #define CAIRN_SIZE_THROUGH(type, member) (offsetof(type, member) + sizeof(((type*)nullptr)->member))
 
-constexpr size_t kDescriptorSize10 = CAIRN_SIZE_THROUGH(cairn_plugin_descriptor, vtable);
-constexpr size_t kSandboxVtableSize10 = CAIRN_SIZE_THROUGH(cairn_sandbox_vtable, run_interactive);
-constexpr size_t kStorageVtableSize10 = CAIRN_SIZE_THROUGH(cairn_storage_vtable, ops);
-constexpr size_t kStorageOpsSize10 = CAIRN_SIZE_THROUGH(cairn_storage_ops, stats);
+// The size of each table a plugin hands over, as every minor version of
+// ABI 1 defines it (index = minor). A new minor appends one entry to each.
+struct TableSizes {
+  const char* what;
+  size_t by_minor[CAIRN_ABI_VERSION_MINOR + 1];
+};
+constexpr TableSizes kDescriptorSizes = {
+    "its descriptor",
+    {CAIRN_SIZE_THROUGH(cairn_plugin_descriptor, vtable),
+     CAIRN_SIZE_THROUGH(cairn_plugin_descriptor, vtable)}};
+constexpr TableSizes kSandboxVtableSizes = {
+    "the sandbox function table",
+    {CAIRN_SIZE_THROUGH(cairn_sandbox_vtable, run_interactive),
+     CAIRN_SIZE_THROUGH(cairn_sandbox_vtable, run_interactive)}};
+constexpr TableSizes kStorageVtableSizes = {
+    "the storage function table",
+    {CAIRN_SIZE_THROUGH(cairn_storage_vtable, ops), CAIRN_SIZE_THROUGH(cairn_storage_vtable, ops)}};
+constexpr TableSizes kStorageOpsSizes = {
+    "the storage operations table",
+    {CAIRN_SIZE_THROUGH(cairn_storage_ops, stats),
+     CAIRN_SIZE_THROUGH(cairn_storage_ops, remove_asset)}};
+static_assert(kStorageOpsSizes.by_minor[CAIRN_ABI_VERSION_MINOR] == sizeof(cairn_storage_ops),
+              "a table grew: give it its size for the new minor version");
+static_assert(kDescriptorSizes.by_minor[CAIRN_ABI_VERSION_MINOR] == sizeof(cairn_plugin_descriptor),
+              "a table grew: give it its size for the new minor version");
+static_assert(kSandboxVtableSizes.by_minor[CAIRN_ABI_VERSION_MINOR] == sizeof(cairn_sandbox_vtable),
+              "a table grew: give it its size for the new minor version");
 
 std::string AbiText(uint32_t major, uint32_t minor) {
   return std::to_string(major) + "." + std::to_string(minor);
 }
 
-// A struct of the same ABI minor must have exactly the size that minor
-// defines; a newer minor may only have grown it.
-std::string CheckStructSize(const char* what, uint32_t size, size_t expected, uint32_t minor) {
-  if (minor <= CAIRN_ABI_VERSION_MINOR ? size == expected : size >= expected) return "";
-  return std::string(what) + " has struct_size " + std::to_string(size) + ", but plugin ABI " +
-         AbiText(CAIRN_ABI_VERSION_MAJOR, minor) + " defines it as " + std::to_string(expected) +
-         " bytes";
+// A table of a minor this host knows must have exactly the size that minor
+// defines; one of a newer minor may only have grown past the newest size
+// this host knows (the host then uses only the part it knows).
+std::string CheckStructSize(const TableSizes& sizes, uint32_t size, uint32_t minor) {
+  bool known = minor <= CAIRN_ABI_VERSION_MINOR;
+  size_t expected = sizes.by_minor[known ? minor : CAIRN_ABI_VERSION_MINOR];
+  if (known ? size == expected : size >= expected) return "";
+  return std::string(sizes.what) + " has struct_size " + std::to_string(size) + ", but plugin ABI " +
+         AbiText(CAIRN_ABI_VERSION_MAJOR, minor) + (known ? " defines it as " : " needs at least ") +
+         std::to_string(expected) + " bytes";
 }
 
 std::string CheckSandbox(const cairn_sandbox_vtable* vtable, uint32_t minor) {
-  std::string problem = CheckStructSize("the sandbox function table", vtable->struct_size,
-                                        kSandboxVtableSize10, minor);
+  std::string problem = CheckStructSize(kSandboxVtableSizes, vtable->struct_size, minor);
   if (!problem.empty()) return problem;
   if (vtable->create == nullptr) return "required callback 'create' is NULL";
   if (vtable->destroy == nullptr) return "required callback 'destroy' is NULL";
@@ -47,14 +72,13 @@ std::string CheckSandbox(const cairn_sandbox_vtable* vtable, uint32_t minor) {
 }
 
 std::string CheckStorage(const cairn_storage_vtable* vtable, uint32_t minor) {
-  std::string problem = CheckStructSize("the storage function table", vtable->struct_size,
-                                        kStorageVtableSize10, minor);
+  std::string problem = CheckStructSize(kStorageVtableSizes, vtable->struct_size, minor);
   if (!problem.empty()) return problem;
   if (vtable->open == nullptr) return "required callback 'open' is NULL";
   if (vtable->close == nullptr) return "required callback 'close' is NULL";
   const cairn_storage_ops* ops = vtable->ops;
   if (ops == nullptr) return "required table 'ops' is NULL";
-  problem = CheckStructSize("the storage operations table", ops->struct_size, kStorageOpsSize10, minor);
+  problem = CheckStructSize(kStorageOpsSizes, ops->struct_size, minor);
   if (!problem.empty()) return problem;
   struct Required {
     const char* name;
@@ -101,8 +125,8 @@ std::string CheckDescriptor(const cairn_plugin_descriptor* descriptor, PluginRec
            AbiText(CAIRN_ABI_VERSION_MAJOR, CAIRN_ABI_VERSION_MINOR) +
            " (major versions must match)";
   }
-  std::string problem = CheckStructSize("its descriptor", descriptor->struct_size,
-                                        kDescriptorSize10, descriptor->abi_minor);
+  std::string problem =
+      CheckStructSize(kDescriptorSizes, descriptor->struct_size, descriptor->abi_minor);
   if (!problem.empty()) return problem;
   if (descriptor->name == nullptr || descriptor->name[0] == '\0') return "its descriptor has no name";
   record->name = descriptor->name;

@@ -1,4 +1,4 @@
-#include "cairn/host/host_runtime.h"
+#include "cairn/runtime/runtime.h"
 
 #include <spdlog/spdlog.h>
 
@@ -7,15 +7,16 @@
 #include <boost/dll/shared_library.hpp>
 
 #include "cairn/abi.h"
-#include "cairn/host/cancellation.h"
 #include "cairn/sandbox_client.h"
+#include "cairn/status_details.h"
 #include "cairn/storage_client.h"
 #include "cairn/storage_ops.h"
 
 namespace cairn {
 
-struct HostRuntime::PluginContext {
+struct Runtime::PluginContext {
   std::string plugin_name;
+  const CancellationFlag* cancellation = nullptr;
   cairn_host_services services{};
 };
 
@@ -23,23 +24,26 @@ namespace {
 
 void LogFromPlugin(void* host, int32_t level, const char* message, uint64_t size) {
   try {
-    auto* context = static_cast<const std::string*>(host);
+    const auto* context = static_cast<const Runtime::PluginContext*>(host);
     std::string_view text(message != nullptr ? message : "", message != nullptr ? size : 0);
-    spdlog::level::level_enum spd_level = spdlog::level::info;
+    spdlog::level::level_enum spd_level = spdlog::level::err;
     switch (level) {
       case CAIRN_LOG_TRACE: spd_level = spdlog::level::trace; break;
       case CAIRN_LOG_DEBUG: spd_level = spdlog::level::debug; break;
       case CAIRN_LOG_INFO: spd_level = spdlog::level::info; break;
       case CAIRN_LOG_WARN: spd_level = spdlog::level::warn; break;
-      default: spd_level = spdlog::level::err; break;
+      default: break;
     }
-    spdlog::log(spd_level, "[{}] {}", *context, text);
+    spdlog::log(spd_level, "[{}] {}", context->plugin_name, text);
   } catch (...) {
     // Logging must never fail the plugin's operation.
   }
 }
 
-int32_t IsCancelled(void*) { return CancellationRequested() ? 1 : 0; }
+int32_t IsCancelled(void* host) {
+  const CancellationFlag* flag = static_cast<const Runtime::PluginContext*>(host)->cancellation;
+  return flag != nullptr && flag->IsCancelled() ? 1 : 0;
+}
 
 // A storage plugin's store: closed, and its library released, with the
 // last reference.
@@ -68,107 +72,164 @@ struct OwnedSandbox {
   std::unique_ptr<SandboxClient> client;
 };
 
-// "FILE:LINE:COLUMN: " when the options came from a file.
-std::string OptionsPrefix(const PluginChoice& choice) {
+// "FILE:LINE:COLUMN" of the options when they came from a file, else of
+// the choice; "" when neither did.
+std::string OptionsPlace(const PluginChoice& choice) {
   const SourceLocation& where =
       choice.options_location.file.empty() ? choice.location : choice.options_location;
   return where.file.empty() ? std::string() : where.ToString();
 }
 
-}  // namespace
-
-HostRuntime::HostRuntime(const Config& config, const PluginRegistry& registry)
-    : config_(config), registry_(registry) {}
-
-Status HostRuntime::PrepareScratchDir() {
-  if (!scratch_dir_.empty()) return Status::Ok();
-  std::string dir = config_.cache_dir + "/scratch";
-  std::error_code error;
-  std::filesystem::create_directories(dir, error);
-  if (error) {
-    return Status(CodeFromErrno(error.value()),
-                  "cannot create the scratch directory " + dir + ": " + error.message());
-  }
-  scratch_dir_ = dir;
-  return Status::Ok();
+Status PluginFailure(Status status, const std::string& place) {
+  if (!place.empty()) status = status.WithContext(place);
+  return WithErrorReason(std::move(status), kReasonPlugin);
 }
 
-HostRuntime::~HostRuntime() {
+}  // namespace
+
+Runtime::Runtime(RuntimeOptions options, const PluginRegistry& registry)
+    : options_(std::move(options)), registry_(registry) {}
+
+Runtime::~Runtime() {
   sandboxes_.clear();
   storage_.reset();
 }
 
-HostRuntime::PluginContext* HostRuntime::NewContext(const std::string& plugin_name,
-                                                    bool with_cas) {
+Status Runtime::PrepareScratchDir() {
+  if (scratch_ready_ || options_.scratch_dir.empty()) return Status::Ok();
+  std::error_code error;
+  std::filesystem::create_directories(options_.scratch_dir, error);
+  if (error) {
+    return Status(CodeFromErrno(error.value()), "cannot create the scratch directory " +
+                                                    options_.scratch_dir + ": " + error.message());
+  }
+  scratch_ready_ = true;
+  return Status::Ok();
+}
+
+Runtime::PluginContext* Runtime::NewContext(const PluginRecord& record, bool with_cas) {
   auto context = std::make_unique<PluginContext>();
-  context->plugin_name = plugin_name;
+  context->plugin_name = record.name;
+  context->cancellation = options_.cancellation;
   cairn_host_services& services = context->services;
   services.struct_size = sizeof(cairn_host_services);
   services.abi_major = CAIRN_ABI_VERSION_MAJOR;
   services.abi_minor = CAIRN_ABI_VERSION_MINOR;
-  services.host = &context->plugin_name;
+  services.host = context.get();
   services.log = &LogFromPlugin;
   services.is_cancelled = &IsCancelled;
   if (with_cas) {
-    services.cas = MakeStorageOps();
+    // The plugin's cairn_error is of its own minor: details only for 1.1+.
+    services.cas = MakeStorageOps(DetailsFor(record.abi_minor));
     services.cas_store = static_cast<Storage*>(storage_.get());
   }
-  services.scratch_dir = scratch_dir_.empty() ? nullptr : scratch_dir_.c_str();
+  services.scratch_dir =
+      scratch_ready_ && !options_.scratch_dir.empty() ? options_.scratch_dir.c_str() : nullptr;
   contexts_.push_back(std::move(context));
   return contexts_.back().get();
 }
 
-StatusOr<std::shared_ptr<Storage>> HostRuntime::OpenStorage() {
+StatusOr<std::shared_ptr<Storage>> Runtime::OpenStorage() {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  return OpenStorageLocked();
+}
+
+StatusOr<std::shared_ptr<Storage>> Runtime::OpenStorageLocked() {
   if (storage_) return storage_;
-  const PluginChoice& choice = config_.storage;
+  const PluginChoice& choice = options_.storage;
   StatusOr<const PluginRecord*> record = registry_.Find(PluginKind::kStorage, choice.plugin);
-  if (!record.ok()) return record.status().WithContext(choice.location.ToString());
-  PluginContext* context = NewContext((*record)->name, /*with_cas=*/false);
+  if (!record.ok()) return PluginFailure(record.status(), choice.location.ToString());
+  PluginContext* context = NewContext(**record, /*with_cas=*/false);
   void* store = nullptr;
   const cairn_storage_vtable* vtable = (*record)->storage();
-  Status opened = CallPlugin("storage plugin " + (*record)->name + ": open", [&](cairn_error* error) {
-    return vtable->open(&context->services, choice.options_yaml.c_str(),
-                        choice.options_yaml.size(), &store, error);
-  });
-  if (!opened.ok()) {
-    std::string prefix = OptionsPrefix(choice);
-    return prefix.empty() ? opened : opened.WithContext(prefix);
-  }
+  Status opened =
+      CallPlugin("storage plugin " + (*record)->name + ": open", [&](cairn_error* error) {
+        return vtable->open(&context->services, choice.options_yaml.c_str(),
+                            choice.options_yaml.size(), &store, error);
+      });
+  if (!opened.ok()) return PluginFailure(opened, OptionsPlace(choice));
   if (store == nullptr) {
-    return Internal("storage plugin " + (*record)->name + ": open returned OK but no store");
+    return PluginFailure(
+        Internal("storage plugin " + (*record)->name + ": open returned OK but no store"), "");
   }
   storage_ = std::make_shared<OwnedStorage>(**record, store);
   return storage_;
 }
 
-StatusOr<std::shared_ptr<Sandbox>> HostRuntime::OpenSandbox(const std::string& name) {
-  std::string wanted = name.empty() ? config_.sandbox.plugin : name;
-  auto found = sandboxes_.find(wanted);
+StatusOr<std::shared_ptr<Sandbox>> Runtime::OpenSandbox(const std::string& name) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  return OpenSandboxLocked(name, nullptr);
+}
+
+StatusOr<std::shared_ptr<Sandbox>> Runtime::OpenSandboxLocked(const std::string& name,
+                                                              const PluginChoice* chosen_by) {
+  auto found = sandboxes_.find(name);
   if (found != sandboxes_.end()) return found->second;
-  // The configured options belong to the configured plugin only.
-  bool configured = wanted == config_.sandbox.plugin;
-  std::string options = configured ? config_.sandbox.options_yaml : std::string();
-  StatusOr<const PluginRecord*> record = registry_.Find(PluginKind::kSandbox, wanted);
-  if (!record.ok()) {
-    return configured && name.empty() ? record.status().WithContext(config_.sandbox.location.ToString())
-                                      : record.status();
+  // The options: those of the choice that named this plugin, else the
+  // plugin's own entry.
+  const PluginChoice* options = nullptr;
+  if (chosen_by != nullptr && !chosen_by->options_yaml.empty()) options = chosen_by;
+  auto configured = options_.sandbox_options.find(name);
+  if (options == nullptr && configured != options_.sandbox_options.end()) {
+    options = &configured->second;
   }
-  CAIRN_ASSIGN_OR_RETURN(std::shared_ptr<Storage> storage, OpenStorage());
-  (void)storage;
+  StatusOr<const PluginRecord*> record = registry_.Find(PluginKind::kSandbox, name);
+  if (!record.ok()) {
+    return PluginFailure(record.status(),
+                         chosen_by != nullptr ? chosen_by->location.ToString() : std::string());
+  }
+  CAIRN_RETURN_IF_ERROR(OpenStorageLocked().status());
   CAIRN_RETURN_IF_ERROR(PrepareScratchDir());
-  PluginContext* context = NewContext((*record)->name, /*with_cas=*/true);
-  StatusOr<std::unique_ptr<SandboxClient>> client = SandboxClient::Create(
-      (*record)->sandbox(), &context->services, options, "sandbox plugin " + (*record)->name);
+  PluginContext* context = NewContext(**record, /*with_cas=*/true);
+  std::string options_yaml = options != nullptr ? options->options_yaml : std::string();
+  StatusOr<std::unique_ptr<SandboxClient>> client =
+      SandboxClient::Create((*record)->sandbox(), &context->services, options_yaml,
+                            "sandbox plugin " + (*record)->name);
   if (!client.ok()) {
-    std::string prefix = configured ? OptionsPrefix(config_.sandbox) : std::string();
-    return prefix.empty() ? client.status() : client.status().WithContext(prefix);
+    return PluginFailure(client.status(), options != nullptr ? OptionsPlace(*options) : "");
   }
   auto owned = std::make_shared<OwnedSandbox>();
   owned->library = (*record)->library;
   owned->client = std::move(client).value();
   std::shared_ptr<Sandbox> sandbox(owned, owned->client.get());
-  sandboxes_[wanted] = sandbox;
+  sandboxes_[name] = sandbox;
   return sandbox;
+}
+
+StatusOr<std::shared_ptr<Sandbox>> Runtime::BuildSandbox() {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  const PluginChoice& choice = options_.build_sandbox;
+  if (choice.plugin.empty()) {
+    return WithErrorReason(FailedPrecondition("no sandbox is configured ('sandbox.plugin')"),
+                           kReasonConfiguration);
+  }
+  return OpenSandboxLocked(choice.plugin, &choice);
+}
+
+StatusOr<std::shared_ptr<Sandbox>> Runtime::LocalSandbox() {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  const PluginChoice& local = options_.local_sandbox;
+  if (!local.plugin.empty()) {
+    local_sandbox_name_ = local.plugin;
+    return OpenSandboxLocked(local.plugin, &local);
+  }
+  std::string name = kDefaultLocalSandbox;
+  const PluginChoice& build = options_.build_sandbox;
+  if (!build.plugin.empty()) {
+    CAIRN_ASSIGN_OR_RETURN(std::shared_ptr<Sandbox> sandbox, OpenSandboxLocked(build.plugin, &build));
+    CAIRN_ASSIGN_OR_RETURN(SandboxCapabilities capabilities, sandbox->Capabilities());
+    if ((capabilities.flags & CAIRN_SANDBOX_REMOTE) == 0) {
+      local_sandbox_name_ = build.plugin;
+      return sandbox;
+    }
+  }
+  local_sandbox_name_ = name;
+  return OpenSandboxLocked(name, nullptr);
+}
+
+std::string Runtime::LocalSandboxName() const {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  return local_sandbox_name_;
 }
 
 }  // namespace cairn

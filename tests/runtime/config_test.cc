@@ -1,6 +1,8 @@
-#include "cairn/host/config.h"
+#include "cairn/runtime/config.h"
 
 #include <gtest/gtest.h>
+
+#include <cstdlib>
 
 #include "test_files.h"
 
@@ -49,7 +51,7 @@ TEST_F(ConfigTest, UnknownKeyIsAnErrorAtItsPositionListingTheKnownKeys) {
   ASSERT_FALSE(config.ok());
   EXPECT_NE(config.status().message().find(file + ":3:1: unknown key 'sandbx'"), std::string::npos)
       << config.status().message();
-  EXPECT_NE(config.status().message().find("expected one of: sandbox, storage, plugin-paths"),
+  EXPECT_NE(config.status().message().find("expected one of: sandbox, local-sandbox, sandboxes, storage, plugin-paths"),
             std::string::npos);
 }
 
@@ -127,14 +129,57 @@ TEST_F(ConfigTest, PerProjectSectionOfTheUserConfigurationAppliesToThatProjectOn
   EXPECT_EQ(config->jobs, 7);
 }
 
-TEST_F(ConfigTest, ChoosingAnotherPluginDropsOptionsMeantForThePreviousOne) {
-  project_.Write("cairn.yaml", "sandbox:\n  plugin: bwrap\n  options: {bwrap-path: /opt/bwrap}\n");
+TEST_F(ConfigTest, SandboxOptionsFollowThePluginWhicheverWayItIsChosen) {
+  project_.Write("cairn.yaml",
+                 "sandbox:\n  plugin: bwrap\n  options: {bwrap-path: /opt/bwrap}\n"
+                 "sandboxes:\n  chroot: {root-cache-size: 2}\n");
   ConfigOverrides flags;
   flags.sandbox = "chroot";
   StatusOr<Config> config = Load(flags);
-  ASSERT_TRUE(config.ok());
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
   EXPECT_EQ(config->sandbox.plugin, "chroot");
   EXPECT_EQ(config->sandbox.options_yaml, "");
+  RuntimeOptions options = RuntimeOptionsFor(*config, nullptr);
+  EXPECT_EQ(options.build_sandbox.plugin, "chroot");
+  EXPECT_EQ(options.sandbox_options["chroot"].options_yaml, "root-cache-size: 2");
+  EXPECT_EQ(options.sandbox_options["bwrap"].options_yaml, "bwrap-path: /opt/bwrap");
+}
+
+TEST_F(ConfigTest, OptionsOfOnePluginMergeAcrossLayersKeyByKey) {
+  project_.Write("cairn.yaml", "sandbox:\n  plugin: bwrap\n  options: {a: 1, b: 1}\n");
+  std::string user = home_.Write("user.yaml", "sandboxes:\n  bwrap: {b: 2}\n");
+  StatusOr<Config> config = Load({}, user);
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->sandbox_options["bwrap"].options_yaml, "a: 1\nb: 2");
+}
+
+TEST_F(ConfigTest, TheLocalSandboxIsChosenInTheProjectOrOnTheCommandLine) {
+  project_.Write("cairn.yaml", "local-sandbox:\n  plugin: chroot\n  options: {x: 1}\n");
+  StatusOr<Config> config = Load();
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->local_sandbox.plugin, "chroot");
+  EXPECT_EQ(config->sandbox_options["chroot"].options_yaml, "x: 1");
+  ConfigOverrides flags;
+  flags.local_sandbox = "bwrap";
+  StatusOr<Config> overridden = Load(flags);
+  ASSERT_TRUE(overridden.ok()) << overridden.status().ToString();
+  EXPECT_EQ(overridden->local_sandbox.plugin, "bwrap");
+}
+
+TEST_F(ConfigTest, WithoutALocalSandboxTheRuntimeDerivesOne) {
+  StatusOr<Config> config = Load();
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->local_sandbox.plugin, "");
+  EXPECT_EQ(RuntimeOptionsFor(*config, nullptr).scratch_dir, config->cache_dir + "/scratch");
+}
+
+TEST_F(ConfigTest, SandboxOptionsMustBeMappings) {
+  std::string file = project_.Write("cairn.yaml", "sandboxes:\n  bwrap: [1, 2]\n");
+  StatusOr<Config> config = Load();
+  ASSERT_FALSE(config.ok());
+  EXPECT_NE(config.status().message().find(file + ":2:10: 'sandboxes.bwrap' must be a mapping"),
+            std::string::npos)
+      << config.status().message();
 }
 
 TEST_F(ConfigTest, VariablesExpandAndUnknownOnesAreErrors) {
@@ -185,6 +230,9 @@ TEST_F(ConfigTest, MissingExplicitUserConfigurationIsAnErrorNamingIt) {
 }
 
 TEST_F(ConfigTest, RemoteExecutionAndArtifactCachesAreRead) {
+  std::string command = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=ca -keyout " +
+                        home_.path() + "/ca-key.pem -out " + home_.path() + "/ca.pem >/dev/null 2>&1";
+  ASSERT_EQ(std::system(command.c_str()), 0);
   std::string user = home_.Write(
       "user.yaml",
       "remote-execution:\n  url: grpc://127.0.0.1:8980\n  instance-name: main\n"
@@ -199,10 +247,20 @@ TEST_F(ConfigTest, RemoteExecutionAndArtifactCachesAreRead) {
 }
 
 TEST_F(ConfigTest, BadPushValueNamesItsPosition) {
-  std::string user = home_.Write("user.yaml", "artifact-caches:\n  - url: x\n    push: yes please\n");
+  std::string user =
+      home_.Write("user.yaml", "artifact-caches:\n  - url: grpc://x:1\n    push: yes please\n");
   StatusOr<Config> config = Load({}, user);
   ASSERT_FALSE(config.ok());
   EXPECT_NE(config.status().message().find(user + ":3:11: 'artifact-caches[0].push' must be true or false"),
+            std::string::npos)
+      << config.status().message();
+}
+
+TEST_F(ConfigTest, AnInvalidEndpointIsAConfigurationErrorAtItsKey) {
+  std::string user = home_.Write("user.yaml", "artifact-caches:\n  - url: smtp://x\n");
+  StatusOr<Config> config = Load({}, user);
+  ASSERT_FALSE(config.ok());
+  EXPECT_NE(config.status().message().find(user + ":2:10: 'url' smtp://x must start with"),
             std::string::npos)
       << config.status().message();
 }

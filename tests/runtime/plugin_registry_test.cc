@@ -1,4 +1,4 @@
-#include "cairn/host/plugin_registry.h"
+#include "cairn/runtime/plugin_registry.h"
 
 #include <gtest/gtest.h>
 
@@ -32,7 +32,7 @@ TEST(PluginRegistryTest, LibraryWithoutEntrySymbolIsRefusedAsNotACairnPlugin) {
 }
 
 TEST(PluginRegistryTest, OtherAbiMajorIsRefusedNamingBothVersions) {
-  ExpectRefused("other-abi-major", "built for plugin ABI 2.0, but this host speaks plugin ABI 1.0");
+  ExpectRefused("other-abi-major", "built for plugin ABI 2.1, but this host speaks plugin ABI 1.1");
 }
 
 TEST(PluginRegistryTest, OversizedDescriptorOfTheSameAbiIsRefusedWithBothSizes) {

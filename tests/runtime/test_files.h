@@ -1,7 +1,7 @@
 // A temporary directory with helpers to write files into it; removed with
 // the object.
-#ifndef CAIRN_TESTS_HOST_TEST_FILES_H
-#define CAIRN_TESTS_HOST_TEST_FILES_H
+#ifndef CAIRN_TESTS_RUNTIME_TEST_FILES_H
+#define CAIRN_TESTS_RUNTIME_TEST_FILES_H
 
 #include <filesystem>
 #include <fstream>
@@ -35,4 +35,4 @@ class TempDir {
 
 }  // namespace cairn
 
-#endif  // CAIRN_TESTS_HOST_TEST_FILES_H
+#endif  // CAIRN_TESTS_RUNTIME_TEST_FILES_H

@@ -15,6 +15,7 @@
 
 namespace cairn {
 
+class CancellationFlag;
 class CommandContext;
 
 // Documented in `cairn --help`.
@@ -40,8 +41,10 @@ const std::vector<CommandSpec>& AllCommands();
 
 // The whole command line: global options, then a subcommand and its
 // arguments. Writes to `out`/`err`, returns the exit status. main() is a
-// thin wrapper, so tests run the CLI in-process.
-int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+// thin wrapper, so tests run the CLI in-process. `cancellation` (may be
+// null) is what Ctrl-C sets.
+int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
+           const CancellationFlag* cancellation = nullptr);
 
 }  // namespace cairn
 

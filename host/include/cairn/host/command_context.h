@@ -18,8 +18,9 @@
 #include <string>
 #include <vector>
 
-#include "cairn/host/config.h"
-#include "cairn/host/plugin_registry.h"
+#include "cairn/runtime/cancellation.h"
+#include "cairn/runtime/config.h"
+#include "cairn/runtime/plugin_registry.h"
 #include "cairn/sandbox.h"
 #include "cairn/status.h"
 #include "cairn/storage.h"
@@ -32,14 +33,18 @@ struct GlobalOptions {
   int verbosity = 0;                      // -v: +1, -q: -1
   std::string config_file;                // --config FILE (user configuration)
   std::string project_dir;                // --project DIR ("" = search from cwd)
-  ConfigOverrides overrides;              // --sandbox, --storage, --cache-dir, --plugin-path, --jobs
+  ConfigOverrides overrides;  // --sandbox, --local-sandbox, --storage, --cache-dir, ...
 };
 
-class HostRuntime;  // host services, plugin instances (cairn/host/host_runtime.h)
+class Runtime;  // the open plugins (cairn/runtime/runtime.h)
 
 class CommandContext {
  public:
-  CommandContext(GlobalOptions options, std::ostream& out, std::ostream& err);
+  // `cancellation` (may be null: never cancelled) is set by Ctrl-C and
+  // SIGTERM; plugins see it through the host services. It must outlive the
+  // context.
+  CommandContext(GlobalOptions options, std::ostream& out, std::ostream& err,
+                 const CancellationFlag* cancellation = nullptr);
   ~CommandContext();
 
   const GlobalOptions& options() const { return options_; }
@@ -53,29 +58,31 @@ class CommandContext {
   StatusOr<PluginRegistry*> GetPlugins();
   // The active store (the configured storage plugin, opened once).
   StatusOr<std::shared_ptr<Storage>> OpenStorage();
-  // A sandbox: `name` empty = the configured one. Opens the store too, since
-  // sandboxes reach CAS through the host services.
-  StatusOr<std::shared_ptr<Sandbox>> OpenSandbox(const std::string& name = "");
-
-  // Set by SIGINT/SIGTERM; plugins see it through host services.
-  bool IsCancelled() const;
+  // The build sandbox (the configured one, or --sandbox NAME) with its
+  // configured options. Opens the store too, since sandboxes reach CAS
+  // through the host services.
+  StatusOr<std::shared_ptr<Sandbox>> OpenSandbox();
+  // The sandbox on this machine for interactive use (see Runtime).
+  StatusOr<std::shared_ptr<Sandbox>> OpenLocalSandbox();
 
   // Prints "cairn: CODE: message" to err() and returns the exit code for
-  // the status (configuration errors 3, plugin errors 4, CANCELLED 130,
-  // others 5).
+  // the status, from its error reason (cairn/status_details.h):
+  // configuration 3, plugin 4; CANCELLED 130; others 5.
   int Fail(const Status& status);
   // Prints "cairn NAME: message" and the hint to use --help; returns 2.
   int UsageError(const std::string& command, const std::string& message);
 
  private:
+  StatusOr<Runtime*> GetRuntime();
+
   GlobalOptions options_;
   std::ostream& out_;
   std::ostream& err_;
+  const CancellationFlag* cancellation_;
   // Loaded on first use, so `cairn --help` reads no file.
   std::unique_ptr<StatusOr<Config>> config_;
   std::unique_ptr<PluginRegistry> plugins_;
-  std::unique_ptr<HostRuntime> runtime_;
-  std::string plugin_error_;  // the last failure to open a plugin, for Fail()
+  std::unique_ptr<Runtime> runtime_;
 };
 
 }  // namespace cairn

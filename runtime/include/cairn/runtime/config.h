@@ -1,4 +1,4 @@
-// cairn/host/config.h — the merged configuration Cairn runs with.
+// cairn/runtime/config.h — the merged configuration Cairn runs with.
 //
 // LoadConfig reads, validates and merges, later wins:
 //   1. the built-in defaults (config/defaults.yaml, compiled in),
@@ -8,45 +8,38 @@
 //      $XDG_CONFIG_HOME/cairn/config.yaml (~/.config/...), with its
 //      `projects: NAME:` section applied on top for the current project,
 //   4. command-line flags.
-// Every error is INVALID_ARGUMENT "FILE:LINE:COLUMN: message".
-#ifndef CAIRN_HOST_CONFIG_H
-#define CAIRN_HOST_CONFIG_H
+// Every error is INVALID_ARGUMENT "FILE:LINE:COLUMN: message" with the
+// error reason kReasonConfiguration.
+//
+// Sandbox options belong to a plugin, not to a choice: `sandboxes: NAME:`
+// holds the options of plugin NAME, and `sandbox: options:` (likewise
+// `local-sandbox:`) is shorthand for the options of the plugin chosen in
+// the same file. So `--sandbox chroot` runs chroot with its configured
+// options, and a later layer choosing another plugin never inherits options
+// meant for the one it replaced.
+#ifndef CAIRN_RUNTIME_CONFIG_H
+#define CAIRN_RUNTIME_CONFIG_H
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "cairn/host/config_node.h"
+#include "cairn/runtime/config_node.h"
+#include "cairn/runtime/endpoint.h"
+#include "cairn/runtime/runtime_options.h"
 #include "cairn/status.h"
 
 namespace cairn {
 
-struct PluginChoice {
-  std::string plugin;
-  std::string options_yaml;        // the `options` mapping as YAML text
-  SourceLocation location;         // where `plugin` was chosen
-  SourceLocation options_location; // where the options mapping starts
-};
-
-struct RemoteEndpoint {
-  std::string url;
-  std::string instance_name;
-  std::string server_cert;
-  std::string client_cert;
-  std::string client_key;
-  std::string access_token;
-  bool push = false;
-  SourceLocation location;
-};
-
 // Command-line flags that override configuration.
 struct ConfigOverrides {
-  std::string sandbox;
+  std::string sandbox;        // --sandbox: the build sandbox
+  std::string local_sandbox;  // --local-sandbox: the sandbox for shell and checkout
   std::string storage;
   std::string cache_dir;
   std::vector<std::string> plugin_paths;
   std::optional<int> jobs;
-  std::string log_level;
 };
 
 struct Config {
@@ -57,7 +50,12 @@ struct Config {
   int jobs = 0;
   std::string log_level = "info";
   std::vector<std::string> plugin_paths;  // configured ones, expanded
-  PluginChoice sandbox;
+  PluginChoice sandbox;                   // the build sandbox (plugin and location)
+  PluginChoice local_sandbox;             // plugin "" = derived (RuntimeOptions)
+  // Options of every sandbox plugin given options anywhere, by name: from
+  // `sandboxes: NAME:`, from `sandbox: options:` / `local-sandbox: options:`
+  // (for the plugin chosen there), and `remote-execution` for its plugin.
+  std::map<std::string, PluginChoice> sandbox_options;
   PluginChoice storage;
   std::optional<RemoteEndpoint> remote_execution;
   std::vector<RemoteEndpoint> artifact_caches;
@@ -71,9 +69,16 @@ struct ConfigSources {
 
 StatusOr<Config> LoadConfig(const ConfigSources& sources, const ConfigOverrides& overrides);
 
+// What a Runtime needs of the configuration: the plugin choices and their
+// options, and <cache-dir>/scratch as the scratch directory.
+RuntimeOptions RuntimeOptionsFor(const Config& config, const CancellationFlag* cancellation);
+
+// The sandbox plugin that receives `remote-execution` as its options.
+inline constexpr char kRemoteExecutionPlugin[] = "remote";
+
 // The compiled-in defaults, as YAML text.
 const std::string& DefaultConfigText();
 
 }  // namespace cairn
 
-#endif  // CAIRN_HOST_CONFIG_H
+#endif  // CAIRN_RUNTIME_CONFIG_H

@@ -1,12 +1,12 @@
-// cairn/host/config_node.h — a YAML tree that remembers where each value
+// cairn/runtime/config_node.h — a YAML tree that remembers where each value
 // came from.
 //
 // Configuration comes from several files (defaults, cairn.yaml, the user's
 // config.yaml) and the command line, merged in that order. Every node keeps
 // the file, line and column it was read from, so an error found after the
 // merge still names the place a user has to fix.
-#ifndef CAIRN_HOST_CONFIG_NODE_H
-#define CAIRN_HOST_CONFIG_NODE_H
+#ifndef CAIRN_RUNTIME_CONFIG_NODE_H
+#define CAIRN_RUNTIME_CONFIG_NODE_H
 
 #include <string>
 #include <utility>
@@ -25,8 +25,17 @@ struct SourceLocation {
   std::string ToString() const;
 };
 
-// INVALID_ARGUMENT "FILE:LINE:COLUMN: message".
+// INVALID_ARGUMENT "FILE:LINE:COLUMN: message", marked with the error
+// reason kReasonConfiguration (cairn/status_details.h).
 Status ConfigError(const SourceLocation& where, const std::string& message);
+
+// `path` made absolute: a relative path is relative to the directory of the
+// file `where` names (the working directory for the command line and the
+// built-in defaults). "" stays "".
+std::string ResolveConfigPath(const std::string& path, const SourceLocation& where);
+
+// `text` as a double-quoted YAML scalar, escaped as needed.
+std::string QuoteYaml(const std::string& text);
 
 class ConfigNode {
  public:
@@ -86,4 +95,4 @@ struct ConfigNode::Entry {
 
 }  // namespace cairn
 
-#endif  // CAIRN_HOST_CONFIG_NODE_H
+#endif  // CAIRN_RUNTIME_CONFIG_NODE_H

@@ -1,16 +1,16 @@
-// cairn/host/config_schema.h — which keys each configuration file may hold.
+// cairn/runtime/config_schema.h — which keys each configuration file may hold.
 //
 // Unknown keys are errors, never silently ignored: a misspelt `sandbx:`
 // must not quietly fall back to the default sandbox. Each file kind has its
 // own schema (the project's cairn.yaml chooses plugins; the user's
 // config.yaml also holds caches, credentials and per-project overrides).
-#ifndef CAIRN_HOST_CONFIG_SCHEMA_H
-#define CAIRN_HOST_CONFIG_SCHEMA_H
+#ifndef CAIRN_RUNTIME_CONFIG_SCHEMA_H
+#define CAIRN_RUNTIME_CONFIG_SCHEMA_H
 
 #include <string>
 #include <vector>
 
-#include "cairn/host/config_node.h"
+#include "cairn/runtime/config_node.h"
 #include "cairn/status.h"
 
 namespace cairn {
@@ -23,6 +23,7 @@ enum class ConfigType {
   kSection,        // a mapping with the keys in `children`
   kAnyMap,         // a mapping passed on as it is (plugin options)
   kNamedSections,  // NAME: {children} for any NAME (projects:)
+  kNamedMaps,      // NAME: {any mapping} for any NAME (sandboxes:)
   kSectionList,    // a list of {children} (artifact-caches:)
 };
 
@@ -43,4 +44,4 @@ Status ValidateConfig(const ConfigNode& node, const std::vector<ConfigKey>& sche
 
 }  // namespace cairn
 
-#endif  // CAIRN_HOST_CONFIG_SCHEMA_H
+#endif  // CAIRN_RUNTIME_CONFIG_SCHEMA_H

@@ -1,4 +1,4 @@
-// cairn/host/plugin_registry.h — finding and checking plugins.
+// cairn/runtime/plugin_registry.h — finding and checking plugins.
 //
 // Discover() looks at every `*.so` in the search paths, in order:
 //   1. the configured `plugin-paths`,
@@ -14,8 +14,8 @@
 //
 // A record's library stays loaded as long as anything holds its
 // `library` pointer; clients created from a plugin keep a copy.
-#ifndef CAIRN_HOST_PLUGIN_REGISTRY_H
-#define CAIRN_HOST_PLUGIN_REGISTRY_H
+#ifndef CAIRN_RUNTIME_PLUGIN_REGISTRY_H
+#define CAIRN_RUNTIME_PLUGIN_REGISTRY_H
 
 #include <memory>
 #include <string>
@@ -81,4 +81,4 @@ class PluginRegistry {
 
 }  // namespace cairn
 
-#endif  // CAIRN_HOST_PLUGIN_REGISTRY_H
+#endif  // CAIRN_RUNTIME_PLUGIN_REGISTRY_H

@@ -1,50 +1,84 @@
-// cairn/host/host_runtime.h — the plugins a command is running with.
+// cairn/runtime/runtime.h — the plugins a piece of work runs with.
 //
-// Owns the open store and sandbox instances for one `cairn` invocation, and
-// the cairn_host_services table each plugin gets: logging into spdlog under
-// the plugin's name, the process-wide cancellation flag, and the active
-// store (re-exported through the ABI, so a sandbox plugin never links a
-// storage plugin). Instances keep their plugin library loaded until they
-// are destroyed; the runtime destroys sandboxes before the store they use.
-#ifndef CAIRN_HOST_HOST_RUNTIME_H
-#define CAIRN_HOST_HOST_RUNTIME_H
+// A Runtime owns the open store and sandbox instances for one user of
+// Cairn (a `cairn` command, cairn-server, a test or a benchmark), and the
+// cairn_host_services table each plugin gets: logging into spdlog under the
+// plugin's name, cancellation (RuntimeOptions.cancellation), the active
+// store re-exported through the ABI (so a sandbox plugin never links a
+// storage plugin), and the scratch directory. Each plugin is opened once,
+// on first use; instances keep their plugin library loaded until they are
+// destroyed; the runtime destroys sandboxes before the store they use.
+//
+// Errors opening a plugin carry the error reason kReasonPlugin
+// (cairn/status_details.h), and name the configuration file, line and
+// column of its options when those are at fault.
+//
+// Thread-safe: Open* may be called from several threads; the Storage and
+// Sandbox they return are thread-safe.
+//
+//   PluginRegistry plugins = PluginRegistry::Discover(PluginRegistry::SearchPaths({}));
+//   RuntimeOptions options;
+//   options.storage = {"cas-local", "path: /tmp/cas\n"};
+//   options.build_sandbox = {"bwrap"};
+//   Runtime runtime(options, plugins);
+//   CAIRN_ASSIGN_OR_RETURN(std::shared_ptr<Storage> cas, runtime.OpenStorage());
+//   CAIRN_ASSIGN_OR_RETURN(std::shared_ptr<Sandbox> sandbox, runtime.BuildSandbox());
+#ifndef CAIRN_RUNTIME_RUNTIME_H
+#define CAIRN_RUNTIME_RUNTIME_H
 
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <vector>
 
-#include "cairn/host/config.h"
-#include "cairn/host/plugin_registry.h"
-#include "cairn/plugin.h"
+#include "cairn/runtime/plugin_registry.h"
+#include "cairn/runtime/runtime_options.h"
 #include "cairn/sandbox.h"
 #include "cairn/status.h"
 #include "cairn/storage.h"
 
 namespace cairn {
 
-class HostRuntime {
+class Runtime {
  public:
-  HostRuntime(const Config& config, const PluginRegistry& registry);
-  ~HostRuntime();
-  HostRuntime(const HostRuntime&) = delete;
-  HostRuntime& operator=(const HostRuntime&) = delete;
+  // `registry` must outlive the runtime.
+  Runtime(RuntimeOptions options, const PluginRegistry& registry);
+  ~Runtime();
+  Runtime(const Runtime&) = delete;
+  Runtime& operator=(const Runtime&) = delete;
 
-  // Opens the configured storage plugin once. Errors from the plugin's
-  // options name the configuration file, line and column.
+  const RuntimeOptions& options() const { return options_; }
+
+  // The storage plugin of options().storage, opened once.
   StatusOr<std::shared_ptr<Storage>> OpenStorage();
-  // Creates the named sandbox (configured one when empty) once.
+  // The sandbox plugin `name` with its configured options, created once.
+  // Opens the store too: sandboxes reach CAS through the host services.
   StatusOr<std::shared_ptr<Sandbox>> OpenSandbox(const std::string& name);
+  // The sandbox builds run in (options().build_sandbox).
+  StatusOr<std::shared_ptr<Sandbox>> BuildSandbox();
+  // A sandbox on this machine for interactive use and checkout integration:
+  // options().local_sandbox, else the build sandbox when it does not run
+  // remotely, else kDefaultLocalSandbox.
+  StatusOr<std::shared_ptr<Sandbox>> LocalSandbox();
+  // The name LocalSandbox() chose (after it succeeded), for messages.
+  std::string LocalSandboxName() const;
+
+  // What a plugin's `host` pointer points at (defined in runtime.cc).
+  struct PluginContext;
 
  private:
-  struct PluginContext;  // what a plugin's `host` pointer points at
-  PluginContext* NewContext(const std::string& plugin_name, bool with_cas);
-  // <cache-dir>/scratch, created on first use: on the store's filesystem
-  // when the store lives in the cache, so sandboxes can hardlink from it.
+  PluginContext* NewContext(const PluginRecord& record, bool with_cas);
+  StatusOr<std::shared_ptr<Storage>> OpenStorageLocked();
+  StatusOr<std::shared_ptr<Sandbox>> OpenSandboxLocked(const std::string& name,
+                                                       const PluginChoice* chosen_by);
   Status PrepareScratchDir();
 
-  const Config& config_;
+  RuntimeOptions options_;
   const PluginRegistry& registry_;
-  std::string scratch_dir_;
+  mutable std::recursive_mutex mutex_;
+  bool scratch_ready_ = false;
+  std::string local_sandbox_name_;
   // Declared so that destruction runs sandboxes, then the store they use,
   // then the contexts both were given.
   std::vector<std::unique_ptr<PluginContext>> contexts_;
@@ -54,4 +88,4 @@ class HostRuntime {
 
 }  // namespace cairn
 
-#endif  // CAIRN_HOST_HOST_RUNTIME_H
+#endif  // CAIRN_RUNTIME_RUNTIME_H

@@ -1,0 +1,68 @@
+// cairn/runtime/endpoint.h — a remote server Cairn talks to, as configured.
+//
+// `remote-execution:` and each entry of `artifact-caches:` in the user
+// configuration describe one endpoint: where it is, which REAPI instance,
+// which credentials, how patiently to talk to it. ReadEndpoint() validates
+// all of it when the configuration is loaded, so a wrong path or a
+// certificate that is not PEM is reported at FILE:LINE:COLUMN before
+// anything connects:
+//   url            grpc://HOST:PORT, grpcs://HOST:PORT, http://, https://,
+//                  or unix:PATH (required)
+//   instance-name  the REAPI instance name (default "")
+//   server-cert    PEM file of the CA(s) that sign the server's certificate
+//   client-cert    PEM certificate for mutual TLS (needs client-key)
+//   client-key     PEM private key matching client-cert
+//   access-token   a file holding a bearer token (re-read by whoever uses it)
+//   push           artifact caches only: whether to push to it
+//   connection-config:
+//     retry-limit      retries of a failed call (default 4)
+//     retry-delay      milliseconds before the first retry (default 1000)
+//     request-timeout  seconds one call may take (default 60)
+//     keepalive-time   seconds between keepalive pings; 0 = none (default 0)
+// Relative file paths are relative to the configuration file that names them.
+//
+// Plugins receive an endpoint as YAML options (ToYaml()), with every path
+// made absolute.
+#ifndef CAIRN_RUNTIME_ENDPOINT_H
+#define CAIRN_RUNTIME_ENDPOINT_H
+
+#include <cstdint>
+#include <string>
+
+#include "cairn/runtime/config_node.h"
+#include "cairn/status.h"
+
+namespace cairn {
+
+struct ConnectionConfig {
+  int64_t retry_limit = 4;
+  int64_t retry_delay_ms = 1000;
+  int64_t request_timeout_s = 60;
+  int64_t keepalive_time_s = 0;
+};
+
+struct RemoteEndpoint {
+  std::string url;
+  std::string instance_name;
+  std::string server_cert;  // absolute paths, "" when not set
+  std::string client_cert;
+  std::string client_key;
+  std::string access_token;
+  bool push = false;
+  ConnectionConfig connection;
+  SourceLocation location;  // where the endpoint's mapping starts
+
+  // The endpoint as the YAML mapping a plugin takes as its options (the
+  // same keys as the configuration).
+  std::string ToYaml() const;
+};
+
+// Reads and validates one endpoint mapping: the URL's scheme and form,
+// every named file readable, certificates and the key PEM, the key matching
+// the client certificate, client-cert and client-key given together, the
+// connection numbers in range. Errors are ConfigErrors at the offending key.
+StatusOr<RemoteEndpoint> ReadEndpoint(const ConfigNode& node);
+
+}  // namespace cairn
+
+#endif  // CAIRN_RUNTIME_ENDPOINT_H

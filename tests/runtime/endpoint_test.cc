@@ -1,0 +1,119 @@
+// Remote endpoints are validated when the configuration is read: the URL,
+// every credential file, PEM contents and the key matching its
+// certificate, each error at the FILE:LINE:COLUMN of the key at fault.
+// Certificates are made by the test with the openssl command.
+#include "cairn/runtime/endpoint.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+#include "cairn/status_details.h"
+#include "test_files.h"
+
+namespace cairn {
+namespace {
+
+class EndpointTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (const char* name : {"a", "b"}) {
+      std::string command = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=" +
+                            std::string(name) + " -keyout " + dir_.path() + "/" + name +
+                            "-key.pem -out " + dir_.path() + "/" + name +
+                            "-cert.pem >/dev/null 2>&1";
+      ASSERT_EQ(std::system(command.c_str()), 0) << "openssl could not make a certificate";
+    }
+  }
+
+  // Reads `yaml` (one endpoint mapping) as if from FILE endpoint.yaml.
+  StatusOr<RemoteEndpoint> Read(const std::string& yaml) {
+    file_ = dir_.Write("endpoint.yaml", yaml);
+    StatusOr<ConfigNode> node = ConfigNode::ParseFile(file_);
+    if (!node.ok()) return node.status();
+    return ReadEndpoint(*node);
+  }
+
+  void ExpectError(const std::string& yaml, const std::string& where, const std::string& what) {
+    StatusOr<RemoteEndpoint> endpoint = Read(yaml);
+    ASSERT_FALSE(endpoint.ok()) << yaml;
+    EXPECT_EQ(ErrorReason(endpoint.status()), kReasonConfiguration);
+    EXPECT_NE(endpoint.status().message().find(file_ + ":" + where + ": "), std::string::npos)
+        << endpoint.status().message();
+    EXPECT_NE(endpoint.status().message().find(what), std::string::npos)
+        << endpoint.status().message();
+  }
+
+  TempDir dir_;
+  std::string file_;
+};
+
+TEST_F(EndpointTest, AMutualTlsEndpointWithAMatchingKeyIsReadWithAbsolutePaths) {
+  dir_.Write("token", "secret\n");
+  StatusOr<RemoteEndpoint> endpoint = Read(
+      "url: grpcs://cache.example:443\ninstance-name: main\nserver-cert: a-cert.pem\n"
+      "client-cert: b-cert.pem\nclient-key: b-key.pem\naccess-token: token\n"
+      "connection-config: {retry-limit: 2, retry-delay: 50}\n");
+  ASSERT_TRUE(endpoint.ok()) << endpoint.status().ToString();
+  EXPECT_EQ(endpoint->server_cert, dir_.path() + "/a-cert.pem");
+  EXPECT_EQ(endpoint->client_key, dir_.path() + "/b-key.pem");
+  EXPECT_EQ(endpoint->access_token, dir_.path() + "/token");
+  EXPECT_EQ(endpoint->connection.retry_limit, 2);
+  EXPECT_EQ(endpoint->connection.retry_delay_ms, 50);
+  EXPECT_EQ(endpoint->connection.request_timeout_s, 60);
+}
+
+TEST_F(EndpointTest, EveryUrlSchemeCairnSpeaksIsAccepted) {
+  for (const char* url : {"grpc://h:1", "grpcs://h:1", "http://h", "https://h", "unix:/run/s"}) {
+    EXPECT_TRUE(Read(std::string("url: ") + url + "\n").ok()) << url;
+  }
+}
+
+TEST_F(EndpointTest, AnUnknownSchemeIsAnErrorAtTheUrl) {
+  ExpectError("instance-name: x\nurl: ftp://h\n", "2:6", "must start with grpc://");
+}
+
+TEST_F(EndpointTest, AMissingUrlIsAnError) { ExpectError("instance-name: x\n", "1:1", "'url' is required"); }
+
+TEST_F(EndpointTest, AnUnreadableCertificateIsNamedWithItsPath) {
+  ExpectError("url: grpcs://h:1\nserver-cert: nope.pem\n", "2:14",
+              dir_.path() + "/nope.pem cannot be read");
+}
+
+TEST_F(EndpointTest, AFileThatIsNotPemIsRefused) {
+  dir_.Write("garbage.pem", "not a certificate\n");
+  ExpectError("url: grpcs://h:1\nserver-cert: garbage.pem\n", "2:14", "is not a PEM certificate");
+}
+
+TEST_F(EndpointTest, AClientCertificateWithoutItsKeyIsRefused) {
+  ExpectError("url: grpcs://h:1\nclient-cert: a-cert.pem\n", "2:14", "must be given together");
+}
+
+TEST_F(EndpointTest, AKeyThatDoesNotMatchItsCertificateIsRefused) {
+  ExpectError("url: grpcs://h:1\nclient-cert: a-cert.pem\nclient-key: b-key.pem\n", "3:13",
+              "does not match 'client-cert'");
+}
+
+TEST_F(EndpointTest, AnUnreadableTokenFileIsRefused) {
+  ExpectError("url: grpc://h:1\naccess-token: missing-token\n", "2:15", "cannot be read");
+}
+
+TEST_F(EndpointTest, ConnectionNumbersOutOfRangeAreRefused) {
+  ExpectError("url: grpc://h:1\nconnection-config:\n  retry-limit: 1000\n", "3:16",
+              "'connection-config.retry-limit' must be a whole number from 0 to 100");
+}
+
+TEST_F(EndpointTest, PluginOptionsCarryEveryField) {
+  StatusOr<RemoteEndpoint> endpoint =
+      Read("url: unix:/run/cairn.sock\ninstance-name: \"a: b\"\nserver-cert: a-cert.pem\n");
+  ASSERT_TRUE(endpoint.ok()) << endpoint.status().ToString();
+  StatusOr<ConfigNode> options = ConfigNode::Parse(endpoint->ToYaml(), "<options>");
+  ASSERT_TRUE(options.ok()) << options.status().ToString() << "\n" << endpoint->ToYaml();
+  EXPECT_EQ(options->Get("url")->scalar(), "unix:/run/cairn.sock");
+  EXPECT_EQ(options->Get("instance-name")->scalar(), "a: b");
+  EXPECT_EQ(options->Get("server-cert")->scalar(), dir_.path() + "/a-cert.pem");
+  EXPECT_EQ(options->Get("connection-config")->Get("request-timeout")->scalar(), "60");
+}
+
+}  // namespace
+}  // namespace cairn
