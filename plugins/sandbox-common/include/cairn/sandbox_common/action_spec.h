@@ -1,12 +1,20 @@
 // cairn/sandbox_common/action_spec.h — an Action, loaded and validated.
 //
-// LoadActionSpec() reads the Action's Command from CAS and checks everything
-// a local sandbox relies on before it touches the disk: arguments present,
-// environment names unique (sorted here, nothing inherited from the host),
-// working directory and output paths relative and normalized, platform
-// properties honoured (see platform_requirements.h), timeout sane. Every
-// failure is INVALID_ARGUMENT (or FAILED_PRECONDITION when the Command blob
-// is missing from CAS) naming the offending field.
+// LoadActionSpec() checks everything a local sandbox relies on before it
+// touches the disk, with the validator cairn-server uses too
+// (cairn/action_validator.h): the Action and its Command follow the REAPI
+// rules (arguments present, environment names valid and unique — in any
+// order: a sandbox keys nothing by the digest, see OrderRule —
+// working directory and output paths relative and normalized, timeout not
+// negative, Action.platform and Command.platform agreeing), every Directory
+// of the input root is valid (absolute symlinks allowed: the root is the
+// sandbox's "/"), and every blob is in the CAS. Then the platform
+// properties must be ones this sandbox honours (platform_requirements.h).
+//
+// Errors: INVALID_ARGUMENT with a BadRequest naming the offending field;
+// FAILED_PRECONDITION with a PreconditionFailure listing every missing blob
+// (the Command, Directory messages and files of the input root together).
+// Thread-safe when the Storage is.
 #ifndef CAIRN_SANDBOX_COMMON_ACTION_SPEC_H
 #define CAIRN_SANDBOX_COMMON_ACTION_SPEC_H
 
@@ -29,8 +37,9 @@ struct ActionSpec {
   // Sorted by name, names unique.
   std::vector<std::pair<std::string, std::string>> environment;
   std::string working_directory;  // relative to the input root; "" = the root
-  // Relative to the working directory; sorted, unique. The union of
-  // output_paths and the deprecated output_files / output_directories.
+  // Relative to the working directory; sorted, unique. The Command's
+  // output_paths, or for a pre-2.1 client its output_files and
+  // output_directories together.
   std::vector<std::string> output_paths;
   std::optional<std::chrono::milliseconds> timeout;  // none = no limit
   PlatformRequirements platform;
