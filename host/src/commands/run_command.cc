@@ -5,15 +5,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <algorithm>
-#include <cerrno>
-#include <cstdlib>
 #include <ostream>
+#include <utility>
 
+#include "cairn/action_builder.h"
 #include "cairn/host/arg_parser.h"
 #include "cairn/host/command.h"
 #include "cairn/host/command_context.h"
-#include "cairn/merkle.h"
 
 namespace cairn {
 namespace {
@@ -64,122 +62,85 @@ struct RunArguments {
   std::vector<std::string> argv;
 };
 
-StatusOr<std::pair<std::string, std::string>> SplitAssignment(const std::string& text,
-                                                              const std::string& option) {
-  size_t equals = text.find('=');
-  if (equals == std::string::npos || equals == 0) {
-    return InvalidArgument("--" + option + " expects NAME=VALUE, not '" + text + "'");
-  }
-  return std::make_pair(text.substr(0, equals), text.substr(equals + 1));
-}
+// A --root as given: a directory to import into the CAS, or the digest of
+// a Directory already there.
+struct RootSource {
+  std::string directory;  // empty for a digest
+  Digest digest;
+};
 
-StatusOr<Digest> ImportRoot(Storage& cas, const std::string& root) {
+StatusOr<RootSource> ParseRoot(const std::string& root) {
   struct stat info {};
   if (stat(root.c_str(), &info) == 0) {
     if (!S_ISDIR(info.st_mode)) return InvalidArgument("--root " + root + " is not a directory");
-    CAIRN_ASSIGN_OR_RETURN(CapturedTree tree, cas.CaptureTree(root, CaptureOptions{}));
-    return tree.root;
+    return RootSource{root, Digest()};
   }
   StatusOr<Digest> digest = ParseDigest(root);
   if (!digest.ok()) {
     return InvalidArgument("--root " + root + " is neither a directory nor a digest HASH/SIZE");
   }
-  return *digest;
+  return RootSource{"", *digest};
 }
 
-// What can be wrong with the command line itself, checked before anything
-// touches the store: a failure here is a usage error (exit 2), while a
-// failure storing the Action later is a storage error (exit 5).
-Status ValidateArguments(const RunArguments& arguments) {
+// The command line, parsed once.
+struct RunPlan {
+  std::vector<RootSource> roots;
+  ActionBuilder action;
+};
+
+// Everything that can be wrong with the command line itself is found here,
+// before anything touches the store: a failure here is a usage error
+// (exit 2), while a failure storing the Action later is a storage error
+// (exit 5).
+StatusOr<RunPlan> ParseRun(const RunArguments& arguments) {
+  RunPlan plan;
+  for (const std::string& root : arguments.roots) {
+    CAIRN_ASSIGN_OR_RETURN(RootSource source, ParseRoot(root));
+    plan.roots.push_back(std::move(source));
+  }
+  CAIRN_RETURN_IF_ERROR(plan.action.SetArguments(arguments.argv));
   for (const std::string& text : arguments.env) {
-    CAIRN_RETURN_IF_ERROR(SplitAssignment(text, "env").status());
+    CAIRN_ASSIGN_OR_RETURN(auto variable, ParseAssignment(text, "--env"));
+    CAIRN_RETURN_IF_ERROR(plan.action.SetEnvironmentVariable(variable.first, variable.second)
+                              .WithContext("--env " + text));
+  }
+  CAIRN_RETURN_IF_ERROR(plan.action.SetWorkingDirectory(arguments.cwd).WithContext("--cwd"));
+  for (const std::string& output : arguments.outputs) {
+    CAIRN_RETURN_IF_ERROR(plan.action.AddOutputPath(output).WithContext("--output"));
   }
   for (const std::string& text : arguments.platform) {
-    CAIRN_RETURN_IF_ERROR(SplitAssignment(text, "platform").status());
+    CAIRN_ASSIGN_OR_RETURN(auto property, ParseAssignment(text, "--platform"));
+    CAIRN_RETURN_IF_ERROR(plan.action.AddPlatformProperty(property.first, property.second)
+                              .WithContext("--platform " + text));
   }
   if (!arguments.timeout.empty()) {
-    char* end = nullptr;
-    double seconds = std::strtod(arguments.timeout.c_str(), &end);
-    if (end == arguments.timeout.c_str() || *end != '\0' || !(seconds > 0) || seconds > 1e9) {
-      return InvalidArgument("--timeout expects a positive number of seconds, not '" +
-                             arguments.timeout + "'");
-    }
+    CAIRN_ASSIGN_OR_RETURN(auto timeout, ParseTimeoutSeconds(arguments.timeout, "--timeout"));
+    CAIRN_RETURN_IF_ERROR(plan.action.SetTimeout(timeout));
   }
-  for (const std::string& root : arguments.roots) {
-    struct stat info {};
-    if (stat(root.c_str(), &info) == 0) {
-      if (!S_ISDIR(info.st_mode)) return InvalidArgument("--root " + root + " is not a directory");
-    } else if (!ParseDigest(root).ok()) {
-      return InvalidArgument("--root " + root + " is neither a directory nor a digest HASH/SIZE");
-    }
-  }
-  return Status::Ok();
+  return plan;
 }
 
-// The roots merged in order (later wins), or the only one as it is.
-StatusOr<Digest> InputRoot(Storage& cas, const std::vector<std::string>& roots) {
-  std::vector<Digest> digests;
-  for (const std::string& root : roots) {
-    CAIRN_ASSIGN_OR_RETURN(Digest digest, ImportRoot(cas, root));
-    digests.push_back(digest);
+// Imports the directory roots, merges all roots in order (later wins) and
+// stores the Command.
+StatusOr<Action> BuildAction(Storage& cas, RunPlan& plan) {
+  for (const RootSource& root : plan.roots) {
+    if (root.directory.empty()) {
+      plan.action.AddRoot(root.digest);
+      continue;
+    }
+    StatusOr<CapturedTree> tree = cas.CaptureTree(root.directory, CaptureOptions{});
+    if (!tree.ok()) return tree.status().WithContext("importing --root " + root.directory);
+    plan.action.AddRoot(tree->root);
   }
-  if (digests.size() == 1) return digests.front();
-  StatusOr<MergeResult> merged = MergeTrees(cas, digests);
-  if (!merged.ok()) return merged.status().WithContext("merging the --root trees");
-  if (!merged->overlaps.empty()) {
+  CAIRN_ASSIGN_OR_RETURN(BuiltAction built, plan.action.Build(cas));
+  if (!built.overlaps.empty()) {
     spdlog::warn("--root: {} path(s) of an earlier root replaced by a later one, e.g. {}",
-                 merged->overlaps.size(), merged->overlaps.front());
-    for (const std::string& path : merged->overlaps) {
+                 built.overlaps.size(), built.overlaps.front());
+    for (const std::string& path : built.overlaps) {
       spdlog::debug("--root: {} comes from a later root", path);
     }
   }
-  return merged->root;
-}
-
-StatusOr<Action> BuildAction(Storage& cas, const RunArguments& arguments) {
-  Command command;
-  for (const std::string& argument : arguments.argv) command.add_arguments(argument);
-  std::vector<std::pair<std::string, std::string>> environment;
-  for (const std::string& text : arguments.env) {
-    CAIRN_ASSIGN_OR_RETURN(auto variable, SplitAssignment(text, "env"));
-    environment.push_back(variable);
-  }
-  std::sort(environment.begin(), environment.end());
-  for (const auto& [name, value] : environment) {
-    auto* variable = command.add_environment_variables();
-    variable->set_name(name);
-    variable->set_value(value);
-  }
-  command.set_working_directory(arguments.cwd);
-  std::vector<std::string> outputs = arguments.outputs;
-  std::sort(outputs.begin(), outputs.end());
-  outputs.erase(std::unique(outputs.begin(), outputs.end()), outputs.end());
-  for (const std::string& output : outputs) command.add_output_paths(output);
-
-  Action action;
-  std::vector<std::pair<std::string, std::string>> properties;
-  for (const std::string& text : arguments.platform) {
-    CAIRN_ASSIGN_OR_RETURN(auto property, SplitAssignment(text, "platform"));
-    properties.push_back(property);
-  }
-  std::sort(properties.begin(), properties.end());
-  for (const auto& [name, value] : properties) {
-    auto* property = action.mutable_platform()->add_properties();
-    property->set_name(name);
-    property->set_value(value);
-  }
-  if (!arguments.timeout.empty()) {
-    char* end = nullptr;
-    double seconds = std::strtod(arguments.timeout.c_str(), &end);
-    action.mutable_timeout()->set_seconds(static_cast<int64_t>(seconds));
-    action.mutable_timeout()->set_nanos(
-        static_cast<int32_t>((seconds - static_cast<double>(static_cast<int64_t>(seconds))) * 1e9));
-  }
-  CAIRN_ASSIGN_OR_RETURN(Digest root, InputRoot(cas, arguments.roots));
-  *action.mutable_input_root_digest() = root;
-  CAIRN_ASSIGN_OR_RETURN(Digest command_digest, cas.WriteMessage(command));
-  *action.mutable_command_digest() = command_digest;
-  return action;
+  return built.action;
 }
 
 void PrintResult(CommandContext& context, Storage& cas, const ActionResult& result) {
@@ -236,14 +197,14 @@ int RunRun(CommandContext& context, const std::vector<std::string>& args) {
     return context.UsageError("run", "no command given (put it after --)");
   }
 
-  Status valid = ValidateArguments(arguments);
-  if (!valid.ok()) return context.UsageError("run", valid.message());
+  StatusOr<RunPlan> plan = ParseRun(arguments);
+  if (!plan.ok()) return context.UsageError("run", plan.status().message());
 
   StatusOr<std::shared_ptr<Storage>> cas = context.OpenStorage();
   if (!cas.ok()) return context.Fail(cas.status());
   StatusOr<std::shared_ptr<Sandbox>> sandbox = context.OpenSandbox();
   if (!sandbox.ok()) return context.Fail(sandbox.status());
-  StatusOr<Action> action = BuildAction(**cas, arguments);
+  StatusOr<Action> action = BuildAction(**cas, *plan);
   if (!action.ok()) return context.Fail(action.status());
 
   if (arguments.interactive) {
