@@ -27,8 +27,8 @@ void SortDirectory(Directory* directory) {
 StatusOr<Directory> ReadDirectory(Storage& storage, const Digest& digest, std::string_view path) {
   StatusOr<Directory> directory = storage.ReadMessage<Directory>(digest);
   if (!directory.ok()) {
-    return directory.status().WithContext("reading " + Where(path) + " (" +
-                                          DigestToString(digest) + ")");
+    return directory.status().WithContext("reading " + Where(path) + " (" + DigestToString(digest) +
+                                          ")");
   }
   CAIRN_RETURN_IF_ERROR(ValidateDirectory(*directory, path));
   return directory;

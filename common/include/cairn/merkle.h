@@ -66,8 +66,8 @@ StatusOr<MergeResult> MergeTrees(Storage& storage, const std::vector<Digest>& ro
 
 // Called once per directory occurrence in pre-order; `path` is "" for the
 // root, else "a/b". Returning an error stops the walk with that error.
-using TreeVisitor =
-    std::function<Status(const std::string& path, const Digest& digest, const Directory& directory)>;
+using TreeVisitor = std::function<Status(const std::string& path, const Digest& digest,
+                                         const Directory& directory)>;
 
 // Walks every directory of the tree, validating each.
 Status WalkTree(Storage& storage, const Digest& root, const TreeVisitor& visitor);

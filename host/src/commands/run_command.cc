@@ -154,8 +154,12 @@ void PrintResult(CommandContext& context, Storage& cas, const ActionResult& resu
   context.out().flush();
   if (err.ok()) context.err() << *err;
   context.err() << "exit-code: " << result.exit_code() << "\n";
-  if (result.has_stdout_digest()) context.err() << "stdout: " << DigestToString(result.stdout_digest()) << "\n";
-  if (result.has_stderr_digest()) context.err() << "stderr: " << DigestToString(result.stderr_digest()) << "\n";
+  if (result.has_stdout_digest()) {
+    context.err() << "stdout: " << DigestToString(result.stdout_digest()) << "\n";
+  }
+  if (result.has_stderr_digest()) {
+    context.err() << "stderr: " << DigestToString(result.stderr_digest()) << "\n";
+  }
   for (const auto& file : result.output_files()) {
     context.err() << "output-file: " << file.path() << " " << DigestToString(file.digest())
                   << (file.is_executable() ? " executable" : "") << "\n";
