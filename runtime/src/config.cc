@@ -269,8 +269,8 @@ Status ReadSandboxOptions(const ConfigNode& merged, const Variables& variables, 
 }  // namespace
 
 const std::string& DefaultConfigText() {
-  static const std::string text = kDefaultConfigYaml;
-  return text;
+  static const std::string kText = kDefaultConfigYaml;
+  return kText;
 }
 
 StatusOr<Config> LoadConfig(const ConfigSources& sources, const ConfigOverrides& overrides) {
@@ -331,7 +331,7 @@ StatusOr<Config> LoadConfig(const ConfigSources& sources, const ConfigOverrides&
 
   const ConfigNode* log_level = merged.Get("log-level");
   config.log_level = log_level->scalar();
-  static const char* kLevels[] = {"trace", "debug", "info", "warn", "error"};
+  static const char* const kLevels[] = {"trace", "debug", "info", "warn", "error"};
   bool known_level = false;
   for (const char* level : kLevels) known_level |= config.log_level == level;
   if (!known_level) {
