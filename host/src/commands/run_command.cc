@@ -43,7 +43,10 @@ const char kHelp[] =
     "directory.\n"
     "\n"
     "With --interactive the command is attached to your terminal on a\n"
-    "writable copy of the root whose changes are thrown away (cairn shell).\n"
+    "writable copy of the root whose changes are thrown away (cairn shell),\n"
+    "in the local sandbox: --local-sandbox NAME, else `local-sandbox` from\n"
+    "the configuration, else the build sandbox when it runs on this machine,\n"
+    "else bwrap.\n"
     "\n"
     "Exit status: 0 when the command exited 0; 1 when it exited non-zero (or\n"
     "was killed at --timeout, which is reported); 2 for a bad command line\n"
@@ -178,7 +181,7 @@ int RunRun(CommandContext& context, const std::vector<std::string>& args) {
   RunArguments arguments;
   ArgParser parser("run");
   // --sandbox NAME is a global option (cli.cc): it never reaches this parser
-  // and overrides the configured sandbox, which OpenSandbox("") then gives.
+  // and overrides the configured build sandbox, which OpenSandbox() gives.
   parser.AddList("root", &arguments.roots,
                  "input root: a directory or a Directory digest (repeatable; merged in order, "
                  "later wins)");
@@ -206,7 +209,8 @@ int RunRun(CommandContext& context, const std::vector<std::string>& args) {
 
   StatusOr<std::shared_ptr<Storage>> cas = context.OpenStorage();
   if (!cas.ok()) return context.Fail(cas.status());
-  StatusOr<std::shared_ptr<Sandbox>> sandbox = context.OpenSandbox();
+  StatusOr<std::shared_ptr<Sandbox>> sandbox =
+      arguments.interactive ? context.OpenLocalSandbox() : context.OpenSandbox();
   if (!sandbox.ok()) return context.Fail(sandbox.status());
   StatusOr<Action> action = BuildAction(**cas, *plan);
   if (!action.ok()) return context.Fail(action.status());
