@@ -9,7 +9,7 @@
 
 #include "cairn/action_validator.h"
 #include "cairn/status_details.h"
-#include "memory_storage.h"
+#include "cairn/testing/in_memory_storage.h"
 #include "test_trees.h"
 
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
@@ -19,7 +19,7 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-using testing::MemoryStorage;
+using testing::InMemoryStorage;
 using testing::StorageOp;
 using testing::TreeBuilder;
 
@@ -56,7 +56,7 @@ ActionBuilder ExampleBuilder(const Digest& root, bool reversed) {
 
 class ActionBuilderTest : public ::testing::Test {
  protected:
-  MemoryStorage storage_;
+  InMemoryStorage storage_;
   TreeBuilder trees_{storage_};
 };
 

@@ -7,7 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "cairn/status_details.h"
-#include "memory_storage.h"
+#include "cairn/testing/in_memory_storage.h"
 #include "test_trees.h"
 
 namespace cairn {
@@ -16,7 +16,7 @@ namespace {
 using testing::DirectoryWith;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-using testing::MemoryStorage;
+using testing::InMemoryStorage;
 using testing::StorageOp;
 using testing::TreeBuilder;
 using ::testing::UnorderedElementsAre;
@@ -58,7 +58,7 @@ class ActionValidatorTest : public ::testing::Test {
     return digest;
   }
 
-  MemoryStorage storage_;
+  InMemoryStorage storage_;
   TreeBuilder trees_{storage_};
 };
 
