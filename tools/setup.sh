@@ -15,7 +15,7 @@ packages=(
   libboost-dev libboost-filesystem-dev
   libyaml-cpp-dev libssl-dev libspdlog-dev
   libgtest-dev libgmock-dev
-  bubblewrap busybox-static
+  bubblewrap busybox-static openssl clang-format
 )
 
 missing=()
