@@ -20,11 +20,13 @@ std::vector<Digest> ReferencedDigests(const ActionResult& result) {
 }
 
 StatusOr<std::unique_ptr<ActionCache>> ActionCache::Open(const std::string& root,
+                                                         const std::string& relative,
                                                          ObjectStore& objects) {
   std::unique_ptr<ActionCache> cache(new ActionCache(objects));
-  cache->directory_ = root + "/ac";
-  CAIRN_RETURN_IF_ERROR(EnsureDirectory(cache->directory_));
-  CAIRN_ASSIGN_OR_RETURN(cache->ac_fd_, OpenDirectory(AT_FDCWD, cache->directory_));
+  cache->relative_ = relative;
+  std::string directory = root + "/" + relative;
+  CAIRN_RETURN_IF_ERROR(EnsureDirectory(directory));
+  CAIRN_ASSIGN_OR_RETURN(cache->ac_fd_, OpenDirectory(AT_FDCWD, directory));
   return cache;
 }
 
@@ -68,38 +70,21 @@ Status ActionCache::Update(const Digest& action, const ActionResult& result) {
   return WriteFileAtomically(ac_fd_.get(), EntryPath(action), result.SerializeAsString());
 }
 
-Status ActionCache::ForEachEntryInShards(
-    const std::function<void(const std::string&, int, const std::string&)>& visit) const {
-  std::vector<std::string> shards;
-  CAIRN_RETURN_IF_ERROR(ForEachEntry(ac_fd_.get(), [&](const char* name, unsigned char) {
-    shards.emplace_back(name);
-  }));
-  for (const std::string& shard : shards) {
-    StatusOr<UniqueFd> fd = OpenDirectory(ac_fd_.get(), shard, false);
-    if (!fd.ok()) continue;
-    std::vector<std::string> names;
-    CAIRN_RETURN_IF_ERROR(ForEachEntry(fd->get(), [&](const char* name, unsigned char) {
-      if (name[0] != '.') names.emplace_back(name);
-    }));
-    for (const std::string& name : names) visit(shard, fd->get(), name);
-  }
-  return Status::Ok();
-}
-
 StatusOr<uint64_t> ActionCache::Count() const {
   uint64_t count = 0;
-  CAIRN_RETURN_IF_ERROR(
-      ForEachEntryInShards([&](const std::string&, int, const std::string&) { ++count; }));
+  CAIRN_RETURN_IF_ERROR(ForEachEntryInShards(
+      ac_fd_.get(), [&](const std::string&, int, const std::string&) { ++count; }));
   return count;
 }
 
 Status ActionCache::Verify(bool repair, VerifyReport* report) {
-  return ForEachEntryInShards([&](const std::string& shard, int shard_fd, const std::string& name) {
+  return ForEachEntryInShards(ac_fd_.get(), [&](const std::string& shard, int shard_fd,
+                                                const std::string& name) {
     StatusOr<std::string> bytes = ReadFileAt(shard_fd, name);
     ActionResult result;
     if (bytes.ok() && result.ParseFromString(*bytes)) return;
     ++report->problems;
-    report->lines += "corrupt action result ac/" + shard + "/" + name +
+    report->lines += "corrupt action result " + relative_ + "/" + shard + "/" + name +
                      (repair ? " (removed)" : "") + "\n";
     if (repair) ::unlinkat(shard_fd, name.c_str(), 0);
   });

@@ -1,7 +1,8 @@
 // action_cache.h — ActionResults by action digest, under ac/.
 //
-// An entry is the file ac/<2 hex>/<62 hex>-<size> holding a serialized
-// ActionResult. Update first checks that every blob the result names
+// An entry is the file <directory>/<2 hex>/<62 hex>-<size> holding a
+// serialized ActionResult; one ActionCache is one instance's directory (see
+// action_caches.h). Update first checks that every blob the result names
 // directly (output files, output directory trees, stdout, stderr) is in the
 // store, refreshing their LRU signal, then makes all objects durable with
 // one syncfs, then writes the entry atomically (temp, fsync, rename): an
@@ -22,7 +23,11 @@ namespace cairn::cas_local {
 
 class ActionCache {
  public:
-  static StatusOr<std::unique_ptr<ActionCache>> Open(const std::string& root, ObjectStore& objects);
+  // `root` is the store directory, `relative` this cache's directory below
+  // it (created if absent), e.g. "ac".
+  static StatusOr<std::unique_ptr<ActionCache>> Open(const std::string& root,
+                                                     const std::string& relative,
+                                                     ObjectStore& objects);
 
   StatusOr<ActionResult> Get(const Digest& action);
   Status Update(const Digest& action, const ActionResult& result);
@@ -34,11 +39,8 @@ class ActionCache {
  private:
   ActionCache(ObjectStore& objects) : objects_(objects) {}
   static std::string EntryPath(const Digest& action);
-  // Calls `visit(shard, shard_fd, name)` for every entry of every shard.
-  Status ForEachEntryInShards(
-      const std::function<void(const std::string&, int, const std::string&)>& visit) const;
 
-  std::string directory_;
+  std::string relative_;
   UniqueFd ac_fd_;
   ObjectStore& objects_;
 };

@@ -57,12 +57,13 @@ StatusOr<size_t> ReadSome(int fd, char* data, size_t size) {
   }
 }
 
-StatusOr<std::string> ReadFileAt(int dir_fd, const std::string& path) {
+StatusOr<std::string> ReadFileAt(int dir_fd, const std::string& path, struct stat* info) {
   UniqueFd fd(::openat(dir_fd, path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
   if (!fd.valid()) {
     if (errno == ENOENT) return NotFound(path + " does not exist");
     return ErrnoStatus("open", path, errno);
   }
+  if (info != nullptr && ::fstat(fd.get(), info) != 0) return ErrnoStatus("stat", path, errno);
   std::string data;
   char buffer[65536];
   for (;;) {
@@ -93,6 +94,25 @@ Status ForEachEntry(int dir_fd,
   int error = errno;
   ::closedir(dir);
   if (error != 0) return ErrnoStatus("read directory", "fd " + std::to_string(dir_fd), error);
+  return Status::Ok();
+}
+
+Status ForEachEntryInShards(
+    int dir_fd, const std::function<void(const std::string& shard, int shard_fd,
+                                         const std::string& name)>& visit) {
+  std::vector<std::string> shards;
+  CAIRN_RETURN_IF_ERROR(ForEachEntry(dir_fd, [&](const char* name, unsigned char) {
+    shards.emplace_back(name);
+  }));
+  for (const std::string& shard : shards) {
+    StatusOr<UniqueFd> fd = OpenDirectory(dir_fd, shard, false);
+    if (!fd.ok()) continue;
+    std::vector<std::string> names;
+    CAIRN_RETURN_IF_ERROR(ForEachEntry(fd->get(), [&](const char* name, unsigned char) {
+      if (name[0] != '.') names.emplace_back(name);
+    }));
+    for (const std::string& name : names) visit(shard, fd->get(), name);
+  }
   return Status::Ok();
 }
 

@@ -32,6 +32,10 @@ StatusOr<uint64_t> GarbageCollector::Collect(uint64_t target_bytes) {
   }));
   if (total <= target_bytes) return uint64_t{0};
 
+  std::unordered_set<std::string> kept;
+  if (keep_alive_) {
+    CAIRN_ASSIGN_OR_RETURN(kept, keep_alive_());
+  }
   CAIRN_ASSIGN_OR_RETURN(time_t oldest_lease, leases_.OldestLiveLeaseStart());
   time_t protected_since = oldest_lease;
   std::sort(objects.begin(), objects.end(),
@@ -39,7 +43,7 @@ StatusOr<uint64_t> GarbageCollector::Collect(uint64_t target_bytes) {
   uint64_t freed = 0;
   for (const ObjectInfo& object : objects) {
     if (total <= target_bytes || object.last_use >= protected_since) break;
-    if (object.hash == kEmptySha256) continue;
+    if (object.hash == kEmptySha256 || kept.count(object.hash) != 0) continue;
     std::string path = ObjectStore::RelativePath(object.hash);
     struct stat st;
     if (::fstatat(objects_.objects_fd(), path.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;

@@ -7,13 +7,19 @@
 // the oldest live lease started. Each candidate is re-checked
 // just before it is unlinked, so a use that races with the scan wins.
 //
+// Objects the keep-alive callback names (what assets reference, see
+// asset_store.h) are never evicted; it is asked once per collection, under
+// the lock, after the scan.
+//
 // Evicting an object a staged tree hardlinks to is harmless: the link keeps
 // the bytes.
 #ifndef CAIRN_CAS_LOCAL_GARBAGE_COLLECTOR_H
 #define CAIRN_CAS_LOCAL_GARBAGE_COLLECTOR_H
 
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <unordered_set>
 
 #include "cairn/status.h"
 #include "lease_manager.h"
@@ -36,10 +42,16 @@ class GarbageCollector {
 
   StatusOr<StoreUsage> Usage() const;
 
+  // Hashes of objects to keep whatever their age. Set once, before
+  // concurrent use.
+  using KeepAlive = std::function<StatusOr<std::unordered_set<std::string>>()>;
+  void SetKeepAlive(KeepAlive keep_alive) { keep_alive_ = std::move(keep_alive); }
+
  private:
   std::string root_;
   ObjectStore& objects_;
   LeaseManager& leases_;
+  KeepAlive keep_alive_;
 };
 
 }  // namespace cairn::cas_local

@@ -2,13 +2,10 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cmath>
 
-#include "cairn/plugin_options.h"
 #include "file_util.h"
 #include "tree_capture.h"
 #include "tree_stage.h"
@@ -17,58 +14,9 @@
 namespace cairn::cas_local {
 namespace {
 
-StatusOr<double> ParseFraction(PluginOptions& options, const std::string& key, double fallback) {
-  if (!options.Has(key)) return fallback;
-  CAIRN_ASSIGN_OR_RETURN(std::string text, options.GetString(key, ""));
-  char* end = nullptr;
-  double value = std::strtod(text.c_str(), &end);
-  if (text.empty() || end == nullptr || *end != '\0' || !(value > 0) || value > 1) {
-    return InvalidArgument("cas-local option '" + key + "' must be a fraction in (0, 1], not '" +
-                           text + "'");
-  }
-  return value;
-}
-
 std::string BlobName(const Digest& digest) { return "blob " + DigestToString(digest); }
 
 }  // namespace
-
-StatusOr<LocalCasOptions> LocalCasOptions::Parse(std::string_view yaml) {
-  CAIRN_ASSIGN_OR_RETURN(PluginOptions options, PluginOptions::Parse(yaml, "cas-local"));
-  LocalCasOptions parsed;
-  CAIRN_ASSIGN_OR_RETURN(parsed.path, options.GetString("path", ""));
-  CAIRN_ASSIGN_OR_RETURN(std::string quota, options.GetString("quota", ""));
-  CAIRN_ASSIGN_OR_RETURN(parsed.high_watermark, ParseFraction(options, "high-watermark", 1.0));
-  CAIRN_ASSIGN_OR_RETURN(parsed.low_watermark, ParseFraction(options, "low-watermark", 0.8));
-  CAIRN_ASSIGN_OR_RETURN(int64_t threads, options.GetInt("hash-threads", 2));
-  CAIRN_RETURN_IF_ERROR(options.Finish());
-  if (parsed.path.empty()) return InvalidArgument("cas-local option 'path' is required");
-  if (threads < 1 || threads > 64) {
-    return InvalidArgument("cas-local option 'hash-threads' must be between 1 and 64");
-  }
-  parsed.threads = static_cast<int>(threads);
-  if (parsed.low_watermark > parsed.high_watermark) {
-    return InvalidArgument("cas-local option 'low-watermark' must not exceed 'high-watermark'");
-  }
-  CAIRN_RETURN_IF_ERROR(EnsureDirectory(parsed.path));
-  if (!quota.empty() && quota.back() == '%') {
-    char* end = nullptr;
-    double percent = std::strtod(quota.c_str(), &end);
-    if (end != quota.c_str() + quota.size() - 1 || !(percent > 0) || percent > 100) {
-      return InvalidArgument("cas-local option 'quota': '" + quota +
-                             "' is not a percentage between 0 and 100");
-    }
-    struct statvfs fs;
-    if (::statvfs(parsed.path.c_str(), &fs) != 0) return ErrnoStatus("statvfs", parsed.path, errno);
-    double disk = static_cast<double>(fs.f_blocks) * static_cast<double>(fs.f_frsize);
-    parsed.quota_bytes = static_cast<uint64_t>(std::llround(disk * percent / 100));
-  } else if (!quota.empty()) {
-    StatusOr<uint64_t> bytes = ParseByteSize(quota);
-    if (!bytes.ok()) return bytes.status().WithContext("cas-local option 'quota'");
-    parsed.quota_bytes = *bytes;
-  }
-  return parsed;
-}
 
 StatusOr<std::unique_ptr<Storage>> LocalCas::Open(const HostServices& host,
                                                   std::string_view options_yaml) {
@@ -84,9 +32,12 @@ Status LocalCas::Initialise() {
   CAIRN_ASSIGN_OR_RETURN(objects_, ObjectStore::Open(root));
   CAIRN_ASSIGN_OR_RETURN(leases_, LeaseManager::Open(root));
   objects_->SetLeaseStart(&leases_->start());
-  CAIRN_ASSIGN_OR_RETURN(action_cache_, ActionCache::Open(root, *objects_));
+  CAIRN_ASSIGN_OR_RETURN(action_caches_, ActionCaches::Open(root, *objects_));
   CAIRN_ASSIGN_OR_RETURN(references_, ReferenceStore::Open(root, *objects_));
+  CAIRN_ASSIGN_OR_RETURN(uploads_, UploadStore::Open(root, *objects_));
+  CAIRN_ASSIGN_OR_RETURN(assets_, AssetStore::Open(root, *objects_));
   collector_ = std::make_unique<GarbageCollector>(root, *objects_, *leases_);
+  collector_->SetKeepAlive([this] { return assets_->LiveHashes(); });
   if (options_.quota_bytes > 0) {
     CAIRN_ASSIGN_OR_RETURN(StoreUsage usage, collector_->Usage());
     estimated_bytes_ = usage.total_bytes;
@@ -271,15 +222,13 @@ StatusOr<CapturedTree> LocalCas::CaptureTree(const std::string& path,
 StatusOr<ActionResult> LocalCas::GetActionResult(const std::string& instance,
                                                 const Digest& action) {
   LeaseScope scope(*leases_);
-  if (!instance.empty()) return Unimplemented("cas-local: instance names are not supported yet");
-  return action_cache_->Get(action);
+  return action_caches_->Get(instance, action);
 }
 
 Status LocalCas::UpdateActionResult(const std::string& instance, const Digest& action,
                                     const ActionResult& result) {
   LeaseScope scope(*leases_);
-  if (!instance.empty()) return Unimplemented("cas-local: instance names are not supported yet");
-  return action_cache_->Update(action, result);
+  return action_caches_->Update(instance, action, result);
 }
 
 StatusOr<Digest> LocalCas::GetReference(const std::string& name) {
@@ -297,7 +246,7 @@ StatusOr<VerifyReport> LocalCas::Verify(bool repair) {
   VerifyReport report;
   Verifier verifier(options_.path, *objects_, options_.threads);
   CAIRN_RETURN_IF_ERROR(verifier.VerifyObjects(repair, &report));
-  CAIRN_RETURN_IF_ERROR(action_cache_->Verify(repair, &report));
+  CAIRN_RETURN_IF_ERROR(action_caches_->Verify(repair, &report));
   CAIRN_RETURN_IF_ERROR(references_->Verify(repair, &report));
   return report;
 }
@@ -330,9 +279,52 @@ StatusOr<StorageStats> LocalCas::Stats() {
     stats.high_watermark_bytes = HighWatermarkBytes();
     stats.low_watermark_bytes = LowWatermarkBytes();
   }
-  CAIRN_ASSIGN_OR_RETURN(stats.action_result_count, action_cache_->Count());
-  CAIRN_ASSIGN_OR_RETURN(stats.reference_count, references_->Count());
+  CAIRN_ASSIGN_OR_RETURN(stats.action_result_count, action_caches_->Count());
+  CAIRN_ASSIGN_OR_RETURN(uint64_t references, references_->Count());
+  CAIRN_ASSIGN_OR_RETURN(uint64_t assets, assets_->Count());
+  stats.reference_count = references + assets;  // asset records name content too
   return stats;
+}
+
+StatusOr<StorageCapabilities> LocalCas::Capabilities() {
+  StorageCapabilities capabilities;
+  capabilities.flags = CAIRN_STORAGE_INSTANCES | CAIRN_STORAGE_UPLOADS | CAIRN_STORAGE_ASSETS |
+                       CAIRN_STORAGE_LOCAL_FILES;
+  return capabilities;  // no limits
+}
+
+StatusOr<UploadStatus> LocalCas::UploadWrite(const std::string& upload_id, const Digest& expected,
+                                             uint64_t offset, std::string_view data,
+                                             bool finish) {
+  LeaseScope scope(*leases_);
+  return uploads_->Write(upload_id, expected, offset, data, finish);
+}
+
+StatusOr<UploadStatus> LocalCas::QueryUpload(const std::string& upload_id,
+                                             const Digest& expected) {
+  LeaseScope scope(*leases_);
+  return uploads_->Query(upload_id, expected);
+}
+
+Status LocalCas::AbortUpload(const std::string& upload_id) {
+  LeaseScope scope(*leases_);
+  return uploads_->Abort(upload_id);
+}
+
+Status LocalCas::PushAsset(AssetKind kind, const AssetPushRequest& request) {
+  LeaseScope scope(*leases_);
+  return assets_->Push(kind, request);
+}
+
+StatusOr<AssetFetchResponse> LocalCas::FetchAsset(AssetKind kind,
+                                                  const AssetFetchRequest& request) {
+  LeaseScope scope(*leases_);
+  return assets_->Fetch(kind, request);
+}
+
+Status LocalCas::RemoveAsset(AssetKind kind, const AssetFetchRequest& request) {
+  LeaseScope scope(*leases_);
+  return assets_->Remove(kind, request);
 }
 
 }  // namespace cairn::cas_local

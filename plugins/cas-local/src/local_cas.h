@@ -11,16 +11,30 @@
 //   objects/ab/cdef...  blobs, named by SHA-256 (first 2 hex digits are the
 //                       shard), mode 0444, mtime 1321009871; see object_store.h
 //   tmp/                temporaries of writes in progress (same filesystem)
-//   ac/ab/cdef...-SIZE  serialized ActionResult per action digest
+//   ac/ab/cdef...-SIZE  serialized ActionResult per action digest, instance ""
+//   ac-instances/HASH/  the same for every other REAPI instance name, HASH
+//                       the SHA-256 of the name; see action_caches.h
 //   refs/NAME...        serialized Digest per reference name (a/b/c -> files)
+//   uploads/ID          the bytes received so far of a resumable upload;
+//                       see upload_store.h (removed after a day untouched)
+//   assets/KIND/ab/...  one record per asset URI (Remote Asset), KIND blob or
+//                       directory; see asset_store.h
 //   leases/PID-RANDOM   one flock-ed lease per open store; see lease_manager.h
 //   gc.lock             serialises garbage collections across processes
 //
+// Capabilities (ABI 1.1): CAIRN_STORAGE_INSTANCES, UPLOADS, ASSETS and
+// LOCAL_FILES; no blob or batch limit.
+//
 // Guarantees: objects appear complete and verified or not at all (a kill at
-// any point leaves no partial object); an action result or reference is
-// written only after one syncfs made every object durable; objects used by
-// any live process since its lease started are never evicted; several
-// processes may use one store at once. Thread-safe.
+// any point leaves no partial object), whether written at once or through
+// a resumable upload, which survives a kill of the process receiving it and
+// is verified against its digest before it becomes an object; an action
+// result, reference or asset is written only after one syncfs made every
+// object it names durable; action caches of different instances never see
+// each other's entries; objects used by any live process since its lease
+// started are never evicted, nor is anything an unexpired asset references
+// (content, references, whole directory trees); several processes may use
+// one store at once. Memory use does not grow with blob sizes. Thread-safe.
 #ifndef CAIRN_CAS_LOCAL_LOCAL_CAS_H
 #define CAIRN_CAS_LOCAL_LOCAL_CAS_H
 
@@ -30,27 +44,18 @@
 #include <string>
 #include <string_view>
 
-#include "action_cache.h"
+#include "action_caches.h"
+#include "asset_store.h"
 #include "cairn/host_services.h"
 #include "cairn/storage.h"
 #include "garbage_collector.h"
 #include "lease_manager.h"
+#include "local_cas_options.h"
 #include "object_store.h"
 #include "reference_store.h"
+#include "upload_store.h"
 
 namespace cairn::cas_local {
-
-struct LocalCasOptions {
-  std::string path;
-  uint64_t quota_bytes = 0;  // 0 = none
-  double high_watermark = 1.0;
-  double low_watermark = 0.8;
-  int threads = 2;
-
-  // Parses the plugin's options; a percentage quota is resolved against the
-  // filesystem holding `path` (which must exist by then).
-  static StatusOr<LocalCasOptions> Parse(std::string_view yaml);
-};
 
 class LocalCas : public Storage {
  public:
@@ -77,6 +82,16 @@ class LocalCas : public Storage {
   StatusOr<uint64_t> CollectGarbage(uint64_t target_bytes) override;
   StatusOr<StorageStats> Stats() override;
 
+  // ABI 1.1: instances (above), resumable uploads and assets.
+  StatusOr<StorageCapabilities> Capabilities() override;
+  StatusOr<UploadStatus> UploadWrite(const std::string& upload_id, const Digest& expected,
+                                     uint64_t offset, std::string_view data, bool finish) override;
+  StatusOr<UploadStatus> QueryUpload(const std::string& upload_id, const Digest& expected) override;
+  Status AbortUpload(const std::string& upload_id) override;
+  Status PushAsset(AssetKind kind, const AssetPushRequest& request) override;
+  StatusOr<AssetFetchResponse> FetchAsset(AssetKind kind, const AssetFetchRequest& request) override;
+  Status RemoveAsset(AssetKind kind, const AssetFetchRequest& request) override;
+
  private:
   LocalCas(const HostServices& host, LocalCasOptions options)
       : host_(host), options_(std::move(options)) {}
@@ -92,8 +107,10 @@ class LocalCas : public Storage {
   LocalCasOptions options_;
   std::unique_ptr<ObjectStore> objects_;
   std::unique_ptr<LeaseManager> leases_;
-  std::unique_ptr<ActionCache> action_cache_;
+  std::unique_ptr<ActionCaches> action_caches_;
   std::unique_ptr<ReferenceStore> references_;
+  std::unique_ptr<UploadStore> uploads_;
+  std::unique_ptr<AssetStore> assets_;
   std::unique_ptr<GarbageCollector> collector_;
   // Estimated bytes in the store (known only with a quota).
   std::atomic<uint64_t> estimated_bytes_{0};
