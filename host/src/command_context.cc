@@ -34,7 +34,7 @@ StatusOr<const Config*> CommandContext::GetConfig() {
 StatusOr<PluginRegistry*> CommandContext::GetPlugins() {
   if (!plugins_) {
     CAIRN_ASSIGN_OR_RETURN(const Config* config, GetConfig());
-    plugins_ = std::make_unique<PluginRegistry>(
+    plugins_ = std::make_shared<PluginRegistry>(
         PluginRegistry::Discover(PluginRegistry::SearchPaths(config->plugin_paths)));
   }
   return plugins_.get();
@@ -43,8 +43,8 @@ StatusOr<PluginRegistry*> CommandContext::GetPlugins() {
 StatusOr<Runtime*> CommandContext::GetRuntime() {
   if (!runtime_) {
     CAIRN_ASSIGN_OR_RETURN(const Config* config, GetConfig());
-    CAIRN_ASSIGN_OR_RETURN(PluginRegistry * plugins, GetPlugins());
-    runtime_ = std::make_unique<Runtime>(RuntimeOptionsFor(*config, cancellation_), *plugins);
+    CAIRN_RETURN_IF_ERROR(GetPlugins().status());
+    runtime_ = std::make_unique<Runtime>(RuntimeOptionsFor(*config, cancellation_), plugins_);
   }
   return runtime_.get();
 }

@@ -67,9 +67,25 @@ class OwnedStorage : public StorageClient {
   void* store_;
 };
 
-struct OwnedSandbox {
-  std::shared_ptr<boost::dll::shared_library> library;
-  std::unique_ptr<SandboxClient> client;
+// A sandbox plugin's instance: destroyed, then its library released.
+class OwnedSandbox : public Sandbox {
+ public:
+  OwnedSandbox(std::shared_ptr<boost::dll::shared_library> library,
+               std::unique_ptr<SandboxClient> client)
+      : library_(std::move(library)), client_(std::move(client)) {}
+  ~OwnedSandbox() override { client_.reset(); }
+
+  StatusOr<SandboxCapabilities> Capabilities() override { return client_->Capabilities(); }
+  ExecuteOutcome Execute(const Action& action, const ExecuteOptions& options) override {
+    return client_->Execute(action, options);
+  }
+  StatusOr<int> RunInteractive(const Action& action, const InteractiveOptions& options) override {
+    return client_->RunInteractive(action, options);
+  }
+
+ private:
+  std::shared_ptr<boost::dll::shared_library> library_;
+  std::unique_ptr<SandboxClient> client_;
 };
 
 // "FILE:LINE:COLUMN" of the options when they came from a file, else of
@@ -87,8 +103,8 @@ Status PluginFailure(Status status, const std::string& place) {
 
 }  // namespace
 
-Runtime::Runtime(RuntimeOptions options, const PluginRegistry& registry)
-    : options_(std::move(options)), registry_(registry) {}
+Runtime::Runtime(RuntimeOptions options, std::shared_ptr<const PluginRegistry> registry)
+    : options_(std::move(options)), registry_(std::move(registry)) {}
 
 Runtime::~Runtime() {
   sandboxes_.clear();
@@ -137,7 +153,7 @@ StatusOr<std::shared_ptr<Storage>> Runtime::OpenStorage() {
 StatusOr<std::shared_ptr<Storage>> Runtime::OpenStorageLocked() {
   if (storage_) return storage_;
   const PluginChoice& choice = options_.storage;
-  StatusOr<const PluginRecord*> record = registry_.Find(PluginKind::kStorage, choice.plugin);
+  StatusOr<const PluginRecord*> record = registry_->Find(PluginKind::kStorage, choice.plugin);
   if (!record.ok()) return PluginFailure(record.status(), choice.location.ToString());
   PluginContext* context = NewContext(**record, /*with_cas=*/false);
   void* store = nullptr;
@@ -173,10 +189,25 @@ StatusOr<std::shared_ptr<Sandbox>> Runtime::OpenSandboxLocked(const std::string&
   if (options == nullptr && configured != options_.sandbox_options.end()) {
     options = &configured->second;
   }
-  StatusOr<const PluginRecord*> record = registry_.Find(PluginKind::kSandbox, name);
+  if (options == nullptr) options = chosen_by;
+  CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<Sandbox> sandbox, NewSandboxLocked(name, options));
+  std::shared_ptr<Sandbox> shared = std::move(sandbox);
+  sandboxes_[name] = shared;
+  return shared;
+}
+
+StatusOr<std::unique_ptr<Sandbox>> Runtime::CreateSandbox(const PluginChoice& choice) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  return NewSandboxLocked(choice.plugin, &choice);
+}
+
+// `options` (may be null) gives the options and where they came from.
+StatusOr<std::unique_ptr<Sandbox>> Runtime::NewSandboxLocked(const std::string& name,
+                                                             const PluginChoice* options) {
+  StatusOr<const PluginRecord*> record = registry_->Find(PluginKind::kSandbox, name);
   if (!record.ok()) {
     return PluginFailure(record.status(),
-                         chosen_by != nullptr ? chosen_by->location.ToString() : std::string());
+                         options != nullptr ? options->location.ToString() : std::string());
   }
   CAIRN_RETURN_IF_ERROR(OpenStorageLocked().status());
   CAIRN_RETURN_IF_ERROR(PrepareScratchDir());
@@ -188,12 +219,8 @@ StatusOr<std::shared_ptr<Sandbox>> Runtime::OpenSandboxLocked(const std::string&
   if (!client.ok()) {
     return PluginFailure(client.status(), options != nullptr ? OptionsPlace(*options) : "");
   }
-  auto owned = std::make_shared<OwnedSandbox>();
-  owned->library = (*record)->library;
-  owned->client = std::move(client).value();
-  std::shared_ptr<Sandbox> sandbox(owned, owned->client.get());
-  sandboxes_[name] = sandbox;
-  return sandbox;
+  return std::unique_ptr<Sandbox>(
+      std::make_unique<OwnedSandbox>((*record)->library, std::move(client).value()));
 }
 
 StatusOr<std::shared_ptr<Sandbox>> Runtime::BuildSandbox() {

@@ -24,7 +24,8 @@ class AbiMinorTest : public ::testing::Test {
     return storage.ok() ? *storage : nullptr;
   }
 
-  PluginRegistry registry_ = PluginRegistry::Discover({CAIRN_MINOR_DIR});
+  std::shared_ptr<PluginRegistry> registry_ =
+      std::make_shared<PluginRegistry>(PluginRegistry::Discover({CAIRN_MINOR_DIR}));
   std::unique_ptr<Runtime> runtime_;
   Digest action_ = DigestOfBytes("an action");
 };

@@ -56,7 +56,8 @@ class RuntimeTest : public ::testing::Test {
   }
 
   TempDir dir_;
-  PluginRegistry registry_ = PluginRegistry::Discover({CAIRN_ECHO_DIR, CAIRN_TEST_PLUGIN_DIR});
+  std::shared_ptr<PluginRegistry> registry_ = std::make_shared<PluginRegistry>(
+      PluginRegistry::Discover({CAIRN_ECHO_DIR, CAIRN_TEST_PLUGIN_DIR}));
   std::unique_ptr<Runtime> runtime_;
 };
 
@@ -75,6 +76,20 @@ TEST_F(RuntimeTest, OptionsGivenWithTheChoiceWinOverThePluginsEntry) {
   options.sandbox_options["echo-a"].options_yaml = "greeting: by name";
   Runtime& runtime = Start(options);
   EXPECT_EQ(OptionsSeenBy(runtime.BuildSandbox()), "greeting: chosen");
+}
+
+TEST_F(RuntimeTest, CreateSandboxMakesPrivateInstancesWithExactlyTheGivenOptions) {
+  RuntimeOptions options = Options();
+  options.sandbox_options["echo-a"].options_yaml = "greeting: configured";
+  Runtime& runtime = Start(options);
+  PluginChoice one{"echo-a", "greeting: one", {}, {}};
+  PluginChoice two{"echo-a", "greeting: two", {}, {}};
+  StatusOr<std::unique_ptr<Sandbox>> first = runtime.CreateSandbox(one);
+  StatusOr<std::unique_ptr<Sandbox>> second = runtime.CreateSandbox(two);
+  ASSERT_TRUE(first.ok() && second.ok()) << first.status().ToString();
+  EXPECT_EQ(OptionsSeenBy(std::shared_ptr<Sandbox>(std::move(*first))), "greeting: one");
+  EXPECT_EQ(OptionsSeenBy(std::shared_ptr<Sandbox>(std::move(*second))), "greeting: two");
+  EXPECT_EQ(OptionsSeenBy(runtime.BuildSandbox()), "greeting: configured");
 }
 
 TEST_F(RuntimeTest, TheLocalSandboxIsTheBuildSandboxWhenThatRunsHere) {

@@ -81,7 +81,7 @@ class CommandContext {
   const CancellationFlag* cancellation_;
   // Loaded on first use, so `cairn --help` reads no file.
   std::unique_ptr<StatusOr<Config>> config_;
-  std::unique_ptr<PluginRegistry> plugins_;
+  std::shared_ptr<PluginRegistry> plugins_;
   std::unique_ptr<Runtime> runtime_;
 };
 

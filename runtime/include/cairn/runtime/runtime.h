@@ -16,7 +16,8 @@
 // Thread-safe: Open* may be called from several threads; the Storage and
 // Sandbox they return are thread-safe.
 //
-//   PluginRegistry plugins = PluginRegistry::Discover(PluginRegistry::SearchPaths({}));
+//   auto plugins = std::make_shared<PluginRegistry>(
+//       PluginRegistry::Discover(PluginRegistry::SearchPaths({})));
 //   RuntimeOptions options;
 //   options.storage = {"cas-local", "path: /tmp/cas\n"};
 //   options.build_sandbox = {"bwrap"};
@@ -42,8 +43,7 @@ namespace cairn {
 
 class Runtime {
  public:
-  // `registry` must outlive the runtime.
-  Runtime(RuntimeOptions options, const PluginRegistry& registry);
+  Runtime(RuntimeOptions options, std::shared_ptr<const PluginRegistry> registry);
   ~Runtime();
   Runtime(const Runtime&) = delete;
   Runtime& operator=(const Runtime&) = delete;
@@ -64,6 +64,14 @@ class Runtime {
   // The name LocalSandbox() chose (after it succeeded), for messages.
   std::string LocalSandboxName() const;
 
+  // A new instance of the sandbox plugin `choice.plugin` created with
+  // exactly `choice.options_yaml`, owned by the caller and never shared:
+  // for a server running one plugin with different options per instance
+  // name, and for tests and benchmarks comparing options. It keeps its
+  // plugin loaded, and must be destroyed before the runtime (it uses the
+  // runtime's store).
+  StatusOr<std::unique_ptr<Sandbox>> CreateSandbox(const PluginChoice& choice);
+
   // What a plugin's `host` pointer points at (defined in runtime.cc).
   struct PluginContext;
 
@@ -72,10 +80,12 @@ class Runtime {
   StatusOr<std::shared_ptr<Storage>> OpenStorageLocked();
   StatusOr<std::shared_ptr<Sandbox>> OpenSandboxLocked(const std::string& name,
                                                        const PluginChoice* chosen_by);
+  StatusOr<std::unique_ptr<Sandbox>> NewSandboxLocked(const std::string& name,
+                                                      const PluginChoice* options);
   Status PrepareScratchDir();
 
   RuntimeOptions options_;
-  const PluginRegistry& registry_;
+  std::shared_ptr<const PluginRegistry> registry_;
   mutable std::recursive_mutex mutex_;
   bool scratch_ready_ = false;
   std::string local_sandbox_name_;
