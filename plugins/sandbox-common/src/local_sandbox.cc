@@ -54,8 +54,8 @@ StatusOr<std::string> ReadSmallFile(const std::string& path) {
 }
 
 // Stores a stream file (moving it into the store) and fills digest/raw.
-Status StoreStream(Storage& cas, const std::string& path, bool inline_small,
-                   Digest* digest, std::string* raw) {
+Status StoreStream(Storage& cas, const std::string& path, bool inline_small, Digest* digest,
+                   std::string* raw) {
   struct stat info {};
   if (stat(path.c_str(), &info) != 0) {
     // The command's stream went straight to a file that was never created:
@@ -70,6 +70,21 @@ Status StoreStream(Storage& cas, const std::string& path, bool inline_small,
   }
   CAIRN_ASSIGN_OR_RETURN(*digest, cas.WriteBlobFromPath(path, true, std::nullopt));
   return Status::Ok();
+}
+
+// The process the supervisor drives: the launcher's own, or its child
+// with the command's pipes (live output).
+std::shared_ptr<SupervisedProcess> Supervisable(LaunchedProcess launched, UniqueFd stdout_pipe,
+                                                UniqueFd stderr_pipe) {
+  if (launched.process) return launched.process;
+  SupervisedChild child;
+  child.pid = launched.pid;
+  child.kill = std::move(launched.kill);
+  child.wait_for_tree = std::move(launched.wait_for_tree);
+  child.status_fd = launched.status_fd;
+  child.stdout_pipe = stdout_pipe.Release();
+  child.stderr_pipe = stderr_pipe.Release();
+  return AdoptChild(std::move(child));
 }
 
 std::string FormatSeconds(std::chrono::milliseconds duration) {
@@ -106,9 +121,9 @@ std::string DefaultScratchDir(const HostServices& host) {
 }
 
 StatusOr<size_t> RootCacheCapacity(PluginOptions& options, const std::string& sandbox) {
-  CAIRN_ASSIGN_OR_RETURN(int64_t capacity,
-                         options.GetInt("root-cache-size",
-                                        static_cast<int64_t>(kDefaultStagedRootCacheCapacity)));
+  CAIRN_ASSIGN_OR_RETURN(
+      int64_t capacity,
+      options.GetInt("root-cache-size", static_cast<int64_t>(kDefaultStagedRootCacheCapacity)));
   if (capacity < 0) {
     return InvalidArgument(sandbox + ": option root-cache-size must be 0 or more, not " +
                            std::to_string(capacity));
@@ -117,11 +132,13 @@ StatusOr<size_t> RootCacheCapacity(PluginOptions& options, const std::string& sa
 }
 
 LocalSandbox::LocalSandbox(HostServices host, std::string name, std::string scratch_dir,
-                           uint32_t flags, size_t root_cache_capacity)
+                           uint32_t flags, size_t root_cache_capacity,
+                           std::shared_ptr<SupervisionClock> clock)
     : host_(std::move(host)),
       name_(std::move(name)),
       scratch_dir_(std::move(scratch_dir)),
       flags_(flags),
+      clock_(clock ? std::move(clock) : std::make_shared<SteadyClock>()),
       janitor_(std::make_unique<ScratchJanitor>()),
       roots_(std::make_unique<StagedRootCache>(scratch_dir_, name_ + "-", root_cache_capacity,
                                                janitor_.get())) {}
@@ -144,13 +161,30 @@ StatusOr<LocalSandbox::Run> LocalSandbox::Prepare(const Action& action, bool int
     plan.owner_uid = run.spec.platform.uid;
     plan.owner_gid = run.spec.platform.gid;
   }
-  CAIRN_ASSIGN_OR_RETURN(run.root, StagedRoot::Stage(*cas, scratch_dir_, name_ + "-", plan,
-                                                      *roots_, janitor_.get()));
+  CAIRN_ASSIGN_OR_RETURN(
+      run.root, StagedRoot::Stage(*cas, scratch_dir_, name_ + "-", plan, *roots_, janitor_.get()));
   CAIRN_ASSIGN_OR_RETURN(run.program, ResolveProgram(run.root->root_dir(), run.spec));
   return run;
 }
 
 ExecuteOutcome LocalSandbox::Execute(const Action& action, const ExecuteOptions& options) {
+  bool started = false;
+  StageReporter report = [&](ExecuteStage stage, const std::string& message) {
+    started = true;
+    if (options.progress) options.progress(ExecuteProgress{stage, "", message});
+  };
+  ExecuteOutcome outcome = ExecuteAndReport(action, options, report);
+  if (started) {
+    report(ExecuteStage::kCompleted,
+           outcome.status.ok() && outcome.result
+               ? "exit code " + std::to_string(outcome.result->exit_code())
+               : outcome.status.ToString());
+  }
+  return outcome;
+}
+
+ExecuteOutcome LocalSandbox::ExecuteAndReport(const Action& action, const ExecuteOptions& options,
+                                              const StageReporter& report) {
   ExecuteOutcome outcome;
   ActionResult result;
   auto* metadata = result.mutable_execution_metadata();
@@ -166,72 +200,19 @@ ExecuteOutcome LocalSandbox::Execute(const Action& action, const ExecuteOptions&
   Run& run = *prepared;
   *metadata->mutable_input_fetch_completed_timestamp() = Now();
   Storage& cas = *host_.cas();
-
   auto fail = [&](Status status) {
     outcome.status = std::move(status);
     return outcome;
   };
 
-  // Without live output the command writes its files directly; with it,
-  // through pipes the supervisor copies.
-  bool live = options.live_output_fd >= 0;
-  UniqueFd child_stdout, child_stderr, stdout_pipe, stderr_pipe;
-  StatusOr<UniqueFd> dev_null = OpenFile("/dev/null", O_RDONLY);
-  if (!dev_null.ok()) return fail(dev_null.status());
-  if (live) {
-    Status piped = MakePipe(&stdout_pipe, &child_stdout);
-    if (piped.ok()) piped = MakePipe(&stderr_pipe, &child_stderr);
-    if (!piped.ok()) return fail(piped);
-  } else {
-    StatusOr<UniqueFd> out = OpenFile(run.root->stdout_path(), O_WRONLY | O_CREAT | O_TRUNC);
-    if (!out.ok()) return fail(out.status());
-    StatusOr<UniqueFd> err = OpenFile(run.root->stderr_path(), O_WRONLY | O_CREAT | O_TRUNC);
-    if (!err.ok()) return fail(err.status());
-    child_stdout = std::move(*out);
-    child_stderr = std::move(*err);
-  }
-
-  LaunchRequest request;
-  request.spec = &run.spec;
-  request.root = run.root.get();
-  request.program = run.program;
-  request.stdin_fd = dev_null->get();
-  request.stdout_fd = child_stdout.get();
-  request.stderr_fd = child_stderr.get();
-
-  SupervisionOptions supervision;
-  if (run.spec.timeout) {
-    supervision.deadline = std::chrono::steady_clock::now() + *run.spec.timeout;
-  }
-  HostServices host = host_;
-  supervision.is_cancelled = [host]() { return host.IsCancelled(); };
-  supervision.stdout_path = run.root->stdout_path();
-  supervision.stderr_path = run.root->stderr_path();
-  supervision.live_output_fd = options.live_output_fd;
-
-  *metadata->mutable_execution_start_timestamp() = Now();
-  StatusOr<LaunchedProcess> launched = Launch(request);
-  dev_null->Reset();
-  child_stdout.Reset();
-  child_stderr.Reset();
-  if (!launched.ok()) return fail(launched.status());
-
-  SupervisedChild child;
-  child.pid = launched->pid;
-  child.kill = launched->kill;
-  child.wait_for_tree = launched->wait_for_tree;
-  child.status_fd = launched->status_fd;
-  child.stdout_pipe = stdout_pipe.Release();
-  child.stderr_pipe = stderr_pipe.Release();
-  StatusOr<SupervisionResult> supervised = Supervise(std::move(child), supervision);
-  *metadata->mutable_execution_completed_timestamp() = Now();
+  StatusOr<SupervisionResult> supervised = RunCommand(run, options, report, &result);
   if (!supervised.ok()) return fail(supervised.status());
-
   if (!supervised->timed_out && !supervised->cancelled) {
     Status setup = CheckSetup(*supervised, *run.root, /*interactive=*/false);
     if (!setup.ok()) return fail(setup);
   }
 
+  report(ExecuteStage::kFetching, "capturing the command's outputs");
   *metadata->mutable_output_upload_start_timestamp() = Now();
   result.set_exit_code(supervised->ExitCode());
   Status stored = StoreStream(cas, run.root->stdout_path(), options.inline_stdout,
@@ -248,9 +229,9 @@ ExecuteOutcome LocalSandbox::Execute(const Action& action, const ExecuteOptions&
     *metadata->mutable_worker_completed_timestamp() = Now();
     outcome.result = std::move(result);
     if (supervised->timed_out) {
-      outcome.status = DeadlineExceeded(
-          "the action exceeded its timeout of " + FormatSeconds(*run.spec.timeout) +
-          " in the " + name_ + " sandbox; every process it started was killed");
+      outcome.status = DeadlineExceeded("the action exceeded its timeout of " +
+                                        FormatSeconds(*run.spec.timeout) + " in the " + name_ +
+                                        " sandbox; every process it started was killed");
     } else {
       outcome.status = Cancelled("the action was cancelled; every process it started was killed");
     }
@@ -264,18 +245,79 @@ ExecuteOutcome LocalSandbox::Execute(const Action& action, const ExecuteOptions&
   run.root.reset();
   auto cleanup = std::chrono::steady_clock::now() - cleanup_start;
   *metadata->mutable_worker_completed_timestamp() = Now();
-  host_.Debug(name_ + ": staged in " + Millis(metadata->input_fetch_start_timestamp(),
-                                             metadata->input_fetch_completed_timestamp()) +
-              ", ran in " + Millis(metadata->execution_start_timestamp(),
-                                   metadata->execution_completed_timestamp()) +
-              ", captured in " + Millis(metadata->output_upload_start_timestamp(),
-                                        metadata->output_upload_completed_timestamp()) +
-              ", cleaned up in " +
-              std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(cleanup).count() /
-                             1000.0) +
-              " ms");
+  host_.Debug(
+      name_ + ": staged in " +
+      Millis(metadata->input_fetch_start_timestamp(), metadata->input_fetch_completed_timestamp()) +
+      ", ran in " +
+      Millis(metadata->execution_start_timestamp(), metadata->execution_completed_timestamp()) +
+      ", captured in " +
+      Millis(metadata->output_upload_start_timestamp(),
+             metadata->output_upload_completed_timestamp()) +
+      ", cleaned up in " +
+      std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(cleanup).count() /
+                     1000.0) +
+      " ms");
   outcome.result = std::move(result);
   return outcome;
+}
+
+StatusOr<SupervisionResult> LocalSandbox::RunCommand(Run& run, const ExecuteOptions& options,
+                                                     const StageReporter& report,
+                                                     ActionResult* result) {
+  // Either the host or this one call can stop the run.
+  HostServices host = host_;
+  std::function<bool()> call_cancelled = options.is_cancelled;
+  auto cancelled = [host, call_cancelled]() {
+    return host.IsCancelled() || (call_cancelled && call_cancelled());
+  };
+  if (cancelled()) return Cancelled("the action was cancelled before it started");
+
+  // Without live output the command writes its files directly; with it,
+  // through pipes the supervisor copies.
+  UniqueFd child_stdout, child_stderr, stdout_pipe, stderr_pipe;
+  CAIRN_ASSIGN_OR_RETURN(UniqueFd dev_null, OpenFile("/dev/null", O_RDONLY));
+  if (options.live_output_fd >= 0) {
+    CAIRN_RETURN_IF_ERROR(MakePipe(&stdout_pipe, &child_stdout));
+    CAIRN_RETURN_IF_ERROR(MakePipe(&stderr_pipe, &child_stderr));
+  } else {
+    CAIRN_ASSIGN_OR_RETURN(child_stdout,
+                           OpenFile(run.root->stdout_path(), O_WRONLY | O_CREAT | O_TRUNC));
+    CAIRN_ASSIGN_OR_RETURN(child_stderr,
+                           OpenFile(run.root->stderr_path(), O_WRONLY | O_CREAT | O_TRUNC));
+  }
+  LaunchRequest request;
+  request.spec = &run.spec;
+  request.root = run.root.get();
+  request.program = run.program;
+  request.stdin_fd = dev_null.get();
+  request.stdout_fd = child_stdout.get();
+  request.stderr_fd = child_stderr.get();
+
+  SupervisionOptions supervision;
+  if (run.spec.timeout) supervision.deadline = clock_->Now() + *run.spec.timeout;
+  supervision.is_cancelled = cancelled;
+  supervision.stdout_path = run.root->stdout_path();
+  supervision.stderr_path = run.root->stderr_path();
+  supervision.live_output_fd = options.live_output_fd;
+
+  auto* metadata = result->mutable_execution_metadata();
+  *metadata->mutable_execution_start_timestamp() = Now();
+  StatusOr<LaunchedProcess> launched = Launch(request);
+  dev_null.Reset();
+  child_stdout.Reset();
+  child_stderr.Reset();
+  if (!launched.ok()) return launched.status();
+  report(ExecuteStage::kExecuting, "running " + run.program + " in the " + name_ + " sandbox");
+  std::shared_ptr<SupervisedProcess> process =
+      Supervisable(std::move(*launched), std::move(stdout_pipe), std::move(stderr_pipe));
+  StatusOr<SupervisionResult> supervised = Supervise(*process, *clock_, supervision);
+  *metadata->mutable_execution_completed_timestamp() = Now();
+  if (supervised.ok() && supervised->escalated) {
+    host_.Warn(name_ +
+               ": the action's processes survived being killed; its process group "
+               "was sent SIGKILL");
+  }
+  return supervised;
 }
 
 StatusOr<int> LocalSandbox::RunInteractive(const Action& action,
@@ -293,12 +335,8 @@ StatusOr<int> LocalSandbox::RunInteractive(const Action& action,
 
   // The terminal's Ctrl-C belongs to the interactive command, so the host's
   // cancellation flag is not polled here; the timeout does not apply either.
-  SupervisedChild child;
-  child.pid = launched.pid;
-  child.kill = launched.kill;
-  child.wait_for_tree = launched.wait_for_tree;
-  child.status_fd = launched.status_fd;
-  CAIRN_ASSIGN_OR_RETURN(SupervisionResult supervised, Supervise(std::move(child), {}));
+  std::shared_ptr<SupervisedProcess> process = Supervisable(std::move(launched), {}, {});
+  CAIRN_ASSIGN_OR_RETURN(SupervisionResult supervised, Supervise(*process, *clock_, {}));
   CAIRN_RETURN_IF_ERROR(CheckSetup(supervised, *run.root, /*interactive=*/true));
   return supervised.ExitCode();
 }

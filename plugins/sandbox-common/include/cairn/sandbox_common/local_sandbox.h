@@ -6,8 +6,18 @@
 // (command_resolver.h), launch, supervise (process_supervisor.h), capture
 // outputs, stdout and stderr into the host's CAS (output_capture.h), fill
 // in the exit code and ExecutedActionMetadata, and remove the scratch
-// directory on every path (in the background, see scratch_janitor.h). A subclass supplies only Launch(): how to start
-// the sandboxed process tree on a staged root, and how to kill it.
+// directory on every path (in the background, see scratch_janitor.h). A
+// subclass supplies only Launch(): how to start the sandboxed process tree
+// on a staged root, and how to kill it.
+//
+// Execute stops the command, keeping the output streams so far as a
+// partial result, when the Action's timeout passes (DEADLINE_EXCEEDED) or
+// when the host or the call's ExecuteOptions::is_cancelled asks
+// (CANCELLED). It reports ExecuteOptions::progress on the calling thread:
+// kExecuting once the command started, kFetching while its outputs are
+// captured, kCompleted at the end (also after a failure, once the command
+// started). Time comes from a SupervisionClock, so tests can replace it,
+// and the process from Launch (tests return a fake SupervisedProcess).
 //
 // Because staging, command lookup and capture are shared, the same Action
 // gives the same ActionResult (execution_metadata aside) from every local
@@ -21,6 +31,7 @@
 #include <sys/types.h>
 
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "cairn/host_services.h"
@@ -51,11 +62,17 @@ struct LaunchRequest {
   int stderr_fd = -1;
 };
 
+// What Launch started: a child of this process, supervised through
+// AdoptChild, or (for launchers in unit tests) a ready SupervisedProcess.
 struct LaunchedProcess {
   pid_t pid = -1;      // waited for by the supervisor; its exit means the tree is gone
   int status_fd = -1;  // optional; see SupervisedChild::status_fd
   std::function<void(const std::string& status_text)> kill;
   std::function<void(const std::string& status_text)> wait_for_tree;  // optional
+  // When set, supervised as it is: the fields above are unused, and the
+  // command's pipes (live output) are closed unread. (Shared only so that
+  // LaunchedProcess stays copyable.)
+  std::shared_ptr<SupervisedProcess> process;
 };
 
 class LocalSandbox : public Sandbox {
@@ -67,9 +84,11 @@ class LocalSandbox : public Sandbox {
  protected:
   // `name` names the sandbox in messages and scratch directories; `flags`
   // are its CAIRN_SANDBOX_* capabilities; `root_cache_capacity` is how many
-  // staged read-only roots are kept for reuse (0: none).
+  // staged read-only roots are kept for reuse (0: none); `clock` decides
+  // timeouts (a SteadyClock when null).
   LocalSandbox(HostServices host, std::string name, std::string scratch_dir, uint32_t flags,
-               size_t root_cache_capacity = kDefaultStagedRootCacheCapacity);
+               size_t root_cache_capacity = kDefaultStagedRootCacheCapacity,
+               std::shared_ptr<SupervisionClock> clock = nullptr);
 
   // Whether the writable parts must be chowned to unixUID/unixGID (true
   // when the sandbox really switches user rather than mapping it).
@@ -88,11 +107,19 @@ class LocalSandbox : public Sandbox {
  private:
   struct Run;
   StatusOr<Run> Prepare(const Action& action, bool interactive);
+  using StageReporter = std::function<void(ExecuteStage stage, const std::string& message)>;
+  // Execute, but for the final kCompleted report.
+  ExecuteOutcome ExecuteAndReport(const Action& action, const ExecuteOptions& options,
+                                  const StageReporter& report);
+  // Launches and supervises the command of a prepared run.
+  StatusOr<SupervisionResult> RunCommand(Run& run, const ExecuteOptions& options,
+                                         const StageReporter& report, ActionResult* result);
 
   HostServices host_;
   std::string name_;
   std::string scratch_dir_;
   uint32_t flags_;
+  std::shared_ptr<SupervisionClock> clock_;
   // Destroyed after the cache, finishing every pending removal (the cached
   // roots' included).
   std::unique_ptr<ScratchJanitor> janitor_;

@@ -3,62 +3,72 @@
 // The sandbox launches one child of this process (bwrap, or the chroot
 // sandbox's PID-namespace init) whose exit implies that every process of
 // the action is gone (the kernel kills a PID namespace with its init).
-// Supervise() waits for it, without polling delays (pidfd), while it
-//  - copies the command's stdout/stderr pipes, when given, to their files
-//    and to a live-output descriptor;
+// Supervise() waits for it, without polling delays, while it
+//  - copies the command's stdout/stderr, when they come through pipes, to
+//    their files and to a live-output descriptor;
 //  - collects a status descriptor (bwrap's --info-fd, the chroot sandbox's
 //    setup-error pipe) into a string;
-//  - kills the tree through `kill` when the deadline passes or the host is
-//    cancelled, then keeps waiting until the child is reaped; if it is not
-//    gone 5 s after that, its whole process group gets SIGKILL.
-// Takes ownership of (and closes) every descriptor in SupervisedChild.
+//  - kills the tree (KillTree) when the deadline passes or is_cancelled
+//    says so, then keeps waiting until the child is reaped; if it is not
+//    gone `kill_grace` after that, its whole process group gets SIGKILL.
+//
+// The decisions are made here; the effects go through two small
+// interfaces, a SupervisionClock and a SupervisedProcess, so that unit
+// tests run this logic against fakes (tests/sandbox/supervisor_test.cc):
+//
+//   SupervisionOptions options;
+//   options.deadline = clock.Now() + std::chrono::seconds(10);
+//   options.is_cancelled = [&] { return host.IsCancelled(); };
+//   StatusOr<SupervisionResult> result = Supervise(*process, clock, options);
+//   if (result.ok() && result->timed_out) ...
+//
+// Errors: a stream file that cannot be created or a failed wait; the tree
+// is killed and reaped before Supervise returns, whatever happened.
 #ifndef CAIRN_SANDBOX_COMMON_PROCESS_SUPERVISOR_H
 #define CAIRN_SANDBOX_COMMON_PROCESS_SUPERVISOR_H
-
-#include <sys/types.h>
 
 #include <chrono>
 #include <functional>
 #include <optional>
 #include <string>
 
+#include "cairn/sandbox_common/supervised_process.h"
+#include "cairn/sandbox_common/supervision_clock.h"
 #include "cairn/status.h"
 
 namespace cairn {
 
-struct SupervisedChild {
-  pid_t pid = -1;         // a child of this process, leader of its own process group
-  int stdout_pipe = -1;   // read ends, or -1 when the child writes to files itself
-  int stderr_pipe = -1;
-  int status_fd = -1;     // optional, read to EOF into status_text
-  // Kills every process of the action; gets the status text read so far.
-  std::function<void(const std::string& status_text)> kill;
-  // Optional: after `pid` is reaped, waits until the rest of the tree is
-  // gone too (for launchers whose child can exit before its namespace dies).
-  std::function<void(const std::string& status_text)> wait_for_tree;
-};
+// How long a killed tree gets to disappear before its process group is
+// sent SIGKILL.
+inline constexpr std::chrono::milliseconds kDefaultKillGrace = std::chrono::seconds(5);
 
 struct SupervisionOptions {
-  std::optional<std::chrono::steady_clock::time_point> deadline;
-  std::function<bool()> is_cancelled;  // may be empty
-  std::string stdout_path;             // where the pipes go (when used)
+  std::optional<SupervisionClock::TimePoint> deadline;  // on the supervising clock
+  std::function<bool()> is_cancelled;                   // may be empty
+  std::string stdout_path;  // where data from the pipes goes (created on first use)
   std::string stderr_path;
-  int live_output_fd = -1;
+  int live_output_fd = -1;  // also gets the piped stdout and stderr
+  std::chrono::milliseconds kill_grace = kDefaultKillGrace;
 };
 
 struct SupervisionResult {
   int wait_status = 0;  // from waitpid
   bool timed_out = false;
   bool cancelled = false;
+  bool escalated = false;  // the process group got SIGKILL after the grace period
   std::string status_text;
 
   // The exit code, or 128 + signal for a child killed by a signal.
   int ExitCode() const;
 };
 
-// pidfd_open(2), or -1 with errno (ENOSYS where the kernel lacks it).
-int PidfdOpen(pid_t pid);
+// Supervises `process` on `clock` until it has exited and every stream
+// reached end of file. Not thread-safe for one process; distinct runs may
+// be supervised concurrently.
+StatusOr<SupervisionResult> Supervise(SupervisedProcess& process, SupervisionClock& clock,
+                                      const SupervisionOptions& options);
 
+// The real thing: AdoptChild(child) on a SteadyClock.
 StatusOr<SupervisionResult> Supervise(SupervisedChild child, const SupervisionOptions& options);
 
 }  // namespace cairn
