@@ -12,10 +12,6 @@
 namespace cairn {
 namespace {
 
-using build::bazel::remote::execution::v2::Directory;
-using build::bazel::remote::execution::v2::DirectoryNode;
-using build::bazel::remote::execution::v2::FileNode;
-
 constexpr char kInputRootField[] = "input_root";
 // How many missing digests the message names; the PreconditionFailure
 // lists them all.

@@ -10,11 +10,6 @@
 namespace cairn {
 namespace {
 
-using build::bazel::remote::execution::v2::Directory;
-using build::bazel::remote::execution::v2::DirectoryNode;
-using build::bazel::remote::execution::v2::FileNode;
-using build::bazel::remote::execution::v2::SymlinkNode;
-
 // A name as it can be printed: NUL shown as \0.
 std::string Quote(std::string_view name) {
   std::string quoted = "'";

@@ -38,10 +38,6 @@
 
 namespace cairn {
 
-using Action = build::bazel::remote::execution::v2::Action;
-using Command = build::bazel::remote::execution::v2::Command;
-using Platform = build::bazel::remote::execution::v2::Platform;
-
 // The BadRequest fields named by the errors.
 inline constexpr char kFieldCommandDigest[] = "action.command_digest";
 inline constexpr char kFieldInputRootDigest[] = "action.input_root_digest";
@@ -54,6 +50,10 @@ inline constexpr char kFieldOutputPaths[] = "command.output_paths";
 inline constexpr char kFieldOutputFiles[] = "command.output_files";
 inline constexpr char kFieldOutputDirectories[] = "command.output_directories";
 inline constexpr char kFieldCommandPlatform[] = "command.platform";
+
+using Action = build::bazel::remote::execution::v2::Action;
+using Command = build::bazel::remote::execution::v2::Command;
+using Platform = build::bazel::remote::execution::v2::Platform;
 
 // --- Single values.
 

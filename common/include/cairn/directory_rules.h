@@ -34,6 +34,11 @@
 
 namespace cairn {
 
+using Directory = build::bazel::remote::execution::v2::Directory;
+using DirectoryNode = build::bazel::remote::execution::v2::DirectoryNode;
+using FileNode = build::bazel::remote::execution::v2::FileNode;
+using SymlinkNode = build::bazel::remote::execution::v2::SymlinkNode;
+
 // Trees nested deeper than this are refused with INVALID_ARGUMENT by every
 // walk, merge, stage and validation: no real build nests a thousand
 // directories, and a hostile tree must not exhaust the stack or the file
@@ -57,8 +62,7 @@ Status ValidateName(std::string_view name);
 
 // Checks one Directory found at `path` ("" for the root, else "a/b") of its
 // tree against every rule above except the depth.
-Status ValidateDirectory(const build::bazel::remote::execution::v2::Directory& directory,
-                         std::string_view path = "",
+Status ValidateDirectory(const Directory& directory, std::string_view path = "",
                          const DirectoryRules& rules = DirectoryRules());
 
 // Checks that a directory at `path` ("" for the root) is at most

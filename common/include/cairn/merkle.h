@@ -33,10 +33,8 @@
 
 namespace cairn {
 
-using Directory = build::bazel::remote::execution::v2::Directory;
-using DirectoryNode = build::bazel::remote::execution::v2::DirectoryNode;
-using FileNode = build::bazel::remote::execution::v2::FileNode;
-using SymlinkNode = build::bazel::remote::execution::v2::SymlinkNode;
+// Directory, DirectoryNode, FileNode and SymlinkNode come with
+// cairn/directory_rules.h.
 using Tree = build::bazel::remote::execution::v2::Tree;
 
 // kMaxTreeDepth, ValidateName and ValidateDirectory (the rules every
