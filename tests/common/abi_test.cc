@@ -18,7 +18,8 @@ TEST(AbiTest, BufferFilledByOneSideIsReleasedByItsOwnCallback) {
 
 TEST(AbiTest, GuardedCallTurnsExceptionsIntoInternalWithTheEntryPointName) {
   cairn_error error{};
-  int32_t code = GuardedCall(&error, "execute", []() -> Status { throw std::runtime_error("boom"); });
+  int32_t code =
+      GuardedCall(&error, "execute", []() -> Status { throw std::runtime_error("boom"); });
   EXPECT_EQ(code, CAIRN_CODE_INTERNAL);
   Status status = StatusFromAbi(code, &error);
   EXPECT_NE(status.message().find("execute threw an exception: boom"), std::string::npos);
@@ -26,7 +27,8 @@ TEST(AbiTest, GuardedCallTurnsExceptionsIntoInternalWithTheEntryPointName) {
 
 TEST(AbiTest, ErrorsCrossWithCodeAndMessage) {
   cairn_error error{};
-  int32_t code = GuardedCall(&error, "read_blob", []() { return NotFound("blob x/1 is not in the store"); });
+  int32_t code =
+      GuardedCall(&error, "read_blob", []() { return NotFound("blob x/1 is not in the store"); });
   EXPECT_EQ(code, CAIRN_CODE_NOT_FOUND);
   Status status = StatusFromAbi(code, &error);
   EXPECT_EQ(status.code(), Code::kNotFound);
@@ -34,9 +36,8 @@ TEST(AbiTest, ErrorsCrossWithCodeAndMessage) {
 }
 
 TEST(AbiTest, CallPluginCatchesWhatAnUnguardedPluginThrows) {
-  Status status = CallPlugin("sandbox plugin evil: execute", [](cairn_error*) -> int32_t {
-    throw std::logic_error("unguarded");
-  });
+  Status status = CallPlugin("sandbox plugin evil: execute",
+                             [](cairn_error*) -> int32_t { throw std::logic_error("unguarded"); });
   EXPECT_EQ(status.code(), Code::kInternal);
   EXPECT_NE(status.message().find("sandbox plugin evil: execute"), std::string::npos);
   EXPECT_NE(status.message().find("unguarded"), std::string::npos);

@@ -40,7 +40,8 @@ TEST(DigestTest, ParseDigestRoundTripsAndRejectsMalformedHashesNamingThem) {
   ASSERT_TRUE(parsed.ok());
   EXPECT_EQ(*parsed, hello);
 
-  StatusOr<Digest> upper = ParseDigest("2CF24DBA5FB0A30E26E83B2AC5B9E29E1B161E5C1FA7425E73043362938B9824/5");
+  StatusOr<Digest> upper =
+      ParseDigest("2CF24DBA5FB0A30E26E83B2AC5B9E29E1B161E5C1FA7425E73043362938B9824/5");
   EXPECT_EQ(upper.status().code(), Code::kInvalidArgument);
   EXPECT_NE(upper.status().message().find("2CF24DBA"), std::string::npos);
   EXPECT_EQ(ParseDigest("abc/5").status().code(), Code::kInvalidArgument);
