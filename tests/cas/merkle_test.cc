@@ -1,65 +1,20 @@
-// Unit tests of cairn/merkle.h against an in-memory Storage: the tree logic
-// alone, with no disk and no plugin.
+// Unit tests of cairn/merkle.h against tests/support's InMemoryStorage: the
+// tree logic alone, with no disk and no plugin.
 #include <gtest/gtest.h>
 #include <gmock/gmock.h>
 
 #include <map>
 
 #include "cairn/merkle.h"
+#include "cairn/testing/in_memory_storage.h"
 
 namespace cairn {
 namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-
-// Blobs in a map; counts reads so tests can tell what was looked at.
-class MemoryStorage : public Storage {
- public:
-  StatusOr<std::vector<Digest>> FindMissing(const std::vector<Digest>& digests) override {
-    std::vector<Digest> missing;
-    for (const Digest& d : digests) if (!blobs_.count(d.hash())) missing.push_back(d);
-    return missing;
-  }
-  StatusOr<bool> Contains(const Digest& d) override { return blobs_.count(d.hash()) > 0; }
-  StatusOr<std::string> ReadBlob(const Digest& d, uint64_t, uint64_t) override {
-    ++reads;
-    auto found = blobs_.find(d.hash());
-    if (found == blobs_.end()) return NotFound("blob " + DigestToString(d) + " is not in the store");
-    return found->second;
-  }
-  StatusOr<Digest> WriteBlob(std::string_view data, const std::optional<Digest>&) override {
-    Digest d = DigestOfBytes(data);
-    blobs_[d.hash()] = std::string(data);
-    return d;
-  }
-  Status ReadBlobToFd(const Digest&, int) override { return Unimplemented("fake"); }
-  StatusOr<Digest> WriteBlobFromFd(int, const std::optional<Digest>&) override { return Unimplemented("fake"); }
-  Status ReadBlobToPath(const Digest&, const std::string&, bool) override { return Unimplemented("fake"); }
-  StatusOr<Digest> WriteBlobFromPath(const std::string&, bool, const std::optional<Digest>&) override {
-    return Unimplemented("fake");
-  }
-  Status StageTree(const Digest&, const std::string&, const StageOptions&) override { return Unimplemented("fake"); }
-  StatusOr<CapturedTree> CaptureTree(const std::string&, const CaptureOptions&) override {
-    return Unimplemented("fake");
-  }
-  StatusOr<ActionResult> GetActionResult(const std::string&, const Digest&) override {
-    return Unimplemented("fake");
-  }
-  Status UpdateActionResult(const std::string&, const Digest&, const ActionResult&) override {
-    return Unimplemented("fake");
-  }
-  StatusOr<Digest> GetReference(const std::string&) override { return Unimplemented("fake"); }
-  Status SetReference(const std::string&, const Digest&) override { return Unimplemented("fake"); }
-  StatusOr<VerifyReport> Verify(bool) override { return Unimplemented("fake"); }
-  StatusOr<uint64_t> CollectGarbage(uint64_t) override { return Unimplemented("fake"); }
-  StatusOr<StorageStats> Stats() override { return Unimplemented("fake"); }
-
-  int reads = 0;
-
- private:
-  std::map<std::string, std::string> blobs_;
-};
+using ::cairn::testing::InMemoryStorage;
+using ::cairn::testing::StorageOp;
 
 // Builds trees from "path=content" / "path*=content" (executable) /
 // "path@=target" (symlink) / "path/" (empty directory) specs.
@@ -187,7 +142,7 @@ TEST(ValidateDirectory, RejectsMalformedDigestsNamingTheEntry) {
 }
 
 TEST(MergeTrees, LaterTreesWinAndDifferingOverlapsAreReported) {
-  MemoryStorage storage;
+  InMemoryStorage storage;
   TreeBuilder builder(storage);
   Digest a = builder.Build({"usr/bin/tool=v1", "usr/lib/liba=a", "etc/conf=same", "link@=x"});
   Digest b = builder.Build({"usr/bin/tool*=v2", "usr/lib/libb=b", "etc/conf=same", "link@=y"});
@@ -200,7 +155,7 @@ TEST(MergeTrees, LaterTreesWinAndDifferingOverlapsAreReported) {
 }
 
 TEST(MergeTrees, FileAndDirectoryReplaceEachOtherAsOverlaps) {
-  MemoryStorage storage;
+  InMemoryStorage storage;
   TreeBuilder builder(storage);
   Digest a = builder.Build({"x/inner=1", "y=file"});
   Digest b = builder.Build({"x=file", "y/inner=2"});
@@ -211,19 +166,19 @@ TEST(MergeTrees, FileAndDirectoryReplaceEachOtherAsOverlaps) {
 }
 
 TEST(MergeTrees, SubtreesFromOneInputAreReusedWithoutBeingRead) {
-  MemoryStorage storage;
+  InMemoryStorage storage;
   TreeBuilder builder(storage);
   Digest a = builder.Build({"only-a/deep/er/file=1"});
   Digest b = builder.Build({"only-b/deep/er/file=2"});
-  storage.reads = 0;
+  storage.ResetCounts();
   auto merged = MergeTrees(storage, {a, b});
   ASSERT_TRUE(merged.ok());
-  EXPECT_EQ(storage.reads, 2);  // the two roots, nothing below them
+  EXPECT_EQ(storage.Count(StorageOp::kReadBlob), 2u);  // the two roots, nothing below them
   EXPECT_TRUE(merged->overlaps.empty());
 }
 
 TEST(MergeTrees, MergedTreeIsCanonicalAndEqualsTheTreeBuiltDirectly) {
-  MemoryStorage storage;
+  InMemoryStorage storage;
   TreeBuilder builder(storage);
   Digest a = builder.Build({"b/2=2", "a=1", "empty/"});
   Digest b = builder.Build({"b/1=1", "c@=a"});
@@ -234,7 +189,7 @@ TEST(MergeTrees, MergedTreeIsCanonicalAndEqualsTheTreeBuiltDirectly) {
 }
 
 TEST(MergeTrees, MalformedInputIsReportedNotMerged) {
-  MemoryStorage storage;
+  InMemoryStorage storage;
   TreeBuilder builder(storage);
   Digest good = builder.Build({"a=1"});
   Directory hostile;
@@ -248,7 +203,7 @@ TEST(MergeTrees, MalformedInputIsReportedNotMerged) {
 }
 
 TEST(CollectTree, ListsEveryDistinctDirectoryAndFileOnce) {
-  MemoryStorage storage;
+  InMemoryStorage storage;
   TreeBuilder builder(storage);
   Digest root = builder.Build({"one/f=same", "two/f=same", "top=other"});
   auto collected = CollectTree(storage, root);
@@ -263,7 +218,7 @@ TEST(CollectTree, ListsEveryDistinctDirectoryAndFileOnce) {
 }
 
 TEST(WalkTree, MissingDirectoryIsNotFoundNamingItsPath) {
-  MemoryStorage storage;
+  InMemoryStorage storage;
   Directory root;
   DirectoryNode* d = root.add_directories();
   d->set_name("lost");
@@ -297,7 +252,7 @@ Digest NestedChain(Storage& storage, size_t depth) {
 }
 
 TEST(TreeDepth, TreesUpToTheLimitAreWalkedAndDeeperOnesRefusedNotCrashed) {
-  MemoryStorage storage;
+  InMemoryStorage storage;
   size_t visited = 0;
   Status within = WalkTree(storage, NestedChain(storage, kMaxTreeDepth),
                            [&](const std::string&, const Digest&, const Directory&) {
