@@ -6,8 +6,10 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <iterator>
 #include <set>
 #include <utility>
+#include <vector>
 
 #include "asset_index.h"
 #include "cairn/merkle.h"

@@ -89,20 +89,26 @@ class InMemoryStorage : public Storage {
                              const std::optional<Digest>& expected = std::nullopt) override;
   Status ReadBlobToFd(const Digest& digest, int fd) override;
   StatusOr<Digest> WriteBlobFromFd(int fd, const std::optional<Digest>& expected) override;
+  // Creates a new file (ALREADY_EXISTS if there is one), 0644 or 0755.
   Status ReadBlobToPath(const Digest& digest, const std::string& path, bool executable) override;
+  // With move_source the file is gone afterwards, as when a store renames it.
   StatusOr<Digest> WriteBlobFromPath(const std::string& path, bool move_source,
                                      const std::optional<Digest>& expected) override;
 
+  // Copies (never hardlinks) into an existing directory; captures regular
+  // files, executables, symlinks and directories, nothing else.
   Status StageTree(const Digest& root, const std::string& path,
                    const StageOptions& options) override;
   StatusOr<CapturedTree> CaptureTree(const std::string& path,
                                      const CaptureOptions& options) override;
 
+  // NOT_FOUND on a miss; see the constructor for instances.
   StatusOr<ActionResult> GetActionResult(const std::string& instance,
                                          const Digest& action) override;
   Status UpdateActionResult(const std::string& instance, const Digest& action,
                             const ActionResult& result) override;
 
+  // NOT_FOUND when unset; setting replaces.
   StatusOr<Digest> GetReference(const std::string& name) override;
   Status SetReference(const std::string& name, const Digest& digest) override;
 
@@ -115,6 +121,7 @@ class InMemoryStorage : public Storage {
   StatusOr<StorageStats> Stats() override;
 
   StatusOr<StorageCapabilities> Capabilities() override;
+  // Uploads and assets: the semantics of upload_* and *_asset in cairn/plugin.h.
   StatusOr<UploadStatus> UploadWrite(const std::string& upload_id, const Digest& expected,
                                      uint64_t offset, std::string_view data, bool finish) override;
   StatusOr<UploadStatus> QueryUpload(const std::string& upload_id, const Digest& expected) override;
