@@ -5,7 +5,9 @@
 //                missing binary is FAILED_PRECONDITION naming what was
 //                searched, reported when the sandbox is created.
 //   scratch-dir: where each run's private directory is made (default
-//                $TMPDIR/cairn-sandbox). On the store's filesystem, the
+//                <the host's scratch directory>/sandbox, which is on the
+//                local store's filesystem, or $TMPDIR/cairn-sandbox when
+//                the host gives none). On the store's filesystem the
 //                read-only part of the root is hardlinked, not copied.
 //   root-cache-size: how many staged read-only roots are kept for later
 //                runs of the same root (default 8; 0 stages every run

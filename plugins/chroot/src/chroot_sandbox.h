@@ -8,7 +8,8 @@
 //
 // Options:
 //   scratch-dir: where each run's private directory is made (default
-//                $TMPDIR/cairn-sandbox).
+//                <the host's scratch directory>/sandbox, or
+//                $TMPDIR/cairn-sandbox when the host gives none).
 //   root-cache-size: how many staged read-only roots are kept for later
 //                runs of the same root (default 8; 0 stages every run
 //                afresh). See staged_root_cache.h.
