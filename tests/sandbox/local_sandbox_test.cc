@@ -34,7 +34,8 @@ using ::testing::HasSubstr;
 class ScriptedSandbox : public LocalSandbox {
  public:
   using Command = std::function<void(const LaunchRequest& request)>;
-  ScriptedSandbox(HostServices host, std::string scratch_dir, std::shared_ptr<FakeClock> clock)
+  ScriptedSandbox(HostServices host, std::string scratch_dir,
+                  const std::shared_ptr<FakeClock>& clock)
       : LocalSandbox(std::move(host), "scripted", std::move(scratch_dir), 0, 0, clock) {}
 
   std::shared_ptr<FakeSupervisedProcess> process;

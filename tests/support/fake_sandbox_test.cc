@@ -90,6 +90,7 @@ TEST(FakeSandbox, HeldExecutionsRunConcurrentlyUntilReleased) {
   FakeSandbox sandbox;
   sandbox.HoldExecutions();
   std::vector<std::thread> workers;
+  workers.reserve(3);
   std::atomic<int> finished{0};
   for (int i = 0; i < 3; ++i) {
     workers.emplace_back([&] {

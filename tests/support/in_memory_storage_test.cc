@@ -258,6 +258,7 @@ TEST(InMemoryStorageMaintenance, GarbageCollectionEvictsTheLeastRecentlyUsedFirs
 TEST(InMemoryStorageThreads, ConcurrentWritersAndReadersSeeEveryBlob) {
   InMemoryStorage store;
   std::vector<std::thread> threads;
+  threads.reserve(4);
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&store, t] {
       for (int i = 0; i < 200; ++i) {

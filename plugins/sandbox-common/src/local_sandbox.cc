@@ -254,7 +254,8 @@ ExecuteOutcome LocalSandbox::ExecuteAndReport(const Action& action, const Execut
       Millis(metadata->output_upload_start_timestamp(),
              metadata->output_upload_completed_timestamp()) +
       ", cleaned up in " +
-      std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(cleanup).count() /
+      std::to_string(static_cast<double>(
+                         std::chrono::duration_cast<std::chrono::microseconds>(cleanup).count()) /
                      1000.0) +
       " ms");
   outcome.result = std::move(result);

@@ -24,9 +24,12 @@ std::string AssetIndex::Key(AssetKind kind, const Request& request, const std::s
   for (const Qualifier& q : request.qualifiers()) qualifiers.emplace_back(q.name(), q.value());
   std::sort(qualifiers.begin(), qualifiers.end());
   std::string key = separate_instances_ ? request.instance_name() : std::string();
-  key += '\0' + std::to_string(static_cast<int>(kind)) + '\0' + uri;
+  // Fields separated by NUL; a qualifier's name is length-prefixed so that
+  // no two different sets give the same key.
+  key.append(1, '\0').append(std::to_string(static_cast<int>(kind))).append(1, '\0').append(uri);
   for (const auto& [name, value] : qualifiers) {
-    key += '\0' + std::to_string(name.size()) + ':' + name + value;
+    key.append(1, '\0').append(std::to_string(name.size())).append(1, ':');
+    key.append(name).append(value);
   }
   return key;
 }

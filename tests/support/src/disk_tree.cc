@@ -87,7 +87,7 @@ StatusOr<Digest> CaptureDirectory(Capture& capture, const std::string& path, siz
   CAIRN_ASSIGN_OR_RETURN(std::vector<std::string> names, SortedNames(path));
   Directory directory;
   for (const std::string& name : names) {
-    std::string entry = path + "/" + name;
+    std::string entry = Join(path, name);
     struct stat info {};
     if (lstat(entry.c_str(), &info) != 0) return ErrnoStatus("stat", entry, errno);
     if (S_ISREG(info.st_mode)) {

@@ -46,7 +46,7 @@
 namespace cairn {
 
 // Stdout/stderr of at most this size are also inlined when asked for.
-inline constexpr size_t kMaxInlineOutputBytes = 64 * 1024;
+inline constexpr size_t kMaxInlineOutputBytes = size_t{64} * 1024;
 
 // The fixed hostname every local sandbox gives its commands.
 inline constexpr const char* kSandboxHostname = "cairn";
