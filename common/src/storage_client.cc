@@ -266,16 +266,12 @@ StatusOr<UploadStatus> StorageClient::UploadWrite(const std::string& upload_id,
   CAIRN_REQUIRE_OP(upload_write);
   std::string wire = DigestToWire(expected);
   UploadStatus status;
+  int32_t complete = 0;
   CAIRN_RETURN_IF_ERROR(CallPlugin(What("upload_write"), [&](cairn_error* error) {
     return op(store_, upload_id.c_str(), BytesOf(wire), offset, BytesOf(data), finish ? 1 : 0,
-              &status.committed_size, error);
+              &status.committed_size, &complete, error);
   }));
-  status.complete = finish;
-  // upload_write does not say whether an unfinished write found the blob
-  // present (it then reports the full size): only then is it worth asking.
-  if (!finish && status.committed_size == static_cast<uint64_t>(expected.size_bytes())) {
-    return QueryUpload(upload_id, expected);
-  }
+  status.complete = complete != 0;
   return status;
 }
 

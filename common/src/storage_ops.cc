@@ -254,14 +254,16 @@ int32_t Capabilities(void* store, cairn_storage_capabilities* out, cairn_error* 
 template <ErrorDetails D>
 int32_t UploadWrite(void* store, const char* upload_id, cairn_bytes expected, uint64_t offset,
                     cairn_bytes data, int32_t finish, uint64_t* committed_size,
-                    cairn_error* error) {
+                    int32_t* complete, cairn_error* error) {
   return Guarded<D>(error, "upload_write", [&]() -> Status {
     CAIRN_RETURN_IF_ERROR(RequireOutput("upload_write", committed_size));
+    CAIRN_RETURN_IF_ERROR(RequireOutput("upload_write", complete));
     CAIRN_ASSIGN_OR_RETURN(Digest parsed, DigestFromWire(ViewOf(expected)));
     CAIRN_ASSIGN_OR_RETURN(UploadStatus status,
                            AsStorage(store)->UploadWrite(upload_id ? upload_id : "", parsed,
                                                          offset, ViewOf(data), finish != 0));
     *committed_size = status.committed_size;
+    *complete = status.complete ? 1 : 0;
     return Status::Ok();
   });
 }

@@ -95,7 +95,7 @@ int32_t UpdateActionResultIn(void*, const char*, cairn_bytes, cairn_bytes, cairn
   return ANSWER("update_action_result_in (1.1)");
 }
 int32_t UploadWrite(void*, const char*, cairn_bytes, uint64_t, cairn_bytes, int32_t, uint64_t*,
-                    cairn_error* error) {
+                    int32_t*, cairn_error* error) {
   return ANSWER("upload_write");
 }
 int32_t UploadStatus(void*, const char*, cairn_bytes, uint64_t*, int32_t*, cairn_error* error) {

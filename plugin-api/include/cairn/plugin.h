@@ -220,6 +220,13 @@ typedef struct cairn_storage_stats {
  * messages. Every operation is thread-safe. Optional operations may be
  * NULL; the host then reports CAIRN_CODE_UNIMPLEMENTED to its caller.
  *
+ * REAPI instance names: what a store keeps apart per instance name is what
+ * names things, the action cache (get/update_action_result_in) and assets
+ * (instance_name in the Remote Asset requests). Blobs are addressed by
+ * digest alone and shared by every instance of a store, as content
+ * addressing allows; a server that must keep the bytes of two instances
+ * apart opens one store per instance.
+ *
  * The same table is used in two directions: a storage plugin implements it
  * (cairn_storage_vtable.ops), and the host hands the active store to every
  * plugin through cairn_host_services.cas. */
@@ -339,10 +346,12 @@ typedef struct cairn_storage_ops {
    * verified against expected_digest and committed (INVALID_ARGUMENT on a
    * mismatch; the upload is then discarded). A blob already present
    * completes at once: OK with *committed_size set to its full size.
-   * *committed_size receives the bytes held after the call. */
+   * *committed_size receives the bytes held after the call, *complete
+   * non-zero when the blob is now in the store (finished, or found
+   * present). */
   int32_t (*upload_write)(void* store, const char* upload_id, cairn_bytes expected_digest,
                           uint64_t offset, cairn_bytes data, int32_t finish,
-                          uint64_t* committed_size, cairn_error* error);
+                          uint64_t* committed_size, int32_t* complete, cairn_error* error);
   /* How far the upload got: *committed_size bytes held, *complete non-zero
    * when the blob is in the store (committed, or present anyway). An
    * unknown upload of a missing blob is OK with 0 and 0. */
