@@ -10,7 +10,7 @@
 //   import 1 GiB in 16 files        <= 1.3 x cp -a, peak RSS < 100 MiB
 //   stage 20k files with hardlinks  <= 1.5 x cp -al
 //   merge 50 trees of 1000 files    <  0.05 x staging the result
-// The store is the real plugin loaded through the C ABI. Page caches are
+// The store is the real plugin, opened by a Runtime through the C ABI. Page caches are
 // warm for both sides (no root needed to drop them).
 //
 // The 1 GiB row also prints the import's CPU time and a floor: reading and
@@ -45,7 +45,7 @@
 
 #include "cairn/digest.h"
 #include "cairn/merkle.h"
-#include "loaded_store.h"
+#include "cairn/runtime/runtime.h"
 
 namespace {
 
@@ -110,10 +110,26 @@ void BuildSmallTree(const std::string& root, int files, int dirs, uint64_t seed)
   }
 }
 
-std::unique_ptr<testing::LoadedStore> OpenStore(const std::string& path) {
-  auto loaded = testing::LoadedStore::Open(CAIRN_CAS_LOCAL_PLUGIN, "path: " + path + "\n");
-  if (!loaded.ok()) Die(loaded.status().ToString());
-  return std::move(loaded).value();
+// The store at `path`, opened by a Runtime as `cairn` opens it. The
+// runtime lives as long as the store.
+struct OpenedStore {
+  std::unique_ptr<Runtime> runtime;
+  std::shared_ptr<Storage> store;
+  Storage& storage() { return *store; }
+};
+
+std::unique_ptr<OpenedStore> OpenStore(const std::string& path) {
+  RuntimeOptions options;
+  options.storage.plugin = "cas-local";
+  options.storage.options_yaml = "path: " + path + "\n";
+  auto opened = std::make_unique<OpenedStore>();
+  opened->runtime = std::make_unique<Runtime>(
+      options,
+      std::make_shared<PluginRegistry>(PluginRegistry::Discover({CAIRN_CAS_LOCAL_PLUGIN})));
+  StatusOr<std::shared_ptr<Storage>> storage = opened->runtime->OpenStorage();
+  if (!storage.ok()) Die(storage.status().ToString());
+  opened->store = *storage;
+  return opened;
 }
 
 void Report(const std::string& what, double measured, const std::string& baseline_name,

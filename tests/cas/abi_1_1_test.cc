@@ -1,12 +1,12 @@
 // ABI 1.1 of the real cas-local plugin through the C ABI: capabilities, the
 // action cache per instance name, and what StorageClient makes of a table
 // of ABI 1.0 (the same plugin's table cut to the 1.0 size).
-#include <dlfcn.h>
-
 #include <cstddef>
 
-#include "cas_test_util.h"
+#include "cairn/runtime/plugin_registry.h"
+#include "cairn/storage_client.h"
 #include "cairn/storage_ops.h"
+#include "cas_test_util.h"
 
 namespace cairn::testing {
 namespace {
@@ -72,13 +72,9 @@ class Abi10TableTest : public CasTest {
  protected:
   void SetUp() override {
     CasTest::SetUp();
-    void* library = ::dlopen(PluginPath().c_str(), RTLD_NOW | RTLD_LOCAL);
-    ASSERT_NE(library, nullptr) << ::dlerror();
-    auto entry =
-        reinterpret_cast<cairn_plugin_entry_fn>(::dlsym(library, CAIRN_PLUGIN_ENTRY_SYMBOL));
-    ASSERT_NE(entry, nullptr);
-    vtable_ = static_cast<const cairn_storage_vtable*>(
-        entry(CAIRN_ABI_VERSION_MAJOR, CAIRN_ABI_VERSION_MINOR)->vtable);
+    record_ = PluginRegistry::Inspect(PluginPath());
+    ASSERT_TRUE(record_.loaded) << record_.reason;
+    vtable_ = record_.storage();
     services_.struct_size = sizeof(services_);
     services_.abi_major = CAIRN_ABI_VERSION_MAJOR;
     services_.abi_minor = CAIRN_ABI_VERSION_MINOR;
@@ -96,6 +92,7 @@ class Abi10TableTest : public CasTest {
   }
   Storage& old_store() { return *old_client_; }
 
+  PluginRecord record_;  // keeps the library loaded
   const cairn_storage_vtable* vtable_ = nullptr;
   cairn_host_services services_{};
   void* store_ = nullptr;

@@ -1,7 +1,6 @@
 #include "sandbox_harness.h"
 
 #include <dirent.h>
-#include <dlfcn.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,10 +10,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "cairn/abi.h"
 #include "cairn/digest.h"
-#include "cairn/sandbox_client.h"
-#include "cairn/storage_client.h"
 
 namespace cairn::testing {
 namespace {
@@ -23,17 +19,6 @@ const char* const kApplets[] = {"sh",  "echo", "cat",   "ls",  "mkdir", "ln",   
                                 "sleep", "nc", "wget", "true", "false", "env",   "pwd",
                                 "touch", "rm",  "id",  "hostname", "printf", "seq", "head",
                                 "wc", "sort", "cut", "cp", "mount", "ps", "grep", "test", "stat", "tr", "sha256sum"};
-
-void LogToStderr(void*, int32_t level, const char* message, uint64_t size) {
-  static const bool debug = std::getenv("CAIRN_TEST_DEBUG_LOG") != nullptr;
-  if (level >= CAIRN_LOG_WARN || debug) {
-    std::fprintf(stderr, "[plugin] %.*s\n", static_cast<int>(size), message);
-  }
-}
-
-int32_t IsCancelled(void* host) {
-  return static_cast<std::atomic<bool>*>(host)->load() ? 1 : 0;
-}
 
 void WriteFile(const std::string& path, const std::string& content, mode_t mode) {
   std::ofstream(path, std::ios::binary) << content;
@@ -67,56 +52,25 @@ void ListFiles(const std::string& dir, std::vector<std::string>* out) {
 
 }  // namespace
 
-StatusOr<std::unique_ptr<PluginLibrary>> PluginLibrary::Load(const std::string& name) {
-  std::string path = std::string(CAIRN_TEST_PLUGIN_DIR) + "/cairn-" + name + ".so";
-  std::unique_ptr<PluginLibrary> library(new PluginLibrary());
-  library->handle_ = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-  if (library->handle_ == nullptr) return NotFound("dlopen " + path + ": " + dlerror());
-  auto entry = reinterpret_cast<cairn_plugin_entry_fn>(
-      dlsym(library->handle_, CAIRN_PLUGIN_ENTRY_SYMBOL));
-  if (entry == nullptr) return NotFound(path + " has no " CAIRN_PLUGIN_ENTRY_SYMBOL);
-  library->descriptor_ = entry(CAIRN_ABI_VERSION_MAJOR, CAIRN_ABI_VERSION_MINOR);
-  if (library->descriptor_ == nullptr) return FailedPrecondition(path + " refused the ABI");
-  return library;
-}
-
-PluginLibrary::~PluginLibrary() {
-  // Left loaded: protobuf descriptors registered by a plugin must outlive
-  // every message they describe.
-}
-
 SandboxHarness::SandboxHarness() { setup_status_ = Setup(); }
 
 Status SandboxHarness::Setup() {
   char pattern[] = "/tmp/cairn-sandbox-test-XXXXXX";
   if (mkdtemp(pattern) == nullptr) return ErrnoStatus("mkdtemp", pattern, errno);
   base_dir_ = pattern;
-  CAIRN_ASSIGN_OR_RETURN(cas_library_, PluginLibrary::Load("cas-local"));
-  storage_vtable_ = static_cast<const cairn_storage_vtable*>(cas_library_->descriptor()->vtable);
-
-  static const cairn_host_services storage_host = {
-      sizeof(cairn_host_services), CAIRN_ABI_VERSION_MAJOR, CAIRN_ABI_VERSION_MINOR, nullptr,
-      &LogToStderr, nullptr, nullptr, nullptr, nullptr};
-  std::string options = "path: " + store_dir() + "\n";
-  CAIRN_RETURN_IF_ERROR(CallPlugin("cas-local: open", [&](cairn_error* error) {
-    return storage_vtable_->open(&storage_host, options.c_str(), options.size(), &store_, error);
-  }));
-  cas_ = std::make_unique<StorageClient>(storage_vtable_->ops, store_, "cas-local");
-
-  services_.struct_size = sizeof(cairn_host_services);
-  services_.abi_major = CAIRN_ABI_VERSION_MAJOR;
-  services_.abi_minor = CAIRN_ABI_VERSION_MINOR;
-  services_.host = &cancelled_;
-  services_.log = &LogToStderr;
-  services_.is_cancelled = &IsCancelled;
-  services_.cas = storage_vtable_->ops;
-  services_.cas_store = store_;
+  RuntimeOptions options;
+  options.storage.plugin = "cas-local";
+  options.storage.options_yaml = "path: " + store_dir() + "\n";
+  options.cancellation = &cancellation_;
+  runtime_ = std::make_unique<Runtime>(
+      options, std::make_shared<PluginRegistry>(PluginRegistry::Discover({CAIRN_TEST_PLUGIN_DIR})));
+  CAIRN_ASSIGN_OR_RETURN(cas_, runtime_->OpenStorage());
   return Status::Ok();
 }
 
 SandboxHarness::~SandboxHarness() {
   cas_.reset();
-  if (store_ != nullptr) storage_vtable_->close(store_);
+  runtime_.reset();
   if (!base_dir_.empty() && base_dir_.rfind("/tmp/cairn-sandbox-test-", 0) == 0) {
     std::string command = "chmod -R u+rwX '" + base_dir_ + "' 2>/dev/null; rm -rf '" +
                           base_dir_ + "'";
@@ -128,16 +82,10 @@ SandboxHarness::~SandboxHarness() {
 StatusOr<std::unique_ptr<Sandbox>> SandboxHarness::OpenSandbox(const std::string& name,
                                                                const std::string& extra_options) {
   CAIRN_RETURN_IF_ERROR(setup_status_);
-  auto found = sandbox_libraries_.find(name);
-  if (found == sandbox_libraries_.end()) {
-    CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<PluginLibrary> library, PluginLibrary::Load(name));
-    found = sandbox_libraries_.emplace(name, std::move(library)).first;
-  }
-  auto* vtable = static_cast<const cairn_sandbox_vtable*>(found->second->descriptor()->vtable);
-  std::string options = "scratch-dir: " + scratch_dir() + "\n" + extra_options;
-  CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<SandboxClient> client,
-                         SandboxClient::Create(vtable, &services_, options, name));
-  return std::unique_ptr<Sandbox>(std::move(client));
+  PluginChoice choice;
+  choice.plugin = name;
+  choice.options_yaml = "scratch-dir: " + scratch_dir() + "\n" + extra_options;
+  return runtime_->CreateSandbox(choice);
 }
 
 std::string SandboxHarness::MakeBusyboxTree(const std::string& name,

@@ -1,21 +1,21 @@
 // sandbox_harness.h — real plugins, wired as the host wires them.
 //
-// SandboxHarness dlopens cairn-cas-local.so and opens a store in a fresh
-// temporary directory, builds a cairn_host_services table whose cas /
-// cas_store are that plugin's own ops and store, and creates sandboxes from
-// cairn-bwrap.so / cairn-chroot.so through cairn::SandboxClient. It also
-// imports a small root (a static busybox with applet links) into the store
-// and builds Actions.
+// SandboxHarness runs the built plugins through a cairn::Runtime, exactly
+// as the host does: cas-local opened on a store in a fresh temporary
+// directory, handed to cairn-bwrap.so / cairn-chroot.so through the host
+// services, each sandbox a private instance with the options a test asks
+// for. It also imports a small root (a static busybox with applet links)
+// into the store and builds Actions.
 #ifndef CAIRN_TESTS_SANDBOX_SANDBOX_HARNESS_H
 #define CAIRN_TESTS_SANDBOX_SANDBOX_HARNESS_H
 
-#include <atomic>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "cairn/plugin.h"
+#include "cairn/runtime/cancellation.h"
+#include "cairn/runtime/runtime.h"
 #include "cairn/sandbox.h"
 #include "cairn/storage.h"
 
@@ -30,18 +30,6 @@ struct ActionOptions {
   std::vector<std::pair<std::string, std::string>> platform;
 };
 
-class PluginLibrary {
- public:
-  // Loads lib/cairn/plugins/cairn-NAME.so from the build tree.
-  static StatusOr<std::unique_ptr<PluginLibrary>> Load(const std::string& name);
-  ~PluginLibrary();
-  const cairn_plugin_descriptor* descriptor() const { return descriptor_; }
-
- private:
-  void* handle_ = nullptr;
-  const cairn_plugin_descriptor* descriptor_ = nullptr;
-};
-
 class SandboxHarness {
  public:
   SandboxHarness();
@@ -54,11 +42,10 @@ class SandboxHarness {
   std::string store_dir() const { return base_dir_ + "/store"; }
   std::string scratch_dir() const { return base_dir_ + "/scratch"; }
 
-  // "bwrap" or "chroot"; extra YAML options appended to scratch-dir.
+  // A new instance of "bwrap" or "chroot"; extra YAML options appended to
+  // scratch-dir.
   StatusOr<std::unique_ptr<Sandbox>> OpenSandbox(const std::string& name,
                                                  const std::string& extra_options = "");
-  // The raw host services table (for plugins opened by the test itself).
-  const cairn_host_services* host_services() const { return &services_; }
 
   // A directory with bin/busybox and applet symlinks, plus `extra` files
   // (relative path -> content; a path ending in '*' is made executable).
@@ -71,20 +58,17 @@ class SandboxHarness {
   // Every object file of the store with its size, mtime and content hash.
   std::map<std::string, std::string> SnapshotObjects();
 
-  void set_cancelled(bool value) { cancelled_ = value; }
+  // What Ctrl-C does to the host: every running sandbox stops.
+  void Cancel() { cancellation_.Cancel(); }
 
  private:
   Status Setup();
 
   Status setup_status_;
   std::string base_dir_;
-  std::unique_ptr<PluginLibrary> cas_library_;
-  std::map<std::string, std::unique_ptr<PluginLibrary>> sandbox_libraries_;
-  const cairn_storage_vtable* storage_vtable_ = nullptr;
-  void* store_ = nullptr;
-  std::unique_ptr<Storage> cas_;
-  cairn_host_services services_{};
-  std::atomic<bool> cancelled_{false};
+  CancellationFlag cancellation_;
+  std::unique_ptr<Runtime> runtime_;
+  std::shared_ptr<Storage> cas_;
   int tree_counter_ = 0;
 };
 

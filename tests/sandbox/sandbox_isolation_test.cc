@@ -201,11 +201,10 @@ TEST_P(SandboxIsolationTest, HostCancellationStopsEveryProcess) {
   options.arguments = {"sh", "-c", "sleep " + marker + "4 & sleep " + marker + "5"};
   std::thread canceller([this] {
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
-    harness_.set_cancelled(true);
+    harness_.Cancel();
   });
   ExecuteOutcome outcome = Run(options);
   canceller.join();
-  harness_.set_cancelled(false);
   EXPECT_EQ(outcome.status.code(), Code::kCancelled) << outcome.status.ToString();
   EXPECT_TRUE(ProcessesMatching(marker).empty());
 }
