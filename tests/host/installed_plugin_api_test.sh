@@ -25,7 +25,7 @@ cmake --build "$work/example-build" -j2 > "$work/example-build.log" 2>&1 \
 listing=$(env -u CAIRN_PLUGIN_PATH XDG_CONFIG_HOME="$work/config" \
   "$prefix/bin/cairn" --plugin-path "$work/example-build" plugins)
 echo "$listing"
-echo "$listing" | grep -Eq '^example-host +sandbox +1\.0\.0 +1\.0 +loaded +'"$work"'/example-build/example-host-sandbox\.so$' \
+echo "$listing" | grep -Eq '^example-host +sandbox +1\.0\.0 +1\.1 +loaded +'"$work"'/example-build/example-host-sandbox\.so$' \
   || { echo "FAIL: the example plugin was not loaded by the installed cairn"; exit 1; }
 # The installed host finds the installed plugins without being told where.
 for plugin in cas-local bwrap chroot; do
