@@ -169,9 +169,8 @@ double HashOnlySeconds(const std::vector<std::string>& files, int threads) {
 // Child mode: import DIR into STORE, print seconds.
 int ImportOnly(const std::string& dir, const std::string& store_path) {
   auto store = OpenStore(store_path);
-  double seconds = Seconds([&] {
-    Check(store->storage().CaptureTree(dir, CaptureOptions{}).status(), "import");
-  });
+  double seconds = Seconds(
+      [&] { Check(store->storage().CaptureTree(dir, CaptureOptions{}).status(), "import"); });
   std::printf("%f\n", seconds);
   return 0;
 }
@@ -321,7 +320,8 @@ int main(int argc, char** argv) {
       std::string tree = work + "/merge" + std::to_string(t);
       // Each tree: usr/lib/pkgT/dK/... (its own) plus usr/share/common (shared names).
       Sh("mkdir -p " + tree + "/usr/lib " + tree + "/usr/share/common");
-      BuildSmallTree(tree + "/usr/lib/pkg" + std::to_string(t), settings.merge_files - 10, 10, 100 + t);
+      BuildSmallTree(tree + "/usr/lib/pkg" + std::to_string(t), settings.merge_files - 10, 10,
+                     100 + t);
       for (int c = 0; c < 10; ++c) {
         WriteFile(tree + "/usr/share/common/c" + std::to_string(c),
                   "from tree " + std::to_string(t % 3) + " " + std::to_string(c), 0644);

@@ -92,7 +92,8 @@ int main(int argc, char** argv) {
 
   // --- 1. true in a small root -------------------------------------------
   std::string staged = harness.MakeBusyboxTree("staged-small");
-  for (const char* mount_point : {"/proc", "/dev", "/tmp"}) mkdir((staged + mount_point).c_str(), 0755);
+  for (const char* mount_point : {"/proc", "/dev", "/tmp"})
+    mkdir((staged + mount_point).c_str(), 0755);
   auto small_root = harness.ImportBusyboxRoot();
   if (!small_root.ok()) return 1;
   cairn::testing::ActionOptions options;
@@ -118,8 +119,8 @@ int main(int argc, char** argv) {
     copied_root.push_back(execute(**sandbox, *small_action));
   }
   Report("true, small root (cwd build/, root reused)", Median(reused), Median(plain), 1.5);
-  Report("true, small root (cwd build/, staged each run)", Median(staged_each_run),
-         Median(plain), 1.5);
+  Report("true, small root (cwd build/, staged each run)", Median(staged_each_run), Median(plain),
+         1.5);
   Report("true, small root (cwd = root, copied root)", Median(copied_root), Median(plain), 1.5);
 
   // --- 2. stage a large root and run true ---------------------------------
@@ -129,7 +130,8 @@ int main(int argc, char** argv) {
         "file number " + std::to_string(i) + "\n";
   }
   std::string tree = harness.MakeBusyboxTree("staged-large", extra);
-  for (const char* mount_point : {"/proc", "/dev", "/tmp"}) mkdir((tree + mount_point).c_str(), 0755);
+  for (const char* mount_point : {"/proc", "/dev", "/tmp"})
+    mkdir((tree + mount_point).c_str(), 0755);
   auto large_root = harness.ImportBusyboxRoot(extra);
   if (!large_root.ok()) return 1;
   auto large_action = harness.MakeAction(*large_root, options);

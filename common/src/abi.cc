@@ -7,9 +7,7 @@
 namespace cairn {
 namespace {
 
-void ReleaseStringBuffer(cairn_buffer* buffer) {
-  delete static_cast<std::string*>(buffer->opaque);
-}
+void ReleaseStringBuffer(cairn_buffer* buffer) { delete static_cast<std::string*>(buffer->opaque); }
 
 }  // namespace
 

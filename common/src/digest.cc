@@ -100,8 +100,7 @@ Status ValidateDigest(const Digest& digest) {
                            ": the hash must be 64 lowercase hexadecimal digits (SHA-256)");
   }
   if (digest.size_bytes() < 0) {
-    return InvalidArgument("malformed digest " + DigestToString(digest) +
-                           ": the size is negative");
+    return InvalidArgument("malformed digest " + DigestToString(digest) + ": the size is negative");
   }
   return Status::Ok();
 }
@@ -113,8 +112,7 @@ std::string DigestToString(const Digest& digest) {
 StatusOr<Digest> ParseDigest(std::string_view text) {
   size_t separator = text.find_last_of("/:");
   if (separator == std::string_view::npos) {
-    return InvalidArgument("malformed digest '" + std::string(text) +
-                           "': expected HASH/SIZE");
+    return InvalidArgument("malformed digest '" + std::string(text) + "': expected HASH/SIZE");
   }
   std::string size_text(text.substr(separator + 1));
   if (size_text.empty() || size_text.find_first_not_of("0123456789") != std::string::npos ||
@@ -130,7 +128,8 @@ StatusOr<Digest> ParseDigest(std::string_view text) {
 StatusOr<Digest> DigestFromWire(std::string_view bytes) {
   Digest digest;
   if (!digest.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-    return InvalidArgument("a digest argument is not a serialized build.bazel.remote.execution.v2.Digest");
+    return InvalidArgument(
+        "a digest argument is not a serialized build.bazel.remote.execution.v2.Digest");
   }
   CAIRN_RETURN_IF_ERROR(ValidateDigest(digest));
   return digest;

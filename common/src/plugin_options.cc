@@ -87,8 +87,9 @@ Status PluginOptions::Finish() const {
   if (unknown.empty()) return Status::Ok();
   std::string known;
   for (const std::string& key : asked_) known += (known.empty() ? "" : ", ") + key;
-  return InvalidArgument("unknown " + impl_->plugin + " option " + unknown +
-                         (known.empty() ? " (it takes no options)" : " (expected one of: " + known + ")"));
+  return InvalidArgument(
+      "unknown " + impl_->plugin + " option " + unknown +
+      (known.empty() ? " (it takes no options)" : " (expected one of: " + known + ")"));
 }
 
 StatusOr<uint64_t> ParseByteSize(std::string_view text) {
@@ -103,12 +104,18 @@ StatusOr<uint64_t> ParseByteSize(std::string_view text) {
   if (unit.size() > 1 && unit.back() == 'B') unit.pop_back();
   if (unit.size() > 1 && unit.back() == 'I') unit.pop_back();
   double multiplier = 1;
-  if (unit.empty() || unit == "B") multiplier = 1;
-  else if (unit == "K") multiplier = 1024.0;
-  else if (unit == "M") multiplier = 1024.0 * 1024;
-  else if (unit == "G") multiplier = 1024.0 * 1024 * 1024;
-  else if (unit == "T") multiplier = 1024.0 * 1024 * 1024 * 1024;
-  else return InvalidArgument("'" + s + "' has an unknown size unit (expected K, M, G or T)");
+  if (unit.empty() || unit == "B")
+    multiplier = 1;
+  else if (unit == "K")
+    multiplier = 1024.0;
+  else if (unit == "M")
+    multiplier = 1024.0 * 1024;
+  else if (unit == "G")
+    multiplier = 1024.0 * 1024 * 1024;
+  else if (unit == "T")
+    multiplier = 1024.0 * 1024 * 1024 * 1024;
+  else
+    return InvalidArgument("'" + s + "' has an unknown size unit (expected K, M, G or T)");
   return static_cast<uint64_t>(std::llround(number * multiplier));
 }
 

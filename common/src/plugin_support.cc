@@ -15,12 +15,14 @@ ExecuteOptions ExecuteOptionsFromAbi(const cairn_execute_options* options) {
       options->is_cancelled != nullptr) {
     parsed.is_cancelled = [options]() { return options->is_cancelled(options->context) != 0; };
   }
-  if (CAIRN_ABI_HAS_FIELD(options, cairn_execute_options, progress) && options->progress != nullptr) {
+  if (CAIRN_ABI_HAS_FIELD(options, cairn_execute_options, progress) &&
+      options->progress != nullptr) {
     parsed.progress = [options](const ExecuteProgress& progress) {
       cairn_execute_progress raw{};
       raw.struct_size = sizeof(raw);
       raw.stage = static_cast<int32_t>(progress.stage);
-      raw.operation_name = progress.operation_name.empty() ? nullptr : progress.operation_name.c_str();
+      raw.operation_name =
+          progress.operation_name.empty() ? nullptr : progress.operation_name.c_str();
       raw.message = progress.message.empty() ? nullptr : progress.message.c_str();
       options->progress(options->context, &raw);
     };

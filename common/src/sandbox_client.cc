@@ -4,9 +4,10 @@
 
 namespace cairn {
 
-StatusOr<std::unique_ptr<SandboxClient>> SandboxClient::Create(
-    const cairn_sandbox_vtable* vtable, const cairn_host_services* host,
-    const std::string& options, std::string name) {
+StatusOr<std::unique_ptr<SandboxClient>> SandboxClient::Create(const cairn_sandbox_vtable* vtable,
+                                                               const cairn_host_services* host,
+                                                               const std::string& options,
+                                                               std::string name) {
   void* instance = nullptr;
   CAIRN_RETURN_IF_ERROR(CallPlugin(name + ": create", [&](cairn_error* error) {
     return vtable->create(host, options.c_str(), options.size(), &instance, error);

@@ -48,7 +48,8 @@ std::vector<Digest> MissingBlobs(const Status& status) {
     for (const auto& violation : failure.violations()) {
       const std::string& subject = violation.subject();
       if (violation.type() != kMissingViolation || subject.rfind(kBlobsPrefix, 0) != 0) continue;
-      StatusOr<Digest> digest = ParseDigest(std::string_view(subject).substr(sizeof(kBlobsPrefix) - 1));
+      StatusOr<Digest> digest =
+          ParseDigest(std::string_view(subject).substr(sizeof(kBlobsPrefix) - 1));
       if (digest.ok()) digests.push_back(*digest);
     }
   }

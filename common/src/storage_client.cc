@@ -9,13 +9,12 @@ namespace cairn {
 
 // An operation of the table, or NULL when the table is too small to have it
 // (a plugin built against an older minor ABI) or the plugin left it out.
-#define CAIRN_STORAGE_OP(name)                                                    \
-  (ops_->struct_size >= offsetof(cairn_storage_ops, name) + sizeof(ops_->name) \
-       ? ops_->name                                                               \
-       : nullptr)
+#define CAIRN_STORAGE_OP(name)                                                              \
+  (ops_->struct_size >= offsetof(cairn_storage_ops, name) + sizeof(ops_->name) ? ops_->name \
+                                                                               : nullptr)
 
-#define CAIRN_REQUIRE_OP(name)                                            \
-  auto op = CAIRN_STORAGE_OP(name);                                       \
+#define CAIRN_REQUIRE_OP(name)      \
+  auto op = CAIRN_STORAGE_OP(name); \
   if (op == nullptr) return Unimplemented(What(#name) + " is not supported by this store")
 
 namespace {
@@ -95,9 +94,8 @@ StatusOr<Digest> StorageClient::WriteBlob(std::string_view data,
 Status StorageClient::ReadBlobToFd(const Digest& digest, int fd) {
   CAIRN_REQUIRE_OP(read_blob_to_fd);
   std::string wire = DigestToWire(digest);
-  return CallPlugin(What("read_blob_to_fd"), [&](cairn_error* error) {
-    return op(store_, BytesOf(wire), fd, error);
-  });
+  return CallPlugin(What("read_blob_to_fd"),
+                    [&](cairn_error* error) { return op(store_, BytesOf(wire), fd, error); });
 }
 
 StatusOr<Digest> StorageClient::WriteBlobFromFd(int fd, const std::optional<Digest>& expected) {
@@ -148,7 +146,8 @@ StatusOr<CapturedTree> StorageClient::CaptureTree(const std::string& path,
   OwnedBuffer tree;
   uint32_t flags = options.store_tree ? CAIRN_CAPTURE_STORE_TREE : 0u;
   CAIRN_RETURN_IF_ERROR(CallPlugin(What("capture_tree"), [&](cairn_error* error) {
-    return op(store_, path.c_str(), flags, root.get(), options.store_tree ? tree.get() : nullptr, error);
+    return op(store_, path.c_str(), flags, root.get(), options.store_tree ? tree.get() : nullptr,
+              error);
   }));
   CapturedTree captured;
   CAIRN_ASSIGN_OR_RETURN(captured.root, DigestFromWire(root.Take()));
@@ -159,7 +158,7 @@ StatusOr<CapturedTree> StorageClient::CaptureTree(const std::string& path,
 }
 
 StatusOr<ActionResult> StorageClient::GetActionResult(const std::string& instance,
-                                                     const Digest& action) {
+                                                      const Digest& action) {
   CAIRN_RETURN_IF_ERROR(CheckInstanceName(instance));
   std::string wire = DigestToWire(action);
   OwnedBuffer result;
@@ -243,9 +242,8 @@ StatusOr<StorageStats> StorageClient::Stats() {
   CAIRN_REQUIRE_OP(stats);
   cairn_storage_stats raw{};
   raw.struct_size = sizeof(raw);
-  CAIRN_RETURN_IF_ERROR(CallPlugin(What("stats"), [&](cairn_error* error) {
-    return op(store_, &raw, error);
-  }));
+  CAIRN_RETURN_IF_ERROR(
+      CallPlugin(What("stats"), [&](cairn_error* error) { return op(store_, &raw, error); }));
   return StatsFromAbi(raw);
 }
 
@@ -254,9 +252,8 @@ StatusOr<StorageCapabilities> StorageClient::Capabilities() {
   if (op == nullptr) return StorageCapabilities{};
   cairn_storage_capabilities raw{};
   raw.struct_size = sizeof(raw);
-  CAIRN_RETURN_IF_ERROR(CallPlugin(What("capabilities"), [&](cairn_error* error) {
-    return op(store_, &raw, error);
-  }));
+  CAIRN_RETURN_IF_ERROR(CallPlugin(What("capabilities"),
+                                   [&](cairn_error* error) { return op(store_, &raw, error); }));
   return CapabilitiesFromAbi(raw);
 }
 

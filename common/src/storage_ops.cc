@@ -45,8 +45,7 @@ StatusOr<std::optional<Digest>> OptionalDigest(cairn_bytes bytes) {
 }
 
 template <ErrorDetails D>
-int32_t FindMissing(void* store, cairn_bytes request, cairn_buffer* response,
-                    cairn_error* error) {
+int32_t FindMissing(void* store, cairn_bytes request, cairn_buffer* response, cairn_error* error) {
   return Guarded<D>(error, "find_missing", [&]() -> Status {
     build::bazel::remote::execution::v2::FindMissingBlobsRequest parsed;
     if (!parsed.ParseFromArray(request.data, static_cast<int>(request.size))) {
@@ -127,9 +126,9 @@ int32_t WriteBlobFromPath(void* store, const char* path, uint32_t flags, cairn_b
                           cairn_buffer* digest, cairn_error* error) {
   return Guarded<D>(error, "write_blob_from_path", [&]() -> Status {
     CAIRN_ASSIGN_OR_RETURN(std::optional<Digest> expected_digest, OptionalDigest(expected));
-    CAIRN_ASSIGN_OR_RETURN(
-        Digest written, AsStorage(store)->WriteBlobFromPath(
-                            path, (flags & CAIRN_WRITE_MOVE_SOURCE) != 0, expected_digest));
+    CAIRN_ASSIGN_OR_RETURN(Digest written,
+                           AsStorage(store)->WriteBlobFromPath(
+                               path, (flags & CAIRN_WRITE_MOVE_SOURCE) != 0, expected_digest));
     FillBuffer(digest, DigestToWire(written));
     return Status::Ok();
   });
@@ -185,8 +184,7 @@ int32_t UpdateActionResultIn(void* store, const char* instance, cairn_bytes acti
 }
 
 template <ErrorDetails D>
-int32_t GetActionResult(void* store, cairn_bytes action, cairn_buffer* result,
-                        cairn_error* error) {
+int32_t GetActionResult(void* store, cairn_bytes action, cairn_buffer* result, cairn_error* error) {
   return GetActionResultIn<D>(store, "", action, result, error);
 }
 
@@ -253,15 +251,15 @@ int32_t Capabilities(void* store, cairn_storage_capabilities* out, cairn_error* 
 
 template <ErrorDetails D>
 int32_t UploadWrite(void* store, const char* upload_id, cairn_bytes expected, uint64_t offset,
-                    cairn_bytes data, int32_t finish, uint64_t* committed_size,
-                    int32_t* complete, cairn_error* error) {
+                    cairn_bytes data, int32_t finish, uint64_t* committed_size, int32_t* complete,
+                    cairn_error* error) {
   return Guarded<D>(error, "upload_write", [&]() -> Status {
     CAIRN_RETURN_IF_ERROR(RequireOutput("upload_write", committed_size));
     CAIRN_RETURN_IF_ERROR(RequireOutput("upload_write", complete));
     CAIRN_ASSIGN_OR_RETURN(Digest parsed, DigestFromWire(ViewOf(expected)));
     CAIRN_ASSIGN_OR_RETURN(UploadStatus status,
-                           AsStorage(store)->UploadWrite(upload_id ? upload_id : "", parsed,
-                                                         offset, ViewOf(data), finish != 0));
+                           AsStorage(store)->UploadWrite(upload_id ? upload_id : "", parsed, offset,
+                                                         ViewOf(data), finish != 0));
     *committed_size = status.committed_size;
     *complete = status.complete ? 1 : 0;
     return Status::Ok();

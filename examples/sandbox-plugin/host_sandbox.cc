@@ -86,8 +86,8 @@ std::string TakeString(cairn_buffer* buffer) {
 reapi::Digest StoreFile(const cairn_host_services* host, const std::string& path) {
   cairn_buffer digest{};
   Cas("storing output", [&](cairn_error* error) {
-    return host->cas->write_blob_from_path(host->cas_store, path.c_str(), 0, cairn_bytes{nullptr, 0},
-                                           &digest, error);
+    return host->cas->write_blob_from_path(host->cas_store, path.c_str(), 0,
+                                           cairn_bytes{nullptr, 0}, &digest, error);
   });
   reapi::Digest parsed;
   parsed.ParseFromString(TakeString(&digest));
@@ -133,7 +133,8 @@ int RunCommand(const Sandbox& sandbox, const reapi::Command& command, const std:
     ::dup2(err, 2);
     if (::chdir(cwd.c_str()) != 0) _exit(127);
     std::vector<char*> argv;
-    for (const std::string& arg : command.arguments()) argv.push_back(const_cast<char*>(arg.c_str()));
+    for (const std::string& arg : command.arguments())
+      argv.push_back(const_cast<char*>(arg.c_str()));
     argv.push_back(nullptr);
     std::vector<char*> envp;
     for (std::string& entry : env) envp.push_back(entry.data());
@@ -202,7 +203,8 @@ reapi::ActionResult Execute(const Sandbox& sandbox, const reapi::Action& action,
   cairn_buffer command_bytes{};
   std::string command_digest = action.command_digest().SerializeAsString();
   Cas("reading the Command", [&](cairn_error* error) {
-    return host->cas->read_blob(host->cas_store, Bytes(command_digest), 0, 0, &command_bytes, error);
+    return host->cas->read_blob(host->cas_store, Bytes(command_digest), 0, 0, &command_bytes,
+                                error);
   });
   reapi::Command command;
   if (!command.ParseFromString(TakeString(&command_bytes)) || command.arguments_size() == 0) {
@@ -225,7 +227,8 @@ reapi::ActionResult Execute(const Sandbox& sandbox, const reapi::Action& action,
   Cas("staging the input root", [&](cairn_error* error) {
     return host->cas->stage_tree(host->cas_store, Bytes(root_digest), root.c_str(), 0, error);
   });
-  std::string cwd = command.working_directory().empty() ? root : root + "/" + command.working_directory();
+  std::string cwd =
+      command.working_directory().empty() ? root : root + "/" + command.working_directory();
   for (const std::string& output : command.output_paths()) {
     std::string parent = cwd + "/" + output;
     for (size_t slash = parent.find('/', cwd.size() + 1); slash != std::string::npos;
@@ -241,7 +244,8 @@ reapi::ActionResult Execute(const Sandbox& sandbox, const reapi::Action& action,
   result.set_exit_code(RunCommand(sandbox, command, cwd, out_path, err_path, timeout, timed_out));
   *result.mutable_stdout_digest() = StoreFile(host, out_path);
   *result.mutable_stderr_digest() = StoreFile(host, err_path);
-  for (const std::string& output : command.output_paths()) CaptureOutput(sandbox, cwd, output, &result);
+  for (const std::string& output : command.output_paths())
+    CaptureOutput(sandbox, cwd, output, &result);
   result.mutable_execution_metadata()->set_worker("example-host (no isolation)");
   return result;
 }
@@ -286,7 +290,8 @@ int32_t ExecuteCallback(void* instance, cairn_bytes action_bytes, const cairn_ex
   try {
     reapi::Action action;
     if (!action.ParseFromArray(action_bytes.data, static_cast<int>(action_bytes.size))) {
-      return Report(error, {CAIRN_CODE_INVALID_ARGUMENT, "the action is not a serialized REAPI Action"});
+      return Report(error,
+                    {CAIRN_CODE_INVALID_ARGUMENT, "the action is not a serialized REAPI Action"});
     }
     bool timed_out = false;
     reapi::ActionResult outcome = Execute(*static_cast<Sandbox*>(instance), action, &timed_out);
@@ -319,7 +324,7 @@ const cairn_plugin_descriptor kDescriptor = {
 
 }  // namespace
 
-extern "C" CAIRN_PLUGIN_EXPORT const cairn_plugin_descriptor* cairn_plugin_entry(uint32_t host_major,
-                                                                                 uint32_t) {
+extern "C" CAIRN_PLUGIN_EXPORT const cairn_plugin_descriptor* cairn_plugin_entry(
+    uint32_t host_major, uint32_t) {
   return host_major == CAIRN_ABI_VERSION_MAJOR ? &kDescriptor : nullptr;
 }

@@ -54,8 +54,8 @@ const ArgParser::Option* ArgParser::FindShort(char name) const {
   return nullptr;
 }
 
-Status ArgParser::Parse(const std::vector<std::string>& args,
-                        std::vector<std::string>* positional, bool stop_at_first_positional) {
+Status ArgParser::Parse(const std::vector<std::string>& args, std::vector<std::string>* positional,
+                        bool stop_at_first_positional) {
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
     if (arg == "--") {
@@ -121,8 +121,10 @@ std::string ArgParser::OptionsHelp() const {
     std::string left = "  ";
     left += option.short_name ? std::string("-") + option.short_name + ", " : "    ";
     left += "--" + option.name + (option.takes_value ? " VALUE" : "");
-    if (left.size() < 30) left.resize(30, ' ');
-    else left += "  ";
+    if (left.size() < 30)
+      left.resize(30, ' ');
+    else
+      left += "  ";
     text << left << option.help << "\n";
   }
   return text.str();

@@ -140,9 +140,12 @@ void SetUpLogging(int verbosity) {
   logger->set_pattern("%^%l%$: %v");
   spdlog::set_default_logger(logger);
   spdlog::level::level_enum level = spdlog::level::info;
-  if (verbosity >= 2) level = spdlog::level::trace;
-  else if (verbosity == 1) level = spdlog::level::debug;
-  else if (verbosity < 0) level = spdlog::level::err;
+  if (verbosity >= 2)
+    level = spdlog::level::trace;
+  else if (verbosity == 1)
+    level = spdlog::level::debug;
+  else if (verbosity < 0)
+    level = spdlog::level::err;
   spdlog::set_level(level);
 }
 
@@ -179,7 +182,8 @@ int RunCli(const std::vector<std::string>& raw_args, std::ostream& out, std::ost
     CommandContext context(options, out, err, cancellation);
     return command.run(context, std::vector<std::string>(args.begin() + 1, args.end()));
   }
-  err << "cairn: unknown command '" << args[0] << "'\nRun 'cairn --help' for the list of commands.\n";
+  err << "cairn: unknown command '" << args[0]
+      << "'\nRun 'cairn --help' for the list of commands.\n";
   return kExitUsage;
 }
 

@@ -46,7 +46,8 @@ StatusOr<std::string> FindProjectDir(const ConfigSources& sources) {
     return dir.lexically_normal().string();
   }
   std::error_code error;
-  fs::path dir = sources.working_dir.empty() ? fs::current_path(error) : fs::path(sources.working_dir);
+  fs::path dir =
+      sources.working_dir.empty() ? fs::current_path(error) : fs::path(sources.working_dir);
   if (error) return std::string();
   for (;;) {
     if (fs::exists(dir / "cairn.yaml", error) || fs::exists(dir / "project.conf", error)) {
@@ -108,11 +109,13 @@ void FoldSandboxOptions(ConfigNode* layer, const ConfigNode& merged) {
   if (!layer->is_map()) return;
   for (const char* section : {"sandbox", "local-sandbox"}) {
     ConfigNode* choice = layer->Get(section);
-    const ConfigNode* options = choice != nullptr && choice->is_map() ? choice->Get("options") : nullptr;
+    const ConfigNode* options =
+        choice != nullptr && choice->is_map() ? choice->Get("options") : nullptr;
     if (options == nullptr) continue;
     const ConfigNode* plugin = choice->Get("plugin");
     const ConfigNode* earlier = merged.is_map() ? merged.Get(section) : nullptr;
-    if (plugin == nullptr && earlier != nullptr && earlier->is_map()) plugin = earlier->Get("plugin");
+    if (plugin == nullptr && earlier != nullptr && earlier->is_map())
+      plugin = earlier->Get("plugin");
     if (plugin != nullptr && !plugin->scalar().empty()) {
       if (layer->Get("sandboxes") == nullptr) {
         layer->Set("sandboxes", ConfigNode::Map(options->location()), options->location());
@@ -203,7 +206,8 @@ StatusOr<std::string> Expand(const std::string& text, const Variables& variables
 
 Status ExpandScalars(ConfigNode* node, const Variables& variables) {
   if (node->is_scalar()) {
-    CAIRN_ASSIGN_OR_RETURN(std::string expanded, Expand(node->scalar(), variables, node->location()));
+    CAIRN_ASSIGN_OR_RETURN(std::string expanded,
+                           Expand(node->scalar(), variables, node->location()));
     node->set_scalar(std::move(expanded));
   }
   for (ConfigNode& item : node->items()) CAIRN_RETURN_IF_ERROR(ExpandScalars(&item, variables));
@@ -287,7 +291,8 @@ StatusOr<Config> LoadConfig(const ConfigSources& sources, const ConfigOverrides&
     std::string project_file = config.project_dir + "/cairn.yaml";
     std::error_code error;
     if (fs::exists(project_file, error)) {
-      CAIRN_ASSIGN_OR_RETURN(ConfigNode project, ReadValidated(project_file, ConfigFileKind::kProject));
+      CAIRN_ASSIGN_OR_RETURN(ConfigNode project,
+                             ReadValidated(project_file, ConfigFileKind::kProject));
       Overlay(&merged, project);
       config.files_read.push_back(project_file);
     }
@@ -315,7 +320,8 @@ StatusOr<Config> LoadConfig(const ConfigSources& sources, const ConfigOverrides&
   Variables variables;
   variables.project_dir = config.project_dir;
   const ConfigNode* cache_dir = merged.Get("cache-dir");
-  CAIRN_ASSIGN_OR_RETURN(config.cache_dir, Expand(cache_dir->scalar(), variables, cache_dir->location()));
+  CAIRN_ASSIGN_OR_RETURN(config.cache_dir,
+                         Expand(cache_dir->scalar(), variables, cache_dir->location()));
   config.cache_dir = ResolveConfigPath(config.cache_dir, cache_dir->location());
   variables.cache_dir = config.cache_dir;
 
@@ -335,8 +341,9 @@ StatusOr<Config> LoadConfig(const ConfigSources& sources, const ConfigOverrides&
   bool known_level = false;
   for (const char* level : kLevels) known_level |= config.log_level == level;
   if (!known_level) {
-    return ConfigError(log_level->location(), "'log-level' must be one of trace, debug, info, warn, error; got '" +
-                                                  config.log_level + "'");
+    return ConfigError(log_level->location(),
+                       "'log-level' must be one of trace, debug, info, warn, error; got '" +
+                           config.log_level + "'");
   }
 
   // --plugin-path directories are searched first; they add to the
@@ -356,7 +363,8 @@ StatusOr<Config> LoadConfig(const ConfigSources& sources, const ConfigOverrides&
                          ReadPluginChoice(merged, "local-sandbox", variables, false));
   CAIRN_ASSIGN_OR_RETURN(config.storage, ReadPluginChoice(merged, "storage", variables, true));
 
-  if (const ConfigNode* remote = merged.Get("remote-execution"); remote != nullptr && remote->is_map()) {
+  if (const ConfigNode* remote = merged.Get("remote-execution");
+      remote != nullptr && remote->is_map()) {
     CAIRN_ASSIGN_OR_RETURN(config.remote_execution, ReadEndpoint(*remote));
   }
   if (const ConfigNode* caches = merged.Get("artifact-caches")) {

@@ -10,19 +10,18 @@ std::vector<ConfigKey> PluginChoiceKeys() {
 }
 
 std::vector<ConfigKey> EndpointKeys(bool with_push) {
-  std::vector<ConfigKey> keys = {
-      {"url", ConfigType::kString, {}},
-      {"instance-name", ConfigType::kString, {}},
-      {"server-cert", ConfigType::kString, {}},
-      {"client-cert", ConfigType::kString, {}},
-      {"client-key", ConfigType::kString, {}},
-      {"access-token", ConfigType::kString, {}},
-      {"connection-config",
-       ConfigType::kSection,
-       {{"retry-limit", ConfigType::kInt, {}},
-        {"retry-delay", ConfigType::kInt, {}},
-        {"request-timeout", ConfigType::kInt, {}},
-        {"keepalive-time", ConfigType::kInt, {}}}}};
+  std::vector<ConfigKey> keys = {{"url", ConfigType::kString, {}},
+                                 {"instance-name", ConfigType::kString, {}},
+                                 {"server-cert", ConfigType::kString, {}},
+                                 {"client-cert", ConfigType::kString, {}},
+                                 {"client-key", ConfigType::kString, {}},
+                                 {"access-token", ConfigType::kString, {}},
+                                 {"connection-config",
+                                  ConfigType::kSection,
+                                  {{"retry-limit", ConfigType::kInt, {}},
+                                   {"retry-delay", ConfigType::kInt, {}},
+                                   {"request-timeout", ConfigType::kInt, {}},
+                                   {"keepalive-time", ConfigType::kInt, {}}}}};
   if (with_push) keys.push_back({"push", ConfigType::kBool, {}});
   return keys;
 }
@@ -56,10 +55,14 @@ std::string KeyList(const std::vector<ConfigKey>& keys) {
 
 std::string Describe(const ConfigNode& node) {
   switch (node.kind()) {
-    case ConfigNode::Kind::kNull: return "nothing";
-    case ConfigNode::Kind::kScalar: return "'" + node.scalar() + "'";
-    case ConfigNode::Kind::kSequence: return "a list";
-    case ConfigNode::Kind::kMap: return "a mapping";
+    case ConfigNode::Kind::kNull:
+      return "nothing";
+    case ConfigNode::Kind::kScalar:
+      return "'" + node.scalar() + "'";
+    case ConfigNode::Kind::kSequence:
+      return "a list";
+    case ConfigNode::Kind::kMap:
+      return "a mapping";
   }
   return "something else";
 }
@@ -70,8 +73,9 @@ Status ValidateMap(const ConfigNode& node, const std::vector<ConfigKey>& keys,
                    const std::string& path) {
   if (node.is_null()) return Status::Ok();
   if (!node.is_map()) {
-    return ConfigError(node.location(), (path.empty() ? std::string("the file") : "'" + path + "'") +
-                                            " must be a mapping, got " + Describe(node));
+    return ConfigError(node.location(),
+                       (path.empty() ? std::string("the file") : "'" + path + "'") +
+                           " must be a mapping, got " + Describe(node));
   }
   for (const ConfigNode::Entry& entry : node.entries()) {
     const ConfigKey* known = nullptr;
@@ -92,7 +96,8 @@ Status ValidateValue(const ConfigNode& value, const ConfigKey& key, const std::s
   const SourceLocation& where = value.location();
   switch (key.type) {
     case ConfigType::kString:
-      if (!value.is_scalar()) return ConfigError(where, "'" + path + "' must be a string, got " + Describe(value));
+      if (!value.is_scalar())
+        return ConfigError(where, "'" + path + "' must be a string, got " + Describe(value));
       return Status::Ok();
     case ConfigType::kInt: {
       char* end = nullptr;
@@ -109,11 +114,13 @@ Status ValidateValue(const ConfigNode& value, const ConfigKey& key, const std::s
       return ConfigError(where, "'" + path + "' must be true or false, got " + Describe(value));
     case ConfigType::kStringList:
       if (!value.is_sequence()) {
-        return ConfigError(where, "'" + path + "' must be a list of strings, got " + Describe(value));
+        return ConfigError(where,
+                           "'" + path + "' must be a list of strings, got " + Describe(value));
       }
       for (const ConfigNode& item : value.items()) {
         if (!item.is_scalar()) {
-          return ConfigError(item.location(), "'" + path + "' must be a list of strings, got " + Describe(item) + " in it");
+          return ConfigError(item.location(), "'" + path + "' must be a list of strings, got " +
+                                                  Describe(item) + " in it");
         }
       }
       return Status::Ok();
@@ -125,7 +132,8 @@ Status ValidateValue(const ConfigNode& value, const ConfigKey& key, const std::s
       return ConfigError(where, "'" + path + "' must be a mapping, got " + Describe(value));
     case ConfigType::kNamedMaps:
       if (value.is_null()) return Status::Ok();
-      if (!value.is_map()) return ConfigError(where, "'" + path + "' must be a mapping, got " + Describe(value));
+      if (!value.is_map())
+        return ConfigError(where, "'" + path + "' must be a mapping, got " + Describe(value));
       for (const ConfigNode::Entry& entry : value.entries()) {
         if (!entry.value.is_null() && !entry.value.is_map()) {
           return ConfigError(entry.value.location(), "'" + path + "." + entry.key +
@@ -136,7 +144,8 @@ Status ValidateValue(const ConfigNode& value, const ConfigKey& key, const std::s
       return Status::Ok();
     case ConfigType::kNamedSections:
       if (value.is_null()) return Status::Ok();
-      if (!value.is_map()) return ConfigError(where, "'" + path + "' must be a mapping, got " + Describe(value));
+      if (!value.is_map())
+        return ConfigError(where, "'" + path + "' must be a mapping, got " + Describe(value));
       for (const ConfigNode::Entry& entry : value.entries()) {
         CAIRN_RETURN_IF_ERROR(ValidateMap(entry.value, key.children, path + "." + entry.key));
       }
@@ -146,8 +155,8 @@ Status ValidateValue(const ConfigNode& value, const ConfigKey& key, const std::s
         return ConfigError(where, "'" + path + "' must be a list, got " + Describe(value));
       }
       for (size_t i = 0; i < value.items().size(); ++i) {
-        CAIRN_RETURN_IF_ERROR(ValidateMap(value.items()[i], key.children,
-                                          path + "[" + std::to_string(i) + "]"));
+        CAIRN_RETURN_IF_ERROR(
+            ValidateMap(value.items()[i], key.children, path + "[" + std::to_string(i) + "]"));
       }
       return Status::Ok();
   }
@@ -161,10 +170,13 @@ const std::vector<ConfigKey>& SchemaFor(ConfigFileKind kind) {
   static const std::vector<ConfigKey> kUser = UserKeys(true);
   static const std::vector<ConfigKey> kDefaults = UserKeys(false);
   switch (kind) {
-    case ConfigFileKind::kProject: return kProject;
-    case ConfigFileKind::kUser: return kUser;
+    case ConfigFileKind::kProject:
+      return kProject;
+    case ConfigFileKind::kUser:
+      return kUser;
     case ConfigFileKind::kDefaults:
-    case ConfigFileKind::kCommandLine: return kDefaults;
+    case ConfigFileKind::kCommandLine:
+      return kDefaults;
   }
   return kDefaults;
 }

@@ -45,13 +45,13 @@ Status CheckUrl(const std::string& url, const SourceLocation& where) {
     std::string prefix(scheme);
     if (url.compare(0, prefix.size(), prefix) != 0) continue;
     if (url.size() == prefix.size()) {
-      return ConfigError(where, "'url' " + url + " names no " +
-                                    (prefix == "unix:" ? "socket path" : "host"));
+      return ConfigError(
+          where, "'url' " + url + " names no " + (prefix == "unix:" ? "socket path" : "host"));
     }
     return Status::Ok();
   }
-  return ConfigError(where, "'url' " + url +
-                                " must start with grpc://, grpcs://, http://, https:// or unix:");
+  return ConfigError(
+      where, "'url' " + url + " must start with grpc://, grpcs://, http://, https:// or unix:");
 }
 
 // Opens `path` for reading, or explains why it cannot be read.
@@ -59,8 +59,8 @@ StatusOr<Bio> OpenReadable(const std::string& path, const char* key, const Sourc
   std::ifstream probe(path, std::ios::binary);
   if (!probe) {
     int error = errno;
-    return ConfigError(where, std::string("'") + key + "' " + path +
-                                  " cannot be read: " + std::strerror(error));
+    return ConfigError(
+        where, std::string("'") + key + "' " + path + " cannot be read: " + std::strerror(error));
   }
   Bio bio(BIO_new_file(path.c_str(), "r"));
   if (!bio) return ConfigError(where, std::string("'") + key + "' " + path + " cannot be opened");
@@ -73,8 +73,9 @@ StatusOr<Certificate> ReadCertificate(const std::string& path, const char* key,
   Certificate certificate(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
   ERR_clear_error();
   if (!certificate) {
-    return ConfigError(where, std::string("'") + key + "' " + path +
-                                  " is not a PEM certificate (expected -----BEGIN CERTIFICATE-----)");
+    return ConfigError(where,
+                       std::string("'") + key + "' " + path +
+                           " is not a PEM certificate (expected -----BEGIN CERTIFICATE-----)");
   }
   return certificate;
 }
@@ -84,8 +85,7 @@ StatusOr<PrivateKey> ReadPrivateKey(const std::string& path, const SourceLocatio
   PrivateKey key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
   ERR_clear_error();
   if (!key) {
-    return ConfigError(where, "'client-key' " + path +
-                                  " is not an unencrypted PEM private key");
+    return ConfigError(where, "'client-key' " + path + " is not an unencrypted PEM private key");
   }
   return key;
 }
@@ -93,7 +93,8 @@ StatusOr<PrivateKey> ReadPrivateKey(const std::string& path, const SourceLocatio
 Status CheckCredentials(const ConfigNode& node, const RemoteEndpoint& endpoint) {
   if (!endpoint.server_cert.empty()) {
     CAIRN_RETURN_IF_ERROR(
-        ReadCertificate(endpoint.server_cert, "server-cert", WhereOf(node, "server-cert")).status());
+        ReadCertificate(endpoint.server_cert, "server-cert", WhereOf(node, "server-cert"))
+            .status());
   }
   if (endpoint.client_cert.empty() != endpoint.client_key.empty()) {
     const char* given = endpoint.client_cert.empty() ? "client-key" : "client-cert";
@@ -115,7 +116,8 @@ Status CheckCredentials(const ConfigNode& node, const RemoteEndpoint& endpoint) 
   }
   if (!endpoint.access_token.empty()) {
     CAIRN_RETURN_IF_ERROR(
-        OpenReadable(endpoint.access_token, "access-token", WhereOf(node, "access-token")).status());
+        OpenReadable(endpoint.access_token, "access-token", WhereOf(node, "access-token"))
+            .status());
   }
   return Status::Ok();
 }
@@ -130,8 +132,8 @@ StatusOr<int64_t> ReadNumber(const ConfigNode& section, const char* key, int64_t
   if (value->scalar().empty() || *end != '\0' || errno == ERANGE || number < 0 || number > max) {
     return ConfigError(value->location(), std::string("'connection-config.") + key +
                                               "' must be a whole number from 0 to " +
-                                              std::to_string(max) + ", got '" +
-                                              value->scalar() + "'");
+                                              std::to_string(max) + ", got '" + value->scalar() +
+                                              "'");
   }
   return static_cast<int64_t>(number);
 }
@@ -144,11 +146,12 @@ StatusOr<ConnectionConfig> ReadConnection(const ConfigNode& node) {
                          ReadNumber(*section, "retry-limit", connection.retry_limit, 100));
   CAIRN_ASSIGN_OR_RETURN(connection.retry_delay_ms,
                          ReadNumber(*section, "retry-delay", connection.retry_delay_ms, 3600000));
-  CAIRN_ASSIGN_OR_RETURN(connection.request_timeout_s,
-                         ReadNumber(*section, "request-timeout", connection.request_timeout_s,
-                                    86400));
-  CAIRN_ASSIGN_OR_RETURN(connection.keepalive_time_s,
-                         ReadNumber(*section, "keepalive-time", connection.keepalive_time_s, 86400));
+  CAIRN_ASSIGN_OR_RETURN(
+      connection.request_timeout_s,
+      ReadNumber(*section, "request-timeout", connection.request_timeout_s, 86400));
+  CAIRN_ASSIGN_OR_RETURN(
+      connection.keepalive_time_s,
+      ReadNumber(*section, "keepalive-time", connection.keepalive_time_s, 86400));
   return connection;
 }
 

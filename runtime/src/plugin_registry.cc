@@ -1,12 +1,12 @@
 #include "cairn/runtime/plugin_registry.h"
 
+#include <algorithm>
 #include <boost/dll/runtime_symbol_info.hpp>
 #include <boost/dll/shared_library.hpp>
 #include <cstddef>
 #include <cstdlib>
 #include <exception>
 #include <filesystem>
-#include <algorithm>
 
 namespace cairn {
 
@@ -23,10 +23,9 @@ struct TableSizes {
   const char* what;
   size_t by_minor[CAIRN_ABI_VERSION_MINOR + 1];
 };
-constexpr TableSizes kDescriptorSizes = {
-    "its descriptor",
-    {CAIRN_SIZE_THROUGH(cairn_plugin_descriptor, vtable),
-     CAIRN_SIZE_THROUGH(cairn_plugin_descriptor, vtable)}};
+constexpr TableSizes kDescriptorSizes = {"its descriptor",
+                                         {CAIRN_SIZE_THROUGH(cairn_plugin_descriptor, vtable),
+                                          CAIRN_SIZE_THROUGH(cairn_plugin_descriptor, vtable)}};
 constexpr TableSizes kSandboxVtableSizes = {
     "the sandbox function table",
     {CAIRN_SIZE_THROUGH(cairn_sandbox_vtable, run_interactive),
@@ -34,10 +33,9 @@ constexpr TableSizes kSandboxVtableSizes = {
 constexpr TableSizes kStorageVtableSizes = {
     "the storage function table",
     {CAIRN_SIZE_THROUGH(cairn_storage_vtable, ops), CAIRN_SIZE_THROUGH(cairn_storage_vtable, ops)}};
-constexpr TableSizes kStorageOpsSizes = {
-    "the storage operations table",
-    {CAIRN_SIZE_THROUGH(cairn_storage_ops, stats),
-     CAIRN_SIZE_THROUGH(cairn_storage_ops, remove_asset)}};
+constexpr TableSizes kStorageOpsSizes = {"the storage operations table",
+                                         {CAIRN_SIZE_THROUGH(cairn_storage_ops, stats),
+                                          CAIRN_SIZE_THROUGH(cairn_storage_ops, remove_asset)}};
 static_assert(kStorageOpsSizes.by_minor[CAIRN_ABI_VERSION_MINOR] == sizeof(cairn_storage_ops),
               "a table grew: give it its size for the new minor version");
 static_assert(kDescriptorSizes.by_minor[CAIRN_ABI_VERSION_MINOR] == sizeof(cairn_plugin_descriptor),
@@ -56,9 +54,9 @@ std::string CheckStructSize(const TableSizes& sizes, uint32_t size, uint32_t min
   bool known = minor <= CAIRN_ABI_VERSION_MINOR;
   size_t expected = sizes.by_minor[known ? minor : CAIRN_ABI_VERSION_MINOR];
   if (known ? size == expected : size >= expected) return "";
-  return std::string(sizes.what) + " has struct_size " + std::to_string(size) + ", but plugin ABI " +
-         AbiText(CAIRN_ABI_VERSION_MAJOR, minor) + (known ? " defines it as " : " needs at least ") +
-         std::to_string(expected) + " bytes";
+  return std::string(sizes.what) + " has struct_size " + std::to_string(size) +
+         ", but plugin ABI " + AbiText(CAIRN_ABI_VERSION_MAJOR, minor) +
+         (known ? " defines it as " : " needs at least ") + std::to_string(expected) + " bytes";
 }
 
 std::string CheckSandbox(const cairn_sandbox_vtable* vtable, uint32_t minor) {
@@ -128,7 +126,8 @@ std::string CheckDescriptor(const cairn_plugin_descriptor* descriptor, PluginRec
   std::string problem =
       CheckStructSize(kDescriptorSizes, descriptor->struct_size, descriptor->abi_minor);
   if (!problem.empty()) return problem;
-  if (descriptor->name == nullptr || descriptor->name[0] == '\0') return "its descriptor has no name";
+  if (descriptor->name == nullptr || descriptor->name[0] == '\0')
+    return "its descriptor has no name";
   record->name = descriptor->name;
   record->version = descriptor->version != nullptr ? descriptor->version : "";
   record->description = descriptor->description != nullptr ? descriptor->description : "";
@@ -153,9 +152,12 @@ std::string CheckDescriptor(const cairn_plugin_descriptor* descriptor, PluginRec
 
 std::string PluginKindName(PluginKind kind) {
   switch (kind) {
-    case PluginKind::kSandbox: return "sandbox";
-    case PluginKind::kStorage: return "storage";
-    case PluginKind::kUnknown: return "unknown";
+    case PluginKind::kSandbox:
+      return "sandbox";
+    case PluginKind::kStorage:
+      return "storage";
+    case PluginKind::kUnknown:
+      return "unknown";
   }
   return "unknown";
 }
@@ -172,12 +174,12 @@ PluginRecord PluginRegistry::Inspect(const std::string& path) {
     return record;
   }
   if (!library->has(CAIRN_PLUGIN_ENTRY_SYMBOL)) {
-    record.reason = std::string("has no entry symbol '") + CAIRN_PLUGIN_ENTRY_SYMBOL +
-                    "' (not a Cairn plugin)";
+    record.reason =
+        std::string("has no entry symbol '") + CAIRN_PLUGIN_ENTRY_SYMBOL + "' (not a Cairn plugin)";
     return record;
   }
-  auto entry = library->get<const cairn_plugin_descriptor*(uint32_t, uint32_t)>(
-      CAIRN_PLUGIN_ENTRY_SYMBOL);
+  auto entry =
+      library->get<const cairn_plugin_descriptor*(uint32_t, uint32_t)>(CAIRN_PLUGIN_ENTRY_SYMBOL);
   const cairn_plugin_descriptor* descriptor = nullptr;
   try {
     descriptor = entry(CAIRN_ABI_VERSION_MAJOR, CAIRN_ABI_VERSION_MINOR);
@@ -205,7 +207,9 @@ std::string PluginRegistry::InstalledPluginDir() {
   boost::system::error_code error;
   boost::dll::fs::path exe = boost::dll::program_location(error);
   if (error) return "";
-  return (fs::path(exe.parent_path().string()) / ".." / CAIRN_PLUGIN_SUBDIR).lexically_normal().string();
+  return (fs::path(exe.parent_path().string()) / ".." / CAIRN_PLUGIN_SUBDIR)
+      .lexically_normal()
+      .string();
 }
 
 std::vector<std::string> PluginRegistry::SearchPaths(const std::vector<std::string>& configured) {
@@ -271,7 +275,8 @@ StatusOr<const PluginRecord*> PluginRegistry::Find(PluginKind kind, const std::s
       if (record.loaded) return &record;
       if (disabled == nullptr) disabled = &record;
     }
-    if (record.loaded && record.kind == kind) available += (available.empty() ? "" : ", ") + record.name;
+    if (record.loaded && record.kind == kind)
+      available += (available.empty() ? "" : ", ") + record.name;
   }
   if (disabled != nullptr) {
     return FailedPrecondition(PluginKindName(kind) + " plugin '" + name + "' at " + disabled->path +
@@ -279,9 +284,9 @@ StatusOr<const PluginRecord*> PluginRegistry::Find(PluginKind kind, const std::s
   }
   std::string where;
   for (const std::string& path : search_paths_) where += (where.empty() ? "" : ", ") + path;
-  return NotFound("no " + PluginKindName(kind) + " plugin named '" + name + "' (available: " +
-                  (available.empty() ? "none" : available) + "; searched: " +
-                  (where.empty() ? "nothing" : where) + ")");
+  return NotFound("no " + PluginKindName(kind) + " plugin named '" + name +
+                  "' (available: " + (available.empty() ? "none" : available) +
+                  "; searched: " + (where.empty() ? "nothing" : where) + ")");
 }
 
 }  // namespace cairn

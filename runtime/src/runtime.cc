@@ -28,11 +28,20 @@ void LogFromPlugin(void* host, int32_t level, const char* message, uint64_t size
     std::string_view text(message != nullptr ? message : "", message != nullptr ? size : 0);
     spdlog::level::level_enum spd_level = spdlog::level::err;
     switch (level) {
-      case CAIRN_LOG_TRACE: spd_level = spdlog::level::trace; break;
-      case CAIRN_LOG_DEBUG: spd_level = spdlog::level::debug; break;
-      case CAIRN_LOG_INFO: spd_level = spdlog::level::info; break;
-      case CAIRN_LOG_WARN: spd_level = spdlog::level::warn; break;
-      default: break;
+      case CAIRN_LOG_TRACE:
+        spd_level = spdlog::level::trace;
+        break;
+      case CAIRN_LOG_DEBUG:
+        spd_level = spdlog::level::debug;
+        break;
+      case CAIRN_LOG_INFO:
+        spd_level = spdlog::level::info;
+        break;
+      case CAIRN_LOG_WARN:
+        spd_level = spdlog::level::warn;
+        break;
+      default:
+        break;
     }
     spdlog::log(spd_level, "[{}] {}", context->plugin_name, text);
   } catch (...) {
@@ -213,9 +222,8 @@ StatusOr<std::unique_ptr<Sandbox>> Runtime::NewSandboxLocked(const std::string& 
   CAIRN_RETURN_IF_ERROR(PrepareScratchDir());
   PluginContext* context = NewContext(**record, /*with_cas=*/true);
   std::string options_yaml = options != nullptr ? options->options_yaml : std::string();
-  StatusOr<std::unique_ptr<SandboxClient>> client =
-      SandboxClient::Create((*record)->sandbox(), &context->services, options_yaml,
-                            "sandbox plugin " + (*record)->name);
+  StatusOr<std::unique_ptr<SandboxClient>> client = SandboxClient::Create(
+      (*record)->sandbox(), &context->services, options_yaml, "sandbox plugin " + (*record)->name);
   if (!client.ok()) {
     return PluginFailure(client.status(), options != nullptr ? OptionsPlace(*options) : "");
   }
@@ -243,7 +251,8 @@ StatusOr<std::shared_ptr<Sandbox>> Runtime::LocalSandbox() {
   std::string name = kDefaultLocalSandbox;
   const PluginChoice& build = options_.build_sandbox;
   if (!build.plugin.empty()) {
-    CAIRN_ASSIGN_OR_RETURN(std::shared_ptr<Sandbox> sandbox, OpenSandboxLocked(build.plugin, &build));
+    CAIRN_ASSIGN_OR_RETURN(std::shared_ptr<Sandbox> sandbox,
+                           OpenSandboxLocked(build.plugin, &build));
     CAIRN_ASSIGN_OR_RETURN(SandboxCapabilities capabilities, sandbox->Capabilities());
     if ((capabilities.flags & CAIRN_SANDBOX_REMOTE) == 0) {
       local_sandbox_name_ = build.plugin;

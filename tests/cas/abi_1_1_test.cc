@@ -114,8 +114,7 @@ TEST_F(Abi10TableTest, EveryOperationAddedIn11IsUnimplemented) {
   EXPECT_EQ(old_store().PushAsset(AssetKind::kBlob, push).code(), Code::kUnimplemented);
   AssetFetchRequest fetch;
   fetch.add_uris("https://example.com/x");
-  EXPECT_EQ(old_store().FetchAsset(AssetKind::kBlob, fetch).status().code(),
-            Code::kUnimplemented);
+  EXPECT_EQ(old_store().FetchAsset(AssetKind::kBlob, fetch).status().code(), Code::kUnimplemented);
   EXPECT_EQ(old_store().RemoveAsset(AssetKind::kBlob, fetch).code(), Code::kUnimplemented);
   EXPECT_EQ(old_store().GetActionResult("team-a", digest).status().code(), Code::kUnimplemented);
   EXPECT_EQ(old_store().UpdateActionResult("team-a", digest, ActionResult()).code(),

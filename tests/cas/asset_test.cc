@@ -77,8 +77,9 @@ class AssetTest : public CasTest {
 TEST_F(AssetTest, PushedBlobIsFetchedByItsUriAndQualifiers) {
   Digest content = Blob("tarball");
   ASSERT_OK(store().PushAsset(AssetKind::kBlob, Push({kUri}, content, {{"vcs.commit", "abc"}})));
-  ASSERT_OK_AND_ASSIGN(AssetFetchResponse response,
-                       store().FetchAsset(AssetKind::kBlob, Fetch({kUri}, {{"vcs.commit", "abc"}})));
+  ASSERT_OK_AND_ASSIGN(
+      AssetFetchResponse response,
+      store().FetchAsset(AssetKind::kBlob, Fetch({kUri}, {{"vcs.commit", "abc"}})));
   EXPECT_EQ(response.status().code(), 0);
   EXPECT_EQ(response.uri(), kUri);
   ASSERT_EQ(response.qualifiers_size(), 1);
@@ -98,10 +99,12 @@ TEST_F(AssetTest, FetchMatchesExactlyThePushedQualifiersInAnyOrder) {
 }
 
 TEST_F(AssetTest, QualifierNamedTwiceIsInvalidArgumentNamingTheQualifiersField) {
-  Status pushed = store().PushAsset(AssetKind::kBlob, Push({kUri}, Blob("d"), {{"a", "1"}, {"a", "2"}}));
+  Status pushed =
+      store().PushAsset(AssetKind::kBlob, Push({kUri}, Blob("d"), {{"a", "1"}, {"a", "2"}}));
   EXPECT_EQ(pushed.code(), Code::kInvalidArgument);
   EXPECT_EQ(BadRequestField(pushed), "qualifiers");
-  Status fetched = store().FetchAsset(AssetKind::kBlob, Fetch({kUri}, {{"a", "1"}, {"a", "1"}})).status();
+  Status fetched =
+      store().FetchAsset(AssetKind::kBlob, Fetch({kUri}, {{"a", "1"}, {"a", "1"}})).status();
   EXPECT_EQ(fetched.code(), Code::kInvalidArgument);
   EXPECT_EQ(BadRequestField(fetched), "qualifiers");
 }
@@ -110,8 +113,8 @@ TEST_F(AssetTest, OnePushMapsEveryUriAndFetchReturnsTheFirstThatMatches) {
   Digest content = Blob("mirrored");
   ASSERT_OK(store().PushAsset(AssetKind::kBlob, Push({"https://a/x", "https://b/x"}, content)));
   ASSERT_OK_AND_ASSIGN(AssetFetchResponse response,
-                       store().FetchAsset(AssetKind::kBlob,
-                                          Fetch({"https://unknown/x", "https://b/x", "https://a/x"})));
+                       store().FetchAsset(AssetKind::kBlob, Fetch({"https://unknown/x",
+                                                                   "https://b/x", "https://a/x"})));
   EXPECT_EQ(response.uri(), "https://b/x");
   EXPECT_EQ(response.blob_digest(), content);
   EXPECT_EQ(FetchCode(Fetch({"https://a/x"})), Code::kOk);
@@ -123,7 +126,8 @@ TEST_F(AssetTest, PushReplacesTheMappingOfTheSameUriAndQualifiersOnly) {
   ASSERT_OK(store().PushAsset(AssetKind::kBlob, Push({kUri}, first)));
   ASSERT_OK(store().PushAsset(AssetKind::kBlob, Push({kUri}, first, {{"arch", "arm"}})));
   ASSERT_OK(store().PushAsset(AssetKind::kBlob, Push({kUri}, second)));
-  ASSERT_OK_AND_ASSIGN(AssetFetchResponse plain, store().FetchAsset(AssetKind::kBlob, Fetch({kUri})));
+  ASSERT_OK_AND_ASSIGN(AssetFetchResponse plain,
+                       store().FetchAsset(AssetKind::kBlob, Fetch({kUri})));
   EXPECT_EQ(plain.blob_digest(), second);
   ASSERT_OK_AND_ASSIGN(AssetFetchResponse arm,
                        store().FetchAsset(AssetKind::kBlob, Fetch({kUri}, {{"arch", "arm"}})));
@@ -195,8 +199,8 @@ TEST_F(AssetTest, PushWithMissingBlobsIsFailedPreconditionListingEveryMissingBlo
   Digest missing_reference = DigestOfBytes("reference never written");
   Digest missing_file = DigestOfBytes("file never written");
   Digest missing_subtree = DigestOfBytes("subdirectory never written");
-  Digest tree = Dir({{"ok", Blob("present file")}, {"lost", missing_file}},
-                    {{"gone", missing_subtree}});
+  Digest tree =
+      Dir({{"ok", Blob("present file")}, {"lost", missing_file}}, {{"gone", missing_subtree}});
   AssetPushRequest request = Push({kUri}, missing_content);
   *request.add_references_blobs() = present_reference;
   *request.add_references_blobs() = missing_reference;
@@ -205,9 +209,8 @@ TEST_F(AssetTest, PushWithMissingBlobsIsFailedPreconditionListingEveryMissingBlo
   Status status = store().PushAsset(AssetKind::kBlob, request);
   EXPECT_EQ(status.code(), Code::kFailedPrecondition);
   // The typed details crossed the ABI: no message parsing needed.
-  EXPECT_THAT(MissingBlobs(status),
-              UnorderedElementsAreArray({missing_content, missing_reference, missing_file,
-                                         missing_subtree}));
+  EXPECT_THAT(MissingBlobs(status), UnorderedElementsAreArray({missing_content, missing_reference,
+                                                               missing_file, missing_subtree}));
   EXPECT_EQ(FetchCode(Fetch({kUri})), Code::kNotFound) << "a refused push was recorded";
 }
 
@@ -238,8 +241,8 @@ TEST_F(AssetTest, GarbageCollectionKeepsEverythingAnUnexpiredAssetReferences) {
 
   Reopen("");
   ASSERT_OK(store().CollectGarbage(1).status());
-  std::vector<Digest> kept = {content,    reference,         referenced_file, referenced_tree,
-                              nested_file, nested,           top_file,        directory_content};
+  std::vector<Digest> kept = {content,     reference, referenced_file, referenced_tree,
+                              nested_file, nested,    top_file,        directory_content};
   ASSERT_OK_AND_ASSIGN(std::vector<Digest> missing_kept, store().FindMissing(kept));
   EXPECT_TRUE(missing_kept.empty()) << missing_kept.size() << " referenced blobs were evicted, "
                                     << "the first " << DigestToString(missing_kept[0]);

@@ -109,7 +109,8 @@ TEST_F(CasTest, FileWrittenFromPathReadsBackToPathWithTheRequestedMode) {
   std::string content(3 * 1024 * 1024 + 17, 'x');
   for (size_t i = 0; i < content.size(); i += 4096) content[i] = static_cast<char>(i / 4096);
   WriteFile(temp_ / "big", content);
-  ASSERT_OK_AND_ASSIGN(Digest digest, store().WriteBlobFromPath(temp_ / "big", false, std::nullopt));
+  ASSERT_OK_AND_ASSIGN(Digest digest,
+                       store().WriteBlobFromPath(temp_ / "big", false, std::nullopt));
   EXPECT_EQ(digest, DigestOfBytes(content));
   EXPECT_TRUE(Exists(temp_ / "big"));
   ASSERT_OK(store().ReadBlobToPath(digest, temp_ / "out", true));
@@ -133,7 +134,8 @@ TEST_F(CasTest, StreamFromFdAndToFdRoundTrip) {
 
 TEST_F(CasTest, MoveSourceTakesTheFileOverIntoTheStore) {
   WriteFile(temp_ / "moved", "moved content");
-  ASSERT_OK_AND_ASSIGN(Digest digest, store().WriteBlobFromPath(temp_ / "moved", true, std::nullopt));
+  ASSERT_OK_AND_ASSIGN(Digest digest,
+                       store().WriteBlobFromPath(temp_ / "moved", true, std::nullopt));
   EXPECT_FALSE(Exists(temp_ / "moved"));
   EXPECT_EQ(ReadFile(ObjectPath(digest)), "moved content");
   EXPECT_EQ(Lstat(ObjectPath(digest)).st_mode & 0777, 0444u);
@@ -204,10 +206,11 @@ TEST_F(CasTest, SomethingOtherThanAFileUnderAnObjectsNameIsReplacedByTheNextWrit
   const std::string linked = "an object name that is a symlink";
   const std::string directory = "an object name that is a directory";
   WriteFile(temp_ / "elsewhere", linked);
-  MakeDir(ObjectPath(DigestOfBytes(linked)).substr(0, ObjectPath(DigestOfBytes(linked)).rfind('/')));
+  MakeDir(
+      ObjectPath(DigestOfBytes(linked)).substr(0, ObjectPath(DigestOfBytes(linked)).rfind('/')));
   MakeSymlink(temp_ / "elsewhere", ObjectPath(DigestOfBytes(linked)));
-  MakeDir(ObjectPath(DigestOfBytes(directory)).substr(
-      0, ObjectPath(DigestOfBytes(directory)).rfind('/')));
+  MakeDir(ObjectPath(DigestOfBytes(directory))
+              .substr(0, ObjectPath(DigestOfBytes(directory)).rfind('/')));
   MakeDir(ObjectPath(DigestOfBytes(directory)));
   for (const std::string& content : {linked, directory}) {
     ASSERT_OK_AND_ASSIGN(Digest digest, store().WriteBlob(content, std::nullopt));
@@ -226,7 +229,8 @@ TEST_F(CasTest, AnIntactObjectIsKeptWhenTheSameBytesAreWrittenAgain) {
   ASSERT_OK_AND_ASSIGN(Digest digest, store().WriteBlob("kept as it is", std::nullopt));
   ino_t inode = Lstat(ObjectPath(digest)).st_ino;
   WriteFile(temp_ / "again", "kept as it is");
-  ASSERT_OK_AND_ASSIGN(Digest moved, store().WriteBlobFromPath(temp_ / "again", true, std::nullopt));
+  ASSERT_OK_AND_ASSIGN(Digest moved,
+                       store().WriteBlobFromPath(temp_ / "again", true, std::nullopt));
   EXPECT_EQ(moved, digest);
   EXPECT_FALSE(Exists(temp_ / "again"));
   EXPECT_EQ(Lstat(ObjectPath(digest)).st_ino, inode);
@@ -245,7 +249,8 @@ TEST_F(CasTest, WritingFromAPathNeverFollowsASymlink) {
   EXPECT_TRUE(Exists(temp_ / "link"));
   EXPECT_EQ(ReadFile(temp_ / "target"), "behind a symlink");
   // A regular file is stored as before.
-  ASSERT_OK_AND_ASSIGN(Digest regular, store().WriteBlobFromPath(temp_ / "target", false, std::nullopt));
+  ASSERT_OK_AND_ASSIGN(Digest regular,
+                       store().WriteBlobFromPath(temp_ / "target", false, std::nullopt));
   EXPECT_EQ(regular, DigestOfBytes("behind a symlink"));
 }
 
@@ -253,8 +258,11 @@ TEST_F(CasTest, BitFlippedObjectIsReportedByVerifyAndThenMissing) {
   ASSERT_OK_AND_ASSIGN(Digest digest, store().WriteBlob("precious bytes", std::nullopt));
   ASSERT_OK_AND_ASSIGN(Digest truncated, store().WriteBlob("will be truncated", std::nullopt));
   ASSERT_EQ(Shell("chmod u+w " + ObjectPath(digest) + " && printf 'X' | dd of=" +
-                  ObjectPath(digest) + " bs=1 seek=3 conv=notrunc status=none"), 0);
-  ASSERT_EQ(Shell("chmod u+w " + ObjectPath(truncated) + " && truncate -s 5 " + ObjectPath(truncated)), 0);
+                  ObjectPath(digest) + " bs=1 seek=3 conv=notrunc status=none"),
+            0);
+  ASSERT_EQ(
+      Shell("chmod u+w " + ObjectPath(truncated) + " && truncate -s 5 " + ObjectPath(truncated)),
+      0);
   ASSERT_OK_AND_ASSIGN(VerifyReport report, store().Verify(true));
   EXPECT_EQ(report.problems, 2u);
   EXPECT_THAT(report.lines, HasSubstr(digest.hash()));
@@ -267,7 +275,8 @@ TEST_F(CasTest, BitFlippedObjectIsReportedByVerifyAndThenMissing) {
 
 TEST_F(CasTest, CorruptObjectReadWholeIsRemovedAndReportedNotFound) {
   ASSERT_OK_AND_ASSIGN(Digest digest, store().WriteBlob("abcdef", std::nullopt));
-  ASSERT_EQ(Shell("chmod u+w " + ObjectPath(digest) + " && printf 'abcdeX' > " + ObjectPath(digest)), 0);
+  ASSERT_EQ(
+      Shell("chmod u+w " + ObjectPath(digest) + " && printf 'abcdeX' > " + ObjectPath(digest)), 0);
   StatusOr<std::string> data = store().ReadBlob(digest, 0, 0);
   EXPECT_EQ(data.status().code(), Code::kNotFound);
   EXPECT_THAT(data.status().message(), HasSubstr("corrupt"));

@@ -19,7 +19,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::string mode = argv[2];
-  auto loaded = testing::LoadedStore::Open(CAIRN_CAS_LOCAL_PLUGIN, std::string("path: ") + argv[1] + "\n");
+  auto loaded =
+      testing::LoadedStore::Open(CAIRN_CAS_LOCAL_PLUGIN, std::string("path: ") + argv[1] + "\n");
   if (!loaded.ok()) {
     std::cerr << loaded.status().ToString() << "\n";
     return 1;

@@ -57,17 +57,17 @@ class CasTest : public ::testing::Test {
   std::unique_ptr<LoadedStore> loaded_;
 };
 
-#define ASSERT_OK(expr)                                        \
-  do {                                                         \
-    ::cairn::Status assert_status_ = (expr);                   \
+#define ASSERT_OK(expr)                                            \
+  do {                                                             \
+    ::cairn::Status assert_status_ = (expr);                       \
     ASSERT_TRUE(assert_status_.ok()) << assert_status_.ToString(); \
   } while (false)
 
 // Unwraps a StatusOr or fails the test.
-#define ASSERT_OK_AND_ASSIGN(lhs, expr)                                      \
-  auto CAIRN_CONCAT(statusor_, __LINE__) = (expr);                           \
-  ASSERT_TRUE(CAIRN_CONCAT(statusor_, __LINE__).ok())                        \
-      << CAIRN_CONCAT(statusor_, __LINE__).status().ToString();              \
+#define ASSERT_OK_AND_ASSIGN(lhs, expr)                         \
+  auto CAIRN_CONCAT(statusor_, __LINE__) = (expr);              \
+  ASSERT_TRUE(CAIRN_CONCAT(statusor_, __LINE__).ok())           \
+      << CAIRN_CONCAT(statusor_, __LINE__).status().ToString(); \
   lhs = std::move(CAIRN_CONCAT(statusor_, __LINE__)).value()
 
 }  // namespace cairn::testing

@@ -1,7 +1,7 @@
 // Unit tests of cairn/merkle.h against tests/support's InMemoryStorage: the
 // tree logic alone, with no disk and no plugin.
-#include <gtest/gtest.h>
 #include <gmock/gmock.h>
+#include <gtest/gtest.h>
 
 #include <map>
 
@@ -11,10 +11,10 @@
 namespace cairn {
 namespace {
 
-using ::testing::ElementsAre;
-using ::testing::HasSubstr;
 using ::cairn::testing::InMemoryStorage;
 using ::cairn::testing::StorageOp;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 
 // Builds trees from "path=content" / "path*=content" (executable) /
 // "path@=target" (symlink) / "path/" (empty directory) specs.
@@ -81,19 +81,21 @@ class TreeBuilder {
 
 std::vector<std::string> Listing(Storage& storage, const Digest& root) {
   std::vector<std::string> lines;
-  Status status = WalkTree(storage, root, [&](const std::string& path, const Digest&,
-                                              const Directory& directory) {
-    std::string prefix = path.empty() ? "" : path + "/";
-    for (const FileNode& f : directory.files()) {
-      lines.push_back(prefix + f.name() + (f.is_executable() ? "*" : "") + "=" +
-                      *storage.ReadBlob(f.digest(), 0, 0));
-    }
-    for (const SymlinkNode& s : directory.symlinks()) lines.push_back(prefix + s.name() + "@=" + s.target());
-    if (directory.files_size() + directory.directories_size() + directory.symlinks_size() == 0) {
-      lines.push_back(prefix);
-    }
-    return Status::Ok();
-  });
+  Status status = WalkTree(
+      storage, root, [&](const std::string& path, const Digest&, const Directory& directory) {
+        std::string prefix = path.empty() ? "" : path + "/";
+        for (const FileNode& f : directory.files()) {
+          lines.push_back(prefix + f.name() + (f.is_executable() ? "*" : "") + "=" +
+                          *storage.ReadBlob(f.digest(), 0, 0));
+        }
+        for (const SymlinkNode& s : directory.symlinks())
+          lines.push_back(prefix + s.name() + "@=" + s.target());
+        if (directory.files_size() + directory.directories_size() + directory.symlinks_size() ==
+            0) {
+          lines.push_back(prefix);
+        }
+        return Status::Ok();
+      });
   EXPECT_TRUE(status.ok()) << status.ToString();
   std::sort(lines.begin(), lines.end());
   return lines;
@@ -224,9 +226,9 @@ TEST(WalkTree, MissingDirectoryIsNotFoundNamingItsPath) {
   d->set_name("lost");
   *d->mutable_digest() = DigestOfBytes("not stored");
   Digest digest = *storage.WriteMessage(root);
-  Status status = WalkTree(storage, digest, [](const std::string&, const Digest&, const Directory&) {
-    return Status::Ok();
-  });
+  Status status =
+      WalkTree(storage, digest,
+               [](const std::string&, const Digest&, const Directory&) { return Status::Ok(); });
   EXPECT_EQ(status.code(), Code::kNotFound);
   EXPECT_THAT(status.message(), HasSubstr("lost"));
 }
@@ -264,9 +266,9 @@ TEST(TreeDepth, TreesUpToTheLimitAreWalkedAndDeeperOnesRefusedNotCrashed) {
 
   // Far deeper than the limit: an error, not a stack overflow.
   Digest hostile = NestedChain(storage, 20 * kMaxTreeDepth);
-  Status walked = WalkTree(storage, hostile, [](const std::string&, const Digest&, const Directory&) {
-    return Status::Ok();
-  });
+  Status walked =
+      WalkTree(storage, hostile,
+               [](const std::string&, const Digest&, const Directory&) { return Status::Ok(); });
   EXPECT_EQ(walked.code(), Code::kInvalidArgument);
   EXPECT_THAT(walked.message(), HasSubstr("nests deeper than 1000 directories"));
 

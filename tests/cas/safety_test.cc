@@ -97,7 +97,8 @@ TEST_F(CasTest, StageNeverWritesThroughASymlinkAlreadyInTheTarget) {
   FileNode* inner_file = inner.add_files();
   inner_file->set_name("inner");
   ASSERT_OK_AND_ASSIGN(*inner_file->mutable_digest(), store().WriteBlob("evil", std::nullopt));
-  ASSERT_OK_AND_ASSIGN(Digest inner_digest, store().WriteBlob(inner.SerializeAsString(), std::nullopt));
+  ASSERT_OK_AND_ASSIGN(Digest inner_digest,
+                       store().WriteBlob(inner.SerializeAsString(), std::nullopt));
   for (int variant = 0; variant < 2; ++variant) {
     Directory root;
     if (variant == 0) {
@@ -170,10 +171,13 @@ TEST_F(CasTest, ImportKilledAtAnyPointLeavesTheStoreConsistent) {
     ASSERT_OK_AND_ASSIGN(VerifyReport report, store().Verify(false));
     EXPECT_EQ(report.problems, 0u) << report.lines;
     // The wipe of our objects between rounds makes every round write again.
-    ASSERT_EQ(Shell("chmod -R u+w " + StorePath() + "/objects && rm -rf " + StorePath() + "/objects/*"), 0);
+    ASSERT_EQ(
+        Shell("chmod -R u+w " + StorePath() + "/objects && rm -rf " + StorePath() + "/objects/*"),
+        0);
     Reopen("");
   }
-  ASSERT_OK_AND_ASSIGN(CapturedTree captured, store().CaptureTree(temp_ / "tree", CaptureOptions{}));
+  ASSERT_OK_AND_ASSIGN(CapturedTree captured,
+                       store().CaptureTree(temp_ / "tree", CaptureOptions{}));
   ASSERT_OK_AND_ASSIGN(CollectedTree all, CollectTree(store(), captured.root));
   ASSERT_OK_AND_ASSIGN(std::vector<Digest> missing, store().FindMissing(all.AllDigests()));
   EXPECT_TRUE(missing.empty());
@@ -183,13 +187,20 @@ TEST_F(CasTest, TwoProcessesImportingIntoOneStoreAtOnceBothSucceed) {
   BuildImportTree(temp_ / "tree", 10, 100);
   MakeDir(temp_ / "other");
   ASSERT_EQ(Shell("cp -a " + (temp_ / "tree/.") + " " + (temp_ / "other") + " && echo extra > " +
-                  (temp_ / "other/extra")), 0);
+                  (temp_ / "other/extra")),
+            0);
   int status_a = -1, status_b = -1;
   std::string out_a, out_b, out_c;
-  std::thread a([&] { out_a = RunProgram({HelperPath(), StorePath(), "import", temp_ / "tree"}, &status_a); });
-  std::thread b([&] { out_b = RunProgram({HelperPath(), StorePath(), "import", temp_ / "tree"}, &status_b); });
+  std::thread a([&] {
+    out_a = RunProgram({HelperPath(), StorePath(), "import", temp_ / "tree"}, &status_a);
+  });
+  std::thread b([&] {
+    out_b = RunProgram({HelperPath(), StorePath(), "import", temp_ / "tree"}, &status_b);
+  });
   int status_c = -1;
-  std::thread c([&] { out_c = RunProgram({HelperPath(), StorePath(), "import", temp_ / "other"}, &status_c); });
+  std::thread c([&] {
+    out_c = RunProgram({HelperPath(), StorePath(), "import", temp_ / "other"}, &status_c);
+  });
   a.join();
   b.join();
   c.join();

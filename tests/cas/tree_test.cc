@@ -59,7 +59,8 @@ Digest ExpectedSampleDigest() {
 
 TEST_F(CasTest, CaptureGivesTheDigestAnyReapiImplementationComputes) {
   BuildSampleTree(temp_ / "tree");
-  ASSERT_OK_AND_ASSIGN(CapturedTree captured, store().CaptureTree(temp_ / "tree", CaptureOptions{}));
+  ASSERT_OK_AND_ASSIGN(CapturedTree captured,
+                       store().CaptureTree(temp_ / "tree", CaptureOptions{}));
   EXPECT_EQ(captured.root, ExpectedSampleDigest());
   ASSERT_OK_AND_ASSIGN(Directory root, ReadDirectory(store(), captured.root));
   ASSERT_EQ(root.directories_size(), 2);
@@ -68,7 +69,8 @@ TEST_F(CasTest, CaptureGivesTheDigestAnyReapiImplementationComputes) {
 
 TEST_F(CasTest, EmptyDirectoryCapturesToTheEmptyDigest) {
   MakeDir(temp_ / "nothing");
-  ASSERT_OK_AND_ASSIGN(CapturedTree captured, store().CaptureTree(temp_ / "nothing", CaptureOptions{}));
+  ASSERT_OK_AND_ASSIGN(CapturedTree captured,
+                       store().CaptureTree(temp_ / "nothing", CaptureOptions{}));
   EXPECT_TRUE(IsEmptyDigest(captured.root));
 }
 
@@ -77,7 +79,8 @@ TEST_F(CasTest, SameContentCapturedTwiceGivesTheSameDigestWhateverTheMetadata) {
   BuildSampleTree(temp_ / "two");
   // Different mtimes and group/other bits must not matter.
   ASSERT_EQ(Shell("touch -d 2001-01-01 " + (temp_ / "two/a.txt") + " && chmod 0700 " +
-                  (temp_ / "two/run.sh") + " && chmod 0640 " + (temp_ / "two/sub/z")), 0);
+                  (temp_ / "two/run.sh") + " && chmod 0640 " + (temp_ / "two/sub/z")),
+            0);
   ASSERT_OK_AND_ASSIGN(CapturedTree one, store().CaptureTree(temp_ / "one", CaptureOptions{}));
   ASSERT_OK_AND_ASSIGN(CapturedTree two, store().CaptureTree(temp_ / "two", CaptureOptions{}));
   EXPECT_EQ(one.root, two.root);
@@ -85,7 +88,8 @@ TEST_F(CasTest, SameContentCapturedTwiceGivesTheSameDigestWhateverTheMetadata) {
 
 TEST_F(CasTest, StageCopiesContentModesSymlinksAndTheReproducibleMtime) {
   BuildSampleTree(temp_ / "tree");
-  ASSERT_OK_AND_ASSIGN(CapturedTree captured, store().CaptureTree(temp_ / "tree", CaptureOptions{}));
+  ASSERT_OK_AND_ASSIGN(CapturedTree captured,
+                       store().CaptureTree(temp_ / "tree", CaptureOptions{}));
   MakeDir(temp_ / "out");
   ASSERT_OK(store().StageTree(captured.root, temp_ / "out", StageOptions{}));
   EXPECT_EQ(ReadFile(temp_ / "out/a.txt"), "hello");
@@ -108,7 +112,8 @@ TEST_F(CasTest, StageCopiesContentModesSymlinksAndTheReproducibleMtime) {
 
 TEST_F(CasTest, StageWithHardlinksLinksNonExecutableFilesToTheStore) {
   BuildSampleTree(temp_ / "tree");
-  ASSERT_OK_AND_ASSIGN(CapturedTree captured, store().CaptureTree(temp_ / "tree", CaptureOptions{}));
+  ASSERT_OK_AND_ASSIGN(CapturedTree captured,
+                       store().CaptureTree(temp_ / "tree", CaptureOptions{}));
   MakeDir(temp_ / "out");
   StageOptions options;
   options.hardlinks = true;

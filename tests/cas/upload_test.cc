@@ -52,10 +52,11 @@ TEST_F(CasTest, UploadOfManySmallChunksFinishesWithAnEmptyLastWrite) {
   std::string data = Content(4 << 20, 'm');
   Digest digest = DigestOfBytes(data);
   for (size_t offset = 0; offset < data.size(); offset += 65536) {
-    ASSERT_OK(store().UploadWrite("many", digest, offset, data.substr(offset, 65536), false)
-                  .status());
+    ASSERT_OK(
+        store().UploadWrite("many", digest, offset, data.substr(offset, 65536), false).status());
   }
-  ASSERT_OK_AND_ASSIGN(UploadStatus done, store().UploadWrite("many", digest, data.size(), "", true));
+  ASSERT_OK_AND_ASSIGN(UploadStatus done,
+                       store().UploadWrite("many", digest, data.size(), "", true));
   EXPECT_TRUE(done.complete);
   ASSERT_OK_AND_ASSIGN(std::string back, store().ReadBlob(digest, 0, 0));
   EXPECT_TRUE(back == data);
@@ -65,7 +66,8 @@ TEST_F(CasTest, WriteAtAnOffsetOtherThanTheCommittedSizeIsInvalidArgumentNamingB
   std::string data = Content(100, 'o');
   Digest digest = DigestOfBytes(data);
   ASSERT_OK(store().UploadWrite("offsets", digest, 0, data.substr(0, 37), false).status());
-  StatusOr<UploadStatus> behind = store().UploadWrite("offsets", digest, 12, data.substr(12), false);
+  StatusOr<UploadStatus> behind =
+      store().UploadWrite("offsets", digest, 12, data.substr(12), false);
   EXPECT_EQ(behind.status().code(), Code::kInvalidArgument);
   EXPECT_THAT(behind.status().message(), AllOf(HasSubstr("12"), HasSubstr("37")));
   StatusOr<UploadStatus> ahead = store().UploadWrite("offsets", digest, 50, data.substr(50), true);
@@ -94,7 +96,8 @@ TEST_F(CasTest, FinishingWithBytesOfAnotherDigestIsInvalidArgumentAndDiscardsThe
 TEST_F(CasTest, FinishingBeforeAllBytesArrivedIsInvalidArgumentAndDiscardsTheUpload) {
   std::string data = Content(64, 's');
   Digest digest = DigestOfBytes(data);
-  StatusOr<UploadStatus> finished = store().UploadWrite("short", digest, 0, data.substr(0, 40), true);
+  StatusOr<UploadStatus> finished =
+      store().UploadWrite("short", digest, 0, data.substr(0, 40), true);
   EXPECT_EQ(finished.status().code(), Code::kInvalidArgument);
   ASSERT_OK_AND_ASSIGN(UploadStatus discarded, store().QueryUpload("short", digest));
   EXPECT_EQ(discarded.committed_size, 0u);
@@ -127,8 +130,7 @@ TEST_F(CasTest, AbortedUploadStartsAgainFromZero) {
 TEST_F(CasTest, UploadIdThatIsNotASafeFileNameIsInvalidArgument) {
   Digest digest = DigestOfBytes("x");
   for (const char* id : {"", "../escape", "a/b", ".hidden", "sp ace"}) {
-    EXPECT_EQ(store().UploadWrite(id, digest, 0, "x", true).status().code(),
-              Code::kInvalidArgument)
+    EXPECT_EQ(store().UploadWrite(id, digest, 0, "x", true).status().code(), Code::kInvalidArgument)
         << "upload id '" << id << "'";
     EXPECT_EQ(store().AbortUpload(id).code(), Code::kInvalidArgument) << "upload id '" << id << "'";
   }

@@ -14,7 +14,8 @@ static int32_t check_create(const cairn_host_services* host, const char* options
 int cairn_plugin_header_c_check(void);
 int cairn_plugin_header_c_check(void) {
   cairn_buffer buffer = {NULL, 0, NULL, NULL};
-  cairn_sandbox_vtable vtable = {sizeof(cairn_sandbox_vtable), check_create, NULL, NULL, NULL, NULL};
+  cairn_sandbox_vtable vtable = {
+      sizeof(cairn_sandbox_vtable), check_create, NULL, NULL, NULL, NULL};
   cairn_buffer_release(&buffer);
   return (int)vtable.struct_size;
 }

@@ -14,8 +14,8 @@ TEST(ArgParserTest, ParsesSwitchesValuesListsAndPositionals) {
   parser.AddString("cwd", &cwd, "");
   parser.AddList("env", &env, "", 'e');
   std::vector<std::string> positional;
-  Status status = parser.Parse({"a", "--hardlinks", "--cwd=build", "-e", "A=1", "--env", "B=2", "b"},
-                               &positional);
+  Status status = parser.Parse(
+      {"a", "--hardlinks", "--cwd=build", "-e", "A=1", "--env", "B=2", "b"}, &positional);
   ASSERT_TRUE(status.ok()) << status.ToString();
   EXPECT_TRUE(hardlinks);
   EXPECT_EQ(cwd, "build");

@@ -83,7 +83,8 @@ TEST_F(CliTest, ConfigurationErrorExitsThreeWithFileLineColumn) {
   std::string file = project.Write("cairn.yaml", "sandbox:\n  plugin: bwrap\n  option: {}\n");
   CliResult result = Cli({"--project", project.path(), "config"});
   EXPECT_EQ(result.code, 3);
-  EXPECT_NE(result.err.find(file + ":3:3: unknown key 'sandbox.option'"), std::string::npos) << result.err;
+  EXPECT_NE(result.err.find(file + ":3:3: unknown key 'sandbox.option'"), std::string::npos)
+      << result.err;
 }
 
 TEST_F(CliTest, APluginRejectingItsOptionsNamesTheFileLineAndColumnThatGaveThem) {
@@ -99,8 +100,8 @@ TEST_F(CliTest, APluginRejectingItsOptionsNamesTheFileLineAndColumnThatGaveThem)
 }
 
 TEST_F(CliTest, UnknownSandboxPluginExitsFourListingWhatExists) {
-  CliResult result = Cli({"--plugin-path", CAIRN_VARIANT_DIR, "--sandbox", "nonesuch", "run", "--root",
-                          home_.path(), "--", "true"});
+  CliResult result = Cli({"--plugin-path", CAIRN_VARIANT_DIR, "--sandbox", "nonesuch", "run",
+                          "--root", home_.path(), "--", "true"});
   EXPECT_EQ(result.code, 4) << result.err;
   EXPECT_NE(result.err.find("no sandbox plugin named 'nonesuch'"), std::string::npos) << result.err;
 }

@@ -38,20 +38,17 @@ TEST(AnyTypeUrl, PreconditionFailureIsPackedUnderTheUpstreamName) {
 }
 
 TEST(AnyTypeUrl, RetryInfoIsPackedUnderTheUpstreamName) {
-  EXPECT_EQ(TypeUrlOf(google::rpc::RetryInfo()),
-            "type.googleapis.com/google.rpc.RetryInfo");
+  EXPECT_EQ(TypeUrlOf(google::rpc::RetryInfo()), "type.googleapis.com/google.rpc.RetryInfo");
 }
 
 TEST(AnyTypeUrl, BadRequestIsPackedUnderTheUpstreamName) {
-  EXPECT_EQ(TypeUrlOf(google::rpc::BadRequest()),
-            "type.googleapis.com/google.rpc.BadRequest");
+  EXPECT_EQ(TypeUrlOf(google::rpc::BadRequest()), "type.googleapis.com/google.rpc.BadRequest");
 }
 
 TEST(AnyTypeUrl, AnAnyWithTheUpstreamUrlUnpacksIntoExecuteResponse) {
   // What an upstream server puts in Operation.response, built by hand.
   google::protobuf::Any any;
-  any.set_type_url(
-      "type.googleapis.com/build.bazel.remote.execution.v2.ExecuteResponse");
+  any.set_type_url("type.googleapis.com/build.bazel.remote.execution.v2.ExecuteResponse");
   any.set_value(std::string("\x10\x01", 2));  // cached_result = true
 
   rev2::ExecuteResponse response;

@@ -35,11 +35,7 @@ const std::vector<UpstreamEnum>& UpstreamEnums() {
         {"BLAKE3", 9},
         {"GITSHA1", 10}}},
       {"build.bazel.remote.execution.v2.ExecutionStage.Value",
-       {{"UNKNOWN", 0},
-        {"CACHE_CHECK", 1},
-        {"QUEUED", 2},
-        {"EXECUTING", 3},
-        {"COMPLETED", 4}}},
+       {{"UNKNOWN", 0}, {"CACHE_CHECK", 1}, {"QUEUED", 2}, {"EXECUTING", 3}, {"COMPLETED", 4}}},
       {"build.bazel.remote.execution.v2.Compressor.Value",
        {{"IDENTITY", 0}, {"ZSTD", 1}, {"DEFLATE", 2}, {"BROTLI", 3}}},
       {"build.bazel.remote.execution.v2.SymlinkAbsolutePathStrategy.Value",
@@ -55,8 +51,7 @@ const std::vector<UpstreamEnum>& UpstreamEnums() {
 TEST(UpstreamEnum, EveryEnumHasExactlyTheUpstreamNamesAndNumbers) {
   for (const UpstreamEnum& expected : UpstreamEnums()) {
     const EnumDescriptor* actual =
-        DescriptorPool::generated_pool()->FindEnumTypeByName(
-            expected.full_name);
+        DescriptorPool::generated_pool()->FindEnumTypeByName(expected.full_name);
     ASSERT_NE(actual, nullptr) << expected.full_name;
     EXPECT_EQ(actual->value_count(), static_cast<int>(expected.values.size()))
         << expected.full_name;

@@ -20,13 +20,11 @@ namespace rev2 = build::bazel::remote::execution::v2;
 
 // Reports every requested digest as missing, so the response echoes the
 // request's digests at the response's field number.
-class EverythingMissingCas final
-    : public rev2::ContentAddressableStorage::Service {
+class EverythingMissingCas final : public rev2::ContentAddressableStorage::Service {
  public:
-  grpc::Status FindMissingBlobs(
-      grpc::ServerContext* /*context*/,
-      const rev2::FindMissingBlobsRequest* request,
-      rev2::FindMissingBlobsResponse* response) override {
+  grpc::Status FindMissingBlobs(grpc::ServerContext* /*context*/,
+                                const rev2::FindMissingBlobsRequest* request,
+                                rev2::FindMissingBlobsResponse* response) override {
     instance_name_ = request->instance_name();
     *response->mutable_missing_blob_digests() = request->blob_digests();
     return grpc::Status::OK;
@@ -64,24 +62,30 @@ TEST(InProcessCall, UpstreamEncodedFindMissingBlobsReachesOurServiceByPath) {
 
   // FindMissingBlobsRequest{1: "main", 2: Digest{1: "ab", 2: 2}}
   const std::string request_bytes(
-      "\x0a\x04" "main" "\x12\x06\x0a\x02" "ab" "\x10\x02", 14);
+      "\x0a\x04"
+      "main"
+      "\x12\x06\x0a\x02"
+      "ab"
+      "\x10\x02",
+      14);
   const grpc::ByteBuffer request = ToByteBuffer(request_bytes);
   grpc::ByteBuffer response;
   grpc::ClientContext context;
   std::promise<grpc::Status> done;
-  stub.UnaryCall(
-      &context,
-      "/build.bazel.remote.execution.v2.ContentAddressableStorage/"
-      "FindMissingBlobs",
-      grpc::StubOptions(), &request, &response,
-      [&done](grpc::Status status) { done.set_value(std::move(status)); });
+  stub.UnaryCall(&context,
+                 "/build.bazel.remote.execution.v2.ContentAddressableStorage/"
+                 "FindMissingBlobs",
+                 grpc::StubOptions(), &request, &response,
+                 [&done](grpc::Status status) { done.set_value(std::move(status)); });
 
   const grpc::Status status = done.get_future().get();
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(cas.instance_name(), "main");
   // FindMissingBlobsResponse{2: Digest{1: "ab", 2: 2}}
-  EXPECT_EQ(ToString(response),
-            std::string("\x12\x06\x0a\x02" "ab" "\x10\x02", 8));
+  EXPECT_EQ(ToString(response), std::string("\x12\x06\x0a\x02"
+                                            "ab"
+                                            "\x10\x02",
+                                            8));
 
   server->Shutdown();
 }

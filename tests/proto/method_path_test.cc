@@ -38,82 +38,63 @@ const std::string kOperations = "google.longrunning.";
 
 const std::vector<UpstreamMethod>& UpstreamMethods() {
   static const std::vector<UpstreamMethod> methods = {
-      {"/build.bazel.remote.execution.v2.Execution/Execute",
-       kRev2 + "ExecuteRequest", "google.longrunning.Operation",
-       Kind::kServerStreaming},
-      {"/build.bazel.remote.execution.v2.Execution/WaitExecution",
-       kRev2 + "WaitExecutionRequest", "google.longrunning.Operation",
-       Kind::kServerStreaming},
+      {"/build.bazel.remote.execution.v2.Execution/Execute", kRev2 + "ExecuteRequest",
+       "google.longrunning.Operation", Kind::kServerStreaming},
+      {"/build.bazel.remote.execution.v2.Execution/WaitExecution", kRev2 + "WaitExecutionRequest",
+       "google.longrunning.Operation", Kind::kServerStreaming},
       {"/build.bazel.remote.execution.v2.ActionCache/GetActionResult",
        kRev2 + "GetActionResultRequest", kRev2 + "ActionResult", Kind::kUnary},
       {"/build.bazel.remote.execution.v2.ActionCache/UpdateActionResult",
-       kRev2 + "UpdateActionResultRequest", kRev2 + "ActionResult",
-       Kind::kUnary},
+       kRev2 + "UpdateActionResultRequest", kRev2 + "ActionResult", Kind::kUnary},
       {"/build.bazel.remote.execution.v2.ContentAddressableStorage/"
        "FindMissingBlobs",
-       kRev2 + "FindMissingBlobsRequest", kRev2 + "FindMissingBlobsResponse",
-       Kind::kUnary},
+       kRev2 + "FindMissingBlobsRequest", kRev2 + "FindMissingBlobsResponse", Kind::kUnary},
       {"/build.bazel.remote.execution.v2.ContentAddressableStorage/"
        "BatchUpdateBlobs",
-       kRev2 + "BatchUpdateBlobsRequest", kRev2 + "BatchUpdateBlobsResponse",
-       Kind::kUnary},
+       kRev2 + "BatchUpdateBlobsRequest", kRev2 + "BatchUpdateBlobsResponse", Kind::kUnary},
       {"/build.bazel.remote.execution.v2.ContentAddressableStorage/"
        "BatchReadBlobs",
-       kRev2 + "BatchReadBlobsRequest", kRev2 + "BatchReadBlobsResponse",
-       Kind::kUnary},
+       kRev2 + "BatchReadBlobsRequest", kRev2 + "BatchReadBlobsResponse", Kind::kUnary},
       {"/build.bazel.remote.execution.v2.ContentAddressableStorage/GetTree",
-       kRev2 + "GetTreeRequest", kRev2 + "GetTreeResponse",
-       Kind::kServerStreaming},
+       kRev2 + "GetTreeRequest", kRev2 + "GetTreeResponse", Kind::kServerStreaming},
       {"/build.bazel.remote.execution.v2.ContentAddressableStorage/SplitBlob",
        kRev2 + "SplitBlobRequest", kRev2 + "SplitBlobResponse", Kind::kUnary},
       {"/build.bazel.remote.execution.v2.ContentAddressableStorage/SpliceBlob",
-       kRev2 + "SpliceBlobRequest", kRev2 + "SpliceBlobResponse",
-       Kind::kUnary},
+       kRev2 + "SpliceBlobRequest", kRev2 + "SpliceBlobResponse", Kind::kUnary},
       {"/build.bazel.remote.execution.v2.Capabilities/GetCapabilities",
-       kRev2 + "GetCapabilitiesRequest", kRev2 + "ServerCapabilities",
-       Kind::kUnary},
-      {"/build.bazel.remote.asset.v1.Fetch/FetchBlob",
-       kAsset + "FetchBlobRequest", kAsset + "FetchBlobResponse", Kind::kUnary},
-      {"/build.bazel.remote.asset.v1.Fetch/FetchDirectory",
-       kAsset + "FetchDirectoryRequest", kAsset + "FetchDirectoryResponse",
-       Kind::kUnary},
+       kRev2 + "GetCapabilitiesRequest", kRev2 + "ServerCapabilities", Kind::kUnary},
+      {"/build.bazel.remote.asset.v1.Fetch/FetchBlob", kAsset + "FetchBlobRequest",
+       kAsset + "FetchBlobResponse", Kind::kUnary},
+      {"/build.bazel.remote.asset.v1.Fetch/FetchDirectory", kAsset + "FetchDirectoryRequest",
+       kAsset + "FetchDirectoryResponse", Kind::kUnary},
       {"/build.bazel.remote.asset.v1.Push/PushBlob", kAsset + "PushBlobRequest",
        kAsset + "PushBlobResponse", Kind::kUnary},
-      {"/build.bazel.remote.asset.v1.Push/PushDirectory",
-       kAsset + "PushDirectoryRequest", kAsset + "PushDirectoryResponse",
-       Kind::kUnary},
+      {"/build.bazel.remote.asset.v1.Push/PushDirectory", kAsset + "PushDirectoryRequest",
+       kAsset + "PushDirectoryResponse", Kind::kUnary},
       {"/google.bytestream.ByteStream/Read", kByteStream + "ReadRequest",
        kByteStream + "ReadResponse", Kind::kServerStreaming},
       {"/google.bytestream.ByteStream/Write", kByteStream + "WriteRequest",
        kByteStream + "WriteResponse", Kind::kClientStreaming},
-      {"/google.bytestream.ByteStream/QueryWriteStatus",
-       kByteStream + "QueryWriteStatusRequest",
+      {"/google.bytestream.ByteStream/QueryWriteStatus", kByteStream + "QueryWriteStatusRequest",
        kByteStream + "QueryWriteStatusResponse", Kind::kUnary},
-      {"/google.longrunning.Operations/GetOperation",
-       kOperations + "GetOperationRequest", kOperations + "Operation",
-       Kind::kUnary},
-      {"/google.longrunning.Operations/WaitOperation",
-       kOperations + "WaitOperationRequest", kOperations + "Operation",
-       Kind::kUnary},
-      {"/google.longrunning.Operations/ListOperations",
-       kOperations + "ListOperationsRequest",
+      {"/google.longrunning.Operations/GetOperation", kOperations + "GetOperationRequest",
+       kOperations + "Operation", Kind::kUnary},
+      {"/google.longrunning.Operations/WaitOperation", kOperations + "WaitOperationRequest",
+       kOperations + "Operation", Kind::kUnary},
+      {"/google.longrunning.Operations/ListOperations", kOperations + "ListOperationsRequest",
        kOperations + "ListOperationsResponse", Kind::kUnary},
-      {"/google.longrunning.Operations/DeleteOperation",
-       kOperations + "DeleteOperationRequest", "google.protobuf.Empty",
-       Kind::kUnary},
-      {"/google.longrunning.Operations/CancelOperation",
-       kOperations + "CancelOperationRequest", "google.protobuf.Empty",
-       Kind::kUnary},
+      {"/google.longrunning.Operations/DeleteOperation", kOperations + "DeleteOperationRequest",
+       "google.protobuf.Empty", Kind::kUnary},
+      {"/google.longrunning.Operations/CancelOperation", kOperations + "CancelOperationRequest",
+       "google.protobuf.Empty", Kind::kUnary},
       {"/build.bazel.remote.logstream.v1.LogStreamService/CreateLogStream",
-       kLogStream + "CreateLogStreamRequest", kLogStream + "LogStream",
-       Kind::kUnary},
+       kLogStream + "CreateLogStreamRequest", kLogStream + "LogStream", Kind::kUnary},
   };
   return methods;
 }
 
 // Splits "/pkg.Service/Method" into its service and method names.
-bool SplitPath(const std::string& path, std::string* service,
-               std::string* method) {
+bool SplitPath(const std::string& path, std::string* service, std::string* method) {
   if (path.empty() || path[0] != '/') return false;
   const std::size_t slash = path.find('/', 1);
   if (slash == std::string::npos) return false;
@@ -136,8 +117,7 @@ TEST(MethodPath, EveryUpstreamPathExistsWithTheSameTypesAndStreamingKind) {
   for (const UpstreamMethod& expected : UpstreamMethods()) {
     std::string service_name;
     std::string method_name;
-    ASSERT_TRUE(SplitPath(expected.path, &service_name, &method_name))
-        << expected.path;
+    ASSERT_TRUE(SplitPath(expected.path, &service_name, &method_name)) << expected.path;
 
     const ServiceDescriptor* service =
         DescriptorPool::generated_pool()->FindServiceByName(service_name);
@@ -145,30 +125,21 @@ TEST(MethodPath, EveryUpstreamPathExistsWithTheSameTypesAndStreamingKind) {
     const MethodDescriptor* method = service->FindMethodByName(method_name);
     ASSERT_NE(method, nullptr) << expected.path;
 
-    EXPECT_EQ(method->input_type()->full_name(), expected.request)
-        << expected.path;
-    EXPECT_EQ(method->output_type()->full_name(), expected.response)
-        << expected.path;
+    EXPECT_EQ(method->input_type()->full_name(), expected.request) << expected.path;
+    EXPECT_EQ(method->output_type()->full_name(), expected.response) << expected.path;
     EXPECT_EQ(KindOf(*method), expected.kind) << expected.path;
   }
 }
 
 TEST(MethodPath, ServicesDeclareNoMethodsBeyondTheFactSheet) {
   const std::vector<std::string> services = {
-      kRev2 + "Execution",
-      kRev2 + "ActionCache",
-      kRev2 + "ContentAddressableStorage",
-      kRev2 + "Capabilities",
-      kAsset + "Fetch",
-      kAsset + "Push",
-      kByteStream + "ByteStream",
-      kOperations + "Operations",
-      kLogStream + "LogStreamService",
+      kRev2 + "Execution",        kRev2 + "ActionCache",      kRev2 + "ContentAddressableStorage",
+      kRev2 + "Capabilities",     kAsset + "Fetch",           kAsset + "Push",
+      kByteStream + "ByteStream", kOperations + "Operations", kLogStream + "LogStreamService",
   };
   std::size_t declared = 0;
   for (const std::string& name : services) {
-    const ServiceDescriptor* service =
-        DescriptorPool::generated_pool()->FindServiceByName(name);
+    const ServiceDescriptor* service = DescriptorPool::generated_pool()->FindServiceByName(name);
     ASSERT_NE(service, nullptr) << name;
     declared += static_cast<std::size_t>(service->method_count());
   }
@@ -177,12 +148,10 @@ TEST(MethodPath, ServicesDeclareNoMethodsBeyondTheFactSheet) {
 
 TEST(MethodPath, GeneratedGrpcServicesReportTheUpstreamFullNames) {
   namespace rev2 = build::bazel::remote::execution::v2;
-  EXPECT_STREQ(rev2::Execution::service_full_name(),
-               "build.bazel.remote.execution.v2.Execution");
+  EXPECT_STREQ(rev2::Execution::service_full_name(), "build.bazel.remote.execution.v2.Execution");
   EXPECT_STREQ(rev2::ContentAddressableStorage::service_full_name(),
                "build.bazel.remote.execution.v2.ContentAddressableStorage");
-  EXPECT_STREQ(google::bytestream::ByteStream::service_full_name(),
-               "google.bytestream.ByteStream");
+  EXPECT_STREQ(google::bytestream::ByteStream::service_full_name(), "google.bytestream.ByteStream");
   EXPECT_STREQ(google::longrunning::Operations::service_full_name(),
                "google.longrunning.Operations");
   EXPECT_STREQ(build::bazel::remote::asset::v1::Fetch::service_full_name(),

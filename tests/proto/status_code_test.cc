@@ -36,14 +36,12 @@ constexpr CodePair kAllCodes[] = {
 TEST(StatusCode, EveryGoogleRpcCodeEqualsTheGrpcStatusCodeOfTheSameName) {
   for (const CodePair& pair : kAllCodes) {
     const std::string& name = google::rpc::Code_Name(pair.rpc_code);
-    EXPECT_EQ(static_cast<int>(pair.rpc_code), static_cast<int>(pair.grpc_code))
-        << name;
+    EXPECT_EQ(static_cast<int>(pair.rpc_code), static_cast<int>(pair.grpc_code)) << name;
   }
 }
 
 TEST(StatusCode, GoogleRpcCodeHasExactlyTheSeventeenGrpcCodes) {
-  const google::protobuf::EnumDescriptor* code =
-      google::rpc::Code_descriptor();
+  const google::protobuf::EnumDescriptor* code = google::rpc::Code_descriptor();
   ASSERT_EQ(code->value_count(), 17);
   for (int number = 0; number < 17; ++number) {
     EXPECT_NE(code->FindValueByNumber(number), nullptr) << number;

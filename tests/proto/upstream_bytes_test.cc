@@ -38,14 +38,16 @@ TEST(SerializedBytes, FindMissingBlobsResponseWritesMissingDigestsAsField2) {
   digest->set_size_bytes(5);
 
   // 0x12 = field 2, length-delimited; then Digest{1: "abc", 2: 5}.
-  EXPECT_EQ(response.SerializeAsString(),
-            Bytes("\x12\x07\x0a\x03" "abc" "\x10\x05"));
+  EXPECT_EQ(response.SerializeAsString(), Bytes("\x12\x07\x0a\x03"
+                                                "abc"
+                                                "\x10\x05"));
 }
 
 TEST(SerializedBytes, ByteStreamReadResponseWritesDataAsField10) {
   google::bytestream::ReadResponse response;
   response.set_data("hi");
-  EXPECT_EQ(response.SerializeAsString(), Bytes("\x52\x02" "hi"));
+  EXPECT_EQ(response.SerializeAsString(), Bytes("\x52\x02"
+                                                "hi"));
 }
 
 TEST(SerializedBytes, ByteStreamWriteRequestWritesFields1To3And10) {
@@ -54,8 +56,12 @@ TEST(SerializedBytes, ByteStreamWriteRequestWritesFields1To3And10) {
   request.set_write_offset(1);
   request.set_finish_write(true);
   request.set_data("d");
-  EXPECT_EQ(request.SerializeAsString(),
-            Bytes("\x0a\x01" "r" "\x10\x01" "\x18\x01" "\x52\x01" "d"));
+  EXPECT_EQ(request.SerializeAsString(), Bytes("\x0a\x01"
+                                               "r"
+                                               "\x10\x01"
+                                               "\x18\x01"
+                                               "\x52\x01"
+                                               "d"));
 }
 
 TEST(SerializedBytes, NodePropertiesUnixMode0755IsAWrappedUInt32InField3) {
@@ -70,9 +76,10 @@ TEST(SerializedBytes, TopologicallySortedTreeIsARunOfRootAndChildRecords) {
   tree.mutable_root()->add_files()->set_name("a");
   tree.add_children()->add_files()->set_name("b");
   // Root record 0x0a, then child record 0x12; each Directory{1: FileNode{1}}.
-  EXPECT_EQ(tree.SerializeAsString(),
-            Bytes("\x0a\x05\x0a\x03\x0a\x01" "a"
-                  "\x12\x05\x0a\x03\x0a\x01" "b"));
+  EXPECT_EQ(tree.SerializeAsString(), Bytes("\x0a\x05\x0a\x03\x0a\x01"
+                                            "a"
+                                            "\x12\x05\x0a\x03\x0a\x01"
+                                            "b"));
 }
 
 TEST(SerializedBytes, EmptyDirectorySerializesToZeroBytes) {
@@ -88,7 +95,8 @@ TEST(SerializedBytes, BatchUpdateBlobsRequestWritesDigestFunctionAsField5) {
 TEST(SerializedBytes, ListOperationsRequestWritesNameAsField4) {
   google::longrunning::ListOperationsRequest request;
   request.set_name("ops");
-  EXPECT_EQ(request.SerializeAsString(), Bytes("\x22\x03" "ops"));
+  EXPECT_EQ(request.SerializeAsString(), Bytes("\x22\x03"
+                                               "ops"));
 }
 
 TEST(SerializedBytes, ActionWritesTimeoutDoNotCacheSaltAndPlatformAt6_7_9_10) {
@@ -97,16 +105,21 @@ TEST(SerializedBytes, ActionWritesTimeoutDoNotCacheSaltAndPlatformAt6_7_9_10) {
   action.set_do_not_cache(true);
   action.set_salt("s");
   action.mutable_platform();  // empty but present
-  EXPECT_EQ(action.SerializeAsString(),
-            Bytes("\x32\x02\x08\x01" "\x38\x01" "\x4a\x01" "s" "\x52\x00"));
+  EXPECT_EQ(action.SerializeAsString(), Bytes("\x32\x02\x08\x01"
+                                              "\x38\x01"
+                                              "\x4a\x01"
+                                              "s"
+                                              "\x52\x00"));
 }
 
 // --- What we read ----------------------------------------------------------
 
 TEST(UpstreamBytes, FindMissingBlobsResponseParsesMissingDigestFromField2) {
   rev2::FindMissingBlobsResponse response;
-  ASSERT_TRUE(response.ParseFromString(
-      Bytes("\x12\x09\x0a\x04" "beef" "\x10\xac\x02")));
+  ASSERT_TRUE(
+      response.ParseFromString(Bytes("\x12\x09\x0a\x04"
+                                     "beef"
+                                     "\x10\xac\x02")));
   ASSERT_EQ(response.missing_blob_digests_size(), 1);
   EXPECT_EQ(response.missing_blob_digests(0).hash(), "beef");
   EXPECT_EQ(response.missing_blob_digests(0).size_bytes(), 300);
@@ -114,9 +127,13 @@ TEST(UpstreamBytes, FindMissingBlobsResponseParsesMissingDigestFromField2) {
 
 TEST(UpstreamBytes, ByteStreamWriteRequestParsesAllFourFields) {
   google::bytestream::WriteRequest request;
-  ASSERT_TRUE(request.ParseFromString(
-      Bytes("\x0a\x0b" "blobs/abc/3" "\x10\x80\x01" "\x18\x01"
-            "\x52\x03" "xyz")));
+  ASSERT_TRUE(
+      request.ParseFromString(Bytes("\x0a\x0b"
+                                    "blobs/abc/3"
+                                    "\x10\x80\x01"
+                                    "\x18\x01"
+                                    "\x52\x03"
+                                    "xyz")));
   EXPECT_EQ(request.resource_name(), "blobs/abc/3");
   EXPECT_EQ(request.write_offset(), 128);
   EXPECT_TRUE(request.finish_write());
@@ -125,10 +142,14 @@ TEST(UpstreamBytes, ByteStreamWriteRequestParsesAllFourFields) {
 
 TEST(UpstreamBytes, BatchReadBlobsResponseParsesStatusAt3AndCompressorAt4) {
   // Response{1: Digest{1: "ab", 2: 2}, 2: "zz", 3: Status{1: 5}, 4: ZSTD}
-  const std::string entry = Bytes("\x0a\x06\x0a\x02" "ab" "\x10\x02"
-                                  "\x12\x02" "zz"
-                                  "\x1a\x02\x08\x05"
-                                  "\x20\x01");
+  const std::string entry = Bytes(
+      "\x0a\x06\x0a\x02"
+      "ab"
+      "\x10\x02"
+      "\x12\x02"
+      "zz"
+      "\x1a\x02\x08\x05"
+      "\x20\x01");
   rev2::BatchReadBlobsResponse response;
   ASSERT_TRUE(response.ParseFromString(LengthDelimited('\x0a', entry)));
   ASSERT_EQ(response.responses_size(), 1);
@@ -150,17 +171,21 @@ TEST(UpstreamBytes, NodePropertiesParsesUnixModeAsWrappedUInt32) {
 TEST(UpstreamBytes, DirectoryParsesNodePropertiesFromField5) {
   // Directory{5: NodeProperties{3: UInt32Value{1: 0644}}}
   rev2::Directory directory;
-  ASSERT_TRUE(directory.ParseFromString(
-      Bytes("\x2a\x05\x1a\x03\x08\xa4\x03")));
+  ASSERT_TRUE(directory.ParseFromString(Bytes("\x2a\x05\x1a\x03\x08\xa4\x03")));
   EXPECT_EQ(directory.node_properties().unix_mode().value(), 0644u);
 }
 
 TEST(UpstreamBytes, ExecuteRequestParsesDigestFunctionAndActionDigest) {
   // ExecuteRequest{1: "main", 3: true, 6: Digest{1: "h", 2: 1}, 9: BLAKE3}
   rev2::ExecuteRequest request;
-  ASSERT_TRUE(request.ParseFromString(
-      Bytes("\x0a\x04" "main" "\x18\x01" "\x32\x05\x0a\x01" "h" "\x10\x01"
-            "\x48\x09")));
+  ASSERT_TRUE(
+      request.ParseFromString(Bytes("\x0a\x04"
+                                    "main"
+                                    "\x18\x01"
+                                    "\x32\x05\x0a\x01"
+                                    "h"
+                                    "\x10\x01"
+                                    "\x48\x09")));
   EXPECT_EQ(request.instance_name(), "main");
   EXPECT_TRUE(request.skip_cache_lookup());
   EXPECT_EQ(request.action_digest().hash(), "h");
@@ -171,9 +196,13 @@ TEST(UpstreamBytes, ExecuteRequestParsesDigestFunctionAndActionDigest) {
 TEST(UpstreamBytes, RequestMetadataHeaderValueParsesToolDetailsAndMnemonic) {
   // RequestMetadata{1: ToolDetails{1: "bazel", 2: "7.0"}, 5: "CppCompile"}
   rev2::RequestMetadata metadata;
-  ASSERT_TRUE(metadata.ParseFromString(
-      Bytes("\x0a\x0c\x0a\x05" "bazel" "\x12\x03" "7.0"
-            "\x2a\x0a" "CppCompile")));
+  ASSERT_TRUE(
+      metadata.ParseFromString(Bytes("\x0a\x0c\x0a\x05"
+                                     "bazel"
+                                     "\x12\x03"
+                                     "7.0"
+                                     "\x2a\x0a"
+                                     "CppCompile")));
   EXPECT_EQ(metadata.tool_details().tool_name(), "bazel");
   EXPECT_EQ(metadata.tool_details().tool_version(), "7.0");
   EXPECT_EQ(metadata.action_mnemonic(), "CppCompile");
@@ -183,14 +212,19 @@ TEST(UpstreamBytes, DoneOperationCarriesAnExecuteResponseInField5) {
   const std::string type_url =
       "type.googleapis.com/build.bazel.remote.execution.v2.ExecuteResponse";
   // Any{1: type_url, 2: ExecuteResponse{2: true, 4: {"log": LogFile{2: true}}}}
-  const std::string map_entry = Bytes("\x0a\x03" "log" "\x12\x02\x10\x01");
-  const std::string execute_response =
-      Bytes("\x10\x01") + LengthDelimited('\x22', map_entry);
-  const std::string any = LengthDelimited('\x0a', type_url) +
-                          LengthDelimited('\x12', execute_response);
+  const std::string map_entry = Bytes(
+      "\x0a\x03"
+      "log"
+      "\x12\x02\x10\x01");
+  const std::string execute_response = Bytes("\x10\x01") + LengthDelimited('\x22', map_entry);
+  const std::string any =
+      LengthDelimited('\x0a', type_url) + LengthDelimited('\x12', execute_response);
   // Operation{1: "op", 3: true, 5: any}
-  const std::string operation_bytes =
-      Bytes("\x0a\x02" "op" "\x18\x01") + LengthDelimited('\x2a', any);
+  const std::string operation_bytes = Bytes(
+                                          "\x0a\x02"
+                                          "op"
+                                          "\x18\x01") +
+                                      LengthDelimited('\x2a', any);
 
   google::longrunning::Operation operation;
   ASSERT_TRUE(operation.ParseFromString(operation_bytes));
@@ -206,17 +240,20 @@ TEST(UpstreamBytes, DoneOperationCarriesAnExecuteResponseInField5) {
 }
 
 TEST(UpstreamBytes, StatusDetailsCarryAMissingBlobPreconditionFailure) {
-  const std::string type_url =
-      "type.googleapis.com/google.rpc.PreconditionFailure";
+  const std::string type_url = "type.googleapis.com/google.rpc.PreconditionFailure";
   // PreconditionFailure{1: Violation{1: "MISSING", 2: "blobs/ab/2"}}
-  const std::string violation =
-      Bytes("\x0a\x07" "MISSING" "\x12\x0a" "blobs/ab/2");
+  const std::string violation = Bytes(
+      "\x0a\x07"
+      "MISSING"
+      "\x12\x0a"
+      "blobs/ab/2");
   const std::string failure = LengthDelimited('\x0a', violation);
-  const std::string any = LengthDelimited('\x0a', type_url) +
-                          LengthDelimited('\x12', failure);
+  const std::string any = LengthDelimited('\x0a', type_url) + LengthDelimited('\x12', failure);
   // Status{1: 9 (FAILED_PRECONDITION), 2: "m", 3: any}
-  const std::string status_bytes =
-      Bytes("\x08\x09\x12\x01" "m") + LengthDelimited('\x1a', any);
+  const std::string status_bytes = Bytes(
+                                       "\x08\x09\x12\x01"
+                                       "m") +
+                                   LengthDelimited('\x1a', any);
 
   google::rpc::Status status;
   ASSERT_TRUE(status.ParseFromString(status_bytes));

@@ -91,8 +91,10 @@ TEST_F(AbiMinorTest, A11PluginServesItsCapabilitiesAndEveryInstanceThrough11Oper
     EXPECT_NE(status.message().find("get_action_result_in (1.1)"), std::string::npos)
         << "instance '" << instance << "': " << status.message();
   }
-  EXPECT_NE(store->UploadWrite("u1", DigestOfBytes("x"), 0, "x", true).status().message().find(
-                "upload_write"),
+  EXPECT_NE(store->UploadWrite("u1", DigestOfBytes("x"), 0, "x", true)
+                .status()
+                .message()
+                .find("upload_write"),
             std::string::npos);
 }
 

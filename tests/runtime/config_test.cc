@@ -42,16 +42,19 @@ TEST_F(ConfigTest, YamlSyntaxErrorNamesFileLineAndColumn) {
   ASSERT_FALSE(config.ok());
   EXPECT_EQ(config.status().code(), Code::kInvalidArgument);
   EXPECT_EQ(config.status().message().rfind(file + ":", 0), 0u) << config.status().message();
-  EXPECT_NE(config.status().message().find(file + ":3:1:"), std::string::npos) << config.status().message();
+  EXPECT_NE(config.status().message().find(file + ":3:1:"), std::string::npos)
+      << config.status().message();
 }
 
 TEST_F(ConfigTest, UnknownKeyIsAnErrorAtItsPositionListingTheKnownKeys) {
-  std::string file = project_.Write("cairn.yaml", "sandbox:\n  plugin: bwrap\nsandbx:\n  plugin: chroot\n");
+  std::string file =
+      project_.Write("cairn.yaml", "sandbox:\n  plugin: bwrap\nsandbx:\n  plugin: chroot\n");
   StatusOr<Config> config = Load();
   ASSERT_FALSE(config.ok());
   EXPECT_NE(config.status().message().find(file + ":3:1: unknown key 'sandbx'"), std::string::npos)
       << config.status().message();
-  EXPECT_NE(config.status().message().find("expected one of: sandbox, local-sandbox, sandboxes, storage, plugin-paths"),
+  EXPECT_NE(config.status().message().find(
+                "expected one of: sandbox, local-sandbox, sandboxes, storage, plugin-paths"),
             std::string::npos);
 }
 
@@ -59,7 +62,8 @@ TEST_F(ConfigTest, NestedUnknownKeyIsNamedWithItsPath) {
   std::string file = project_.Write("cairn.yaml", "storage:\n  plugin: cas-local\n  opitons: {}\n");
   StatusOr<Config> config = Load();
   ASSERT_FALSE(config.ok());
-  EXPECT_NE(config.status().message().find(file + ":3:3: unknown key 'storage.opitons'"), std::string::npos)
+  EXPECT_NE(config.status().message().find(file + ":3:3: unknown key 'storage.opitons'"),
+            std::string::npos)
       << config.status().message();
 }
 
@@ -81,10 +85,12 @@ TEST_F(ConfigTest, JobsBeyondAnyMachineAreAnErrorNotAnOverflow) {
 }
 
 TEST_F(ConfigTest, DuplicateKeysAreErrors) {
-  std::string file = project_.Write("cairn.yaml", "sandbox: {plugin: bwrap}\nsandbox: {plugin: chroot}\n");
+  std::string file =
+      project_.Write("cairn.yaml", "sandbox: {plugin: bwrap}\nsandbox: {plugin: chroot}\n");
   StatusOr<Config> config = Load();
   ASSERT_FALSE(config.ok());
-  EXPECT_NE(config.status().message().find(file + ":2:1: duplicate key 'sandbox'"), std::string::npos)
+  EXPECT_NE(config.status().message().find(file + ":2:1: duplicate key 'sandbox'"),
+            std::string::npos)
       << config.status().message();
 }
 
@@ -92,11 +98,14 @@ TEST_F(ConfigTest, ProjectsOnlyBelongInTheUserConfiguration) {
   std::string file = project_.Write("cairn.yaml", "projects:\n  x: {}\n");
   StatusOr<Config> config = Load();
   ASSERT_FALSE(config.ok());
-  EXPECT_NE(config.status().message().find(file + ":1:1: unknown key 'projects'"), std::string::npos);
+  EXPECT_NE(config.status().message().find(file + ":1:1: unknown key 'projects'"),
+            std::string::npos);
 }
 
 TEST_F(ConfigTest, LaterLayersWinDefaultsThenProjectThenUserThenCommandLine) {
-  project_.Write("cairn.yaml", "sandbox:\n  plugin: chroot\nstorage:\n  plugin: cas-local\n  options: {path: /p}\n");
+  project_.Write(
+      "cairn.yaml",
+      "sandbox:\n  plugin: chroot\nstorage:\n  plugin: cas-local\n  options: {path: /p}\n");
   StatusOr<Config> project_only = Load();
   ASSERT_TRUE(project_only.ok()) << project_only.status().ToString();
   EXPECT_EQ(project_only->sandbox.plugin, "chroot");
@@ -121,8 +130,8 @@ TEST_F(ConfigTest, LaterLayersWinDefaultsThenProjectThenUserThenCommandLine) {
 
 TEST_F(ConfigTest, PerProjectSectionOfTheUserConfigurationAppliesToThatProjectOnly) {
   project_.Write("project.conf", "name: hello\nformat-version: 18\n");
-  std::string user = home_.Write("user.yaml",
-                                 "jobs: 2\nprojects:\n  hello:\n    jobs: 7\n  other:\n    jobs: 9\n");
+  std::string user = home_.Write(
+      "user.yaml", "jobs: 2\nprojects:\n  hello:\n    jobs: 7\n  other:\n    jobs: 9\n");
   StatusOr<Config> config = Load({}, user);
   ASSERT_TRUE(config.ok()) << config.status().ToString();
   EXPECT_EQ(config->project_name, "hello");
@@ -189,16 +198,18 @@ TEST_F(ConfigTest, VariablesExpandAndUnknownOnesAreErrors) {
   ASSERT_TRUE(config.ok()) << config.status().ToString();
   EXPECT_EQ(config->storage.options_yaml, "path: " + project_.path() + "/.cas");
 
-  std::string file = project_.Write("cairn.yaml", "storage:\n  plugin: x\n  options:\n    path: ${nope}\n");
+  std::string file =
+      project_.Write("cairn.yaml", "storage:\n  plugin: x\n  options:\n    path: ${nope}\n");
   StatusOr<Config> bad = Load();
   ASSERT_FALSE(bad.ok());
-  EXPECT_NE(bad.status().message().find(file + ":4:11: unknown variable '${nope}'"), std::string::npos)
+  EXPECT_NE(bad.status().message().find(file + ":4:11: unknown variable '${nope}'"),
+            std::string::npos)
       << bad.status().message();
 }
 
 TEST_F(ConfigTest, PluginOptionsPointAtTheFileThatGaveThem) {
-  std::string file = project_.Write("cairn.yaml",
-                                    "storage:\n  plugin: cas-local\n  options:\n    quota: 5G\n");
+  std::string file =
+      project_.Write("cairn.yaml", "storage:\n  plugin: cas-local\n  options:\n    quota: 5G\n");
   StatusOr<Config> config = Load();
   ASSERT_TRUE(config.ok()) << config.status().ToString();
   EXPECT_EQ(config->storage.options_location.file, file);
@@ -231,12 +242,14 @@ TEST_F(ConfigTest, MissingExplicitUserConfigurationIsAnErrorNamingIt) {
 
 TEST_F(ConfigTest, RemoteExecutionAndArtifactCachesAreRead) {
   std::string command = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=ca -keyout " +
-                        home_.path() + "/ca-key.pem -out " + home_.path() + "/ca.pem >/dev/null 2>&1";
+                        home_.path() + "/ca-key.pem -out " + home_.path() +
+                        "/ca.pem >/dev/null 2>&1";
   ASSERT_EQ(std::system(command.c_str()), 0);
-  std::string user = home_.Write(
-      "user.yaml",
-      "remote-execution:\n  url: grpc://127.0.0.1:8980\n  instance-name: main\n"
-      "artifact-caches:\n  - url: grpcs://cache.example:443\n    push: true\n    server-cert: ca.pem\n");
+  std::string user =
+      home_.Write("user.yaml",
+                  "remote-execution:\n  url: grpc://127.0.0.1:8980\n  instance-name: main\n"
+                  "artifact-caches:\n  - url: grpcs://cache.example:443\n    push: true\n    "
+                  "server-cert: ca.pem\n");
   StatusOr<Config> config = Load({}, user);
   ASSERT_TRUE(config.ok()) << config.status().ToString();
   ASSERT_TRUE(config->remote_execution.has_value());
@@ -251,7 +264,8 @@ TEST_F(ConfigTest, BadPushValueNamesItsPosition) {
       home_.Write("user.yaml", "artifact-caches:\n  - url: grpc://x:1\n    push: yes please\n");
   StatusOr<Config> config = Load({}, user);
   ASSERT_FALSE(config.ok());
-  EXPECT_NE(config.status().message().find(user + ":3:11: 'artifact-caches[0].push' must be true or false"),
+  EXPECT_NE(config.status().message().find(
+                user + ":3:11: 'artifact-caches[0].push' must be true or false"),
             std::string::npos)
       << config.status().message();
 }

@@ -49,11 +49,12 @@ class EchoSandbox : public cairn::Sandbox {
     if (verb == "options") {
       outcome.result.emplace().set_stdout_raw(options_);
     } else if (verb == "missing") {
-      outcome.status = cairn::MissingBlobsError("echo: inputs are missing",
-                                                {action.input_root_digest(), action.command_digest()});
+      outcome.status = cairn::MissingBlobsError(
+          "echo: inputs are missing", {action.input_root_digest(), action.command_digest()});
     } else if (verb == "progress") {
-      for (cairn::ExecuteStage stage : {cairn::ExecuteStage::kCacheCheck, cairn::ExecuteStage::kQueued,
-                                        cairn::ExecuteStage::kExecuting}) {
+      for (cairn::ExecuteStage stage :
+           {cairn::ExecuteStage::kCacheCheck, cairn::ExecuteStage::kQueued,
+            cairn::ExecuteStage::kExecuting}) {
         if (options.progress) options.progress({stage, "operations/echo-1", "stage"});
       }
       outcome.result.emplace();
@@ -73,7 +74,8 @@ class EchoSandbox : public cairn::Sandbox {
     return outcome;
   }
 
-  cairn::StatusOr<int> RunInteractive(const cairn::Action&, const cairn::InteractiveOptions&) override {
+  cairn::StatusOr<int> RunInteractive(const cairn::Action&,
+                                      const cairn::InteractiveOptions&) override {
     return cairn::Unimplemented("echo: no interactive runs");
   }
 

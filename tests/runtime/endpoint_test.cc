@@ -18,10 +18,10 @@ class EndpointTest : public ::testing::Test {
  protected:
   void SetUp() override {
     for (const char* name : {"a", "b"}) {
-      std::string command = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=" +
-                            std::string(name) + " -keyout " + dir_.path() + "/" + name +
-                            "-key.pem -out " + dir_.path() + "/" + name +
-                            "-cert.pem >/dev/null 2>&1";
+      std::string command =
+          "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=" + std::string(name) +
+          " -keyout " + dir_.path() + "/" + name + "-key.pem -out " + dir_.path() + "/" + name +
+          "-cert.pem >/dev/null 2>&1";
       ASSERT_EQ(std::system(command.c_str()), 0) << "openssl could not make a certificate";
     }
   }
@@ -73,7 +73,9 @@ TEST_F(EndpointTest, AnUnknownSchemeIsAnErrorAtTheUrl) {
   ExpectError("instance-name: x\nurl: ftp://h\n", "2:6", "must start with grpc://");
 }
 
-TEST_F(EndpointTest, AMissingUrlIsAnError) { ExpectError("instance-name: x\n", "1:1", "'url' is required"); }
+TEST_F(EndpointTest, AMissingUrlIsAnError) {
+  ExpectError("instance-name: x\n", "1:1", "'url' is required");
+}
 
 TEST_F(EndpointTest, AnUnreadableCertificateIsNamedWithItsPath) {
   ExpectError("url: grpcs://h:1\nserver-cert: nope.pem\n", "2:14",

@@ -42,7 +42,9 @@ int32_t Open(const cairn_host_services*, const char*, uint64_t, void** store, ca
 }
 void Close(void*) {}
 
-int32_t FindMissing(void*, cairn_bytes, cairn_buffer*, cairn_error* error) { return ANSWER("find_missing"); }
+int32_t FindMissing(void*, cairn_bytes, cairn_buffer*, cairn_error* error) {
+  return ANSWER("find_missing");
+}
 int32_t Contains(void*, cairn_bytes, int32_t* present, cairn_error*) {
   *present = 1;
   return CAIRN_CODE_OK;
@@ -53,18 +55,24 @@ int32_t ReadBlob(void*, cairn_bytes, uint64_t, uint64_t, cairn_buffer*, cairn_er
 int32_t WriteBlob(void*, cairn_bytes, cairn_bytes, cairn_buffer*, cairn_error* error) {
   return ANSWER("write_blob");
 }
-int32_t ReadBlobToFd(void*, cairn_bytes, int32_t, cairn_error* error) { return ANSWER("read_blob_to_fd"); }
+int32_t ReadBlobToFd(void*, cairn_bytes, int32_t, cairn_error* error) {
+  return ANSWER("read_blob_to_fd");
+}
 int32_t WriteBlobFromFd(void*, int32_t, cairn_bytes, cairn_buffer*, cairn_error* error) {
   return ANSWER("write_blob_from_fd");
 }
 int32_t ReadBlobToPath(void*, cairn_bytes, const char*, int32_t, cairn_error* error) {
   return ANSWER("read_blob_to_path");
 }
-int32_t WriteBlobFromPath(void*, const char*, uint32_t, cairn_bytes, cairn_buffer*, cairn_error* error) {
+int32_t WriteBlobFromPath(void*, const char*, uint32_t, cairn_bytes, cairn_buffer*,
+                          cairn_error* error) {
   return ANSWER("write_blob_from_path");
 }
-int32_t StageTree(void*, cairn_bytes, const char*, uint32_t, cairn_error* error) { return ANSWER("stage_tree"); }
-int32_t CaptureTree(void*, const char*, uint32_t, cairn_buffer*, cairn_buffer*, cairn_error* error) {
+int32_t StageTree(void*, cairn_bytes, const char*, uint32_t, cairn_error* error) {
+  return ANSWER("stage_tree");
+}
+int32_t CaptureTree(void*, const char*, uint32_t, cairn_buffer*, cairn_buffer*,
+                    cairn_error* error) {
   return ANSWER("capture_tree");
 }
 int32_t GetActionResult(void*, cairn_bytes, cairn_buffer*, cairn_error* error) {
@@ -73,8 +81,12 @@ int32_t GetActionResult(void*, cairn_bytes, cairn_buffer*, cairn_error* error) {
 int32_t UpdateActionResult(void*, cairn_bytes, cairn_bytes, cairn_error* error) {
   return ANSWER("update_action_result (1.0)");
 }
-int32_t GetReference(void*, const char*, cairn_buffer*, cairn_error* error) { return ANSWER("get_reference"); }
-int32_t SetReference(void*, const char*, cairn_bytes, cairn_error* error) { return ANSWER("set_reference"); }
+int32_t GetReference(void*, const char*, cairn_buffer*, cairn_error* error) {
+  return ANSWER("get_reference");
+}
+int32_t SetReference(void*, const char*, cairn_bytes, cairn_error* error) {
+  return ANSWER("set_reference");
+}
 
 #if defined(CAIRN_MINOR_1_0)
 // Any 1.1 callback: the host must not even look at it.
@@ -106,7 +118,9 @@ int32_t PushAsset(void*, int32_t, cairn_bytes, cairn_error* error) { return ANSW
 int32_t FetchAsset(void*, int32_t, cairn_bytes, cairn_buffer*, cairn_error* error) {
   return ANSWER("fetch_asset");
 }
-int32_t RemoveAsset(void*, int32_t, cairn_bytes, cairn_error* error) { return ANSWER("remove_asset"); }
+int32_t RemoveAsset(void*, int32_t, cairn_bytes, cairn_error* error) {
+  return ANSWER("remove_asset");
+}
 
 // The table as a newer minor would hand it over: the known part, then
 // callbacks this host has never heard of.
@@ -132,23 +146,52 @@ constexpr uint32_t kOpsSize = sizeof(cairn_storage_ops);
 #endif
 
 const GrownOps kOps = {
-    {kOpsSize, &FindMissing, &Contains, &ReadBlob, &WriteBlob, &ReadBlobToFd, &WriteBlobFromFd,
-     &ReadBlobToPath, &WriteBlobFromPath, &StageTree, &CaptureTree, &GetActionResult,
-     &UpdateActionResult, &GetReference, &SetReference, nullptr, nullptr, nullptr, &Capabilities,
-     &GetActionResultIn, &UpdateActionResultIn, &UploadWrite, &UploadStatus, &UploadAbort,
-     &PushAsset, &FetchAsset, &RemoveAsset},
+    {kOpsSize,
+     &FindMissing,
+     &Contains,
+     &ReadBlob,
+     &WriteBlob,
+     &ReadBlobToFd,
+     &WriteBlobFromFd,
+     &ReadBlobToPath,
+     &WriteBlobFromPath,
+     &StageTree,
+     &CaptureTree,
+     &GetActionResult,
+     &UpdateActionResult,
+     &GetReference,
+     &SetReference,
+     nullptr,
+     nullptr,
+     nullptr,
+     &Capabilities,
+     &GetActionResultIn,
+     &UpdateActionResultIn,
+     &UploadWrite,
+     &UploadStatus,
+     &UploadAbort,
+     &PushAsset,
+     &FetchAsset,
+     &RemoveAsset},
     nullptr,
 };
 
 const cairn_storage_vtable kVtable = {sizeof(cairn_storage_vtable), &Open, &Close, &kOps.known};
 
 const cairn_plugin_descriptor kDescriptor = {
-    sizeof(cairn_plugin_descriptor), CAIRN_ABI_VERSION_MAJOR, kMinor, CAIRN_PLUGIN_KIND_STORAGE,
-    CAIRN_VARIANT_NAME, "0.1.0", "a storage plugin of one ABI minor", &kVtable,
+    sizeof(cairn_plugin_descriptor),
+    CAIRN_ABI_VERSION_MAJOR,
+    kMinor,
+    CAIRN_PLUGIN_KIND_STORAGE,
+    CAIRN_VARIANT_NAME,
+    "0.1.0",
+    "a storage plugin of one ABI minor",
+    &kVtable,
 };
 
 }  // namespace
 
-extern "C" CAIRN_PLUGIN_EXPORT const cairn_plugin_descriptor* cairn_plugin_entry(uint32_t, uint32_t) {
+extern "C" CAIRN_PLUGIN_EXPORT const cairn_plugin_descriptor* cairn_plugin_entry(uint32_t,
+                                                                                 uint32_t) {
   return &kDescriptor;
 }

@@ -7,7 +7,9 @@
 namespace cairn {
 namespace {
 
-std::string Variant(const std::string& name) { return std::string(CAIRN_VARIANT_DIR) + "/" + name + ".so"; }
+std::string Variant(const std::string& name) {
+  return std::string(CAIRN_VARIANT_DIR) + "/" + name + ".so";
+}
 
 void ExpectRefused(const std::string& file, const std::string& reason_part) {
   PluginRecord record = PluginRegistry::Inspect(Variant(file));
@@ -67,7 +69,8 @@ TEST(PluginRegistryTest, ThrowingCallbackBecomesInternalErrorNotACrash) {
 
   StatusOr<SandboxCapabilities> capabilities = (*client)->Capabilities();
   EXPECT_EQ(capabilities.status().code(), Code::kInternal);
-  EXPECT_NE(capabilities.status().message().find("sandbox plugin variant-throwing-callback: capabilities"),
+  EXPECT_NE(capabilities.status().message().find(
+                "sandbox plugin variant-throwing-callback: capabilities"),
             std::string::npos)
       << capabilities.status().message();
   EXPECT_NE(capabilities.status().message().find("capabilities exploded"), std::string::npos);
@@ -104,7 +107,8 @@ TEST(PluginRegistryTest, LaterPluginWithTheSameNameIsShadowed) {
     if (record.loaded) {
       ++loaded;
     } else {
-      EXPECT_NE(record.reason.find("shadowed by " + Variant("good")), std::string::npos) << record.reason;
+      EXPECT_NE(record.reason.find("shadowed by " + Variant("good")), std::string::npos)
+          << record.reason;
     }
   }
   EXPECT_EQ(loaded, 1);

@@ -183,8 +183,8 @@ TEST_F(RuntimeTest, APluginWritesErrorDetailsOnlyForAHostThatHasTheField) {
   auto entry = reinterpret_cast<cairn_plugin_entry_fn>(dlsym(library, CAIRN_PLUGIN_ENTRY_SYMBOL));
   std::shared_ptr<Storage> cas = *runtime.OpenStorage();
   for (uint32_t host_minor : {0u, 1u}) {
-    const auto* vtable =
-        static_cast<const cairn_sandbox_vtable*>(entry(CAIRN_ABI_VERSION_MAJOR, host_minor)->vtable);
+    const auto* vtable = static_cast<const cairn_sandbox_vtable*>(
+        entry(CAIRN_ABI_VERSION_MAJOR, host_minor)->vtable);
     cairn_host_services host{};
     host.struct_size = sizeof(host);
     host.abi_major = CAIRN_ABI_VERSION_MAJOR;

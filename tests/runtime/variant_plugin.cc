@@ -47,7 +47,8 @@ int32_t Capabilities(void*, cairn_buffer* platform, uint32_t* flags, cairn_error
 #endif
 }
 
-[[maybe_unused]] int32_t Execute(void*, cairn_bytes, const cairn_execute_options*, cairn_buffer*, cairn_error* error) {
+[[maybe_unused]] int32_t Execute(void*, cairn_bytes, const cairn_execute_options*, cairn_buffer*,
+                                 cairn_error* error) {
 #ifdef CAIRN_VARIANT_THROWING_CALLBACK
   (void)error;
   throw std::runtime_error("execute exploded");
@@ -99,7 +100,8 @@ const cairn_plugin_descriptor kDescriptor = {
 }  // namespace
 
 #ifndef CAIRN_VARIANT_NO_ENTRY
-extern "C" CAIRN_PLUGIN_EXPORT const cairn_plugin_descriptor* cairn_plugin_entry(uint32_t, uint32_t) {
+extern "C" CAIRN_PLUGIN_EXPORT const cairn_plugin_descriptor* cairn_plugin_entry(uint32_t,
+                                                                                 uint32_t) {
 #ifdef CAIRN_VARIANT_THROWING_ENTRY
   throw std::runtime_error("entry exploded");
 #endif

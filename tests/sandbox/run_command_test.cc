@@ -2,8 +2,8 @@
 // an empty configuration directory, its own cache directory and the real
 // sandbox plugins, on a busybox root built by the test.
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -67,10 +67,10 @@ class SandboxRunCommandTest : public ::testing::Test {
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(),
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(),
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                     0644);
+    posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                     0644);
     pid_t pid = -1;
     CairnResult result;
     int spawned = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), envp.data());
@@ -88,8 +88,8 @@ class SandboxRunCommandTest : public ::testing::Test {
   // `cairn [--sandbox NAME] run --root ROOT --env PATH=/bin EXTRA... -- COMMAND...`
   CairnResult Run(const std::vector<std::string>& extra, const std::vector<std::string>& command,
                   const std::string& sandbox = "bwrap") {
-    std::vector<std::string> args = {"--sandbox", sandbox, "run", "--root", root_,
-                                     "--env", "PATH=/bin"};
+    std::vector<std::string> args = {"--sandbox", sandbox, "run",      "--root",
+                                     root_,       "--env", "PATH=/bin"};
     args.insert(args.end(), extra.begin(), extra.end());
     args.push_back("--");
     args.insert(args.end(), command.begin(), command.end());
@@ -115,8 +115,9 @@ TEST_F(SandboxRunCommandTest, ACommandExitingZeroMakesCairnRunExitZero) {
 }
 
 TEST_F(SandboxRunCommandTest, OutputFilesAndDirectoriesArePrintedAsDigestsTheCasCanShow) {
-  CairnResult result = Run({"--cwd", "build", "--output", "out.txt", "--output", "outdir"},
-                           {"sh", "-c", "echo file > out.txt; mkdir outdir; echo inner > outdir/a"});
+  CairnResult result =
+      Run({"--cwd", "build", "--output", "out.txt", "--output", "outdir"},
+          {"sh", "-c", "echo file > out.txt; mkdir outdir; echo inner > outdir/a"});
   ASSERT_EQ(result.code, 0) << result.err;
   std::string file = Find(result.err, "output-file: out\\.txt (\\S+)");
   std::string directory = Find(result.err, "output-directory: outdir \\S+ \\(root (\\S+)\\)");
@@ -160,7 +161,8 @@ TEST_F(SandboxRunCommandTest, ChrootAndBwrapGiveTheSameOutputDigest) {
 }
 
 TEST_F(SandboxRunCommandTest, SandboxGivenAfterRunIsTheSameGlobalOverride) {
-  CairnResult result = Cairn({"run", "--sandbox", "no-such-sandbox", "--root", root_, "--", "true"});
+  CairnResult result =
+      Cairn({"run", "--sandbox", "no-such-sandbox", "--root", root_, "--", "true"});
   EXPECT_EQ(result.code, 4) << result.err;
   EXPECT_NE(result.err.find("no-such-sandbox"), std::string::npos) << result.err;
 }
@@ -197,9 +199,9 @@ TEST_F(SandboxRunCommandTest, SeveralRootsAreMergedInOrderWithTheLaterWinning) {
   std::string early = harness_.MakeBusyboxTree("early", {{"etc/motd", "earlier\n"}});
   std::string earlier_digest = Find(Cairn({"cas", "import", early}).out, "^(\\S+)");
   ASSERT_FALSE(earlier_digest.empty());
-  CairnResult result = Cairn({"--sandbox", "bwrap", "run", "--root", earlier_digest, "--root",
-                              root_, "--root", sources, "--env", "PATH=/bin", "--", "sh", "-c",
-                              "cat /etc/motd /src/main.c"});
+  CairnResult result =
+      Cairn({"--sandbox", "bwrap", "run", "--root", earlier_digest, "--root", root_, "--root",
+             sources, "--env", "PATH=/bin", "--", "sh", "-c", "cat /etc/motd /src/main.c"});
   EXPECT_EQ(result.code, 0) << result.err;
   EXPECT_EQ(result.out, "later\nint main(void) { return 0; }\n");
   EXPECT_NE(result.err.find("etc/motd"), std::string::npos)

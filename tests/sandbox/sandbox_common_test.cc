@@ -43,10 +43,12 @@ Platform MakePlatform(std::vector<std::pair<std::string, std::string>> propertie
 TEST(PlatformRequirementsTest, HonoursMatchingOsIsaUidGidAndNetwork) {
   SandboxCapabilities capabilities =
       LocalCapabilities(CAIRN_SANDBOX_UID_GID | CAIRN_SANDBOX_NETWORK);
-  auto requirements = CheckPlatform(
-      MakePlatform({{"OSFamily", "Linux"}, {"ISA", HostIsa()}, {"unixUID", "1000"},
-                    {"unixGID", "100"}, {"network", "on"}}),
-      capabilities, "test");
+  auto requirements = CheckPlatform(MakePlatform({{"OSFamily", "Linux"},
+                                                  {"ISA", HostIsa()},
+                                                  {"unixUID", "1000"},
+                                                  {"unixGID", "100"},
+                                                  {"network", "on"}}),
+                                    capabilities, "test");
   ASSERT_TRUE(requirements.ok()) << requirements.status().ToString();
   EXPECT_EQ(requirements->uid, 1000u);
   EXPECT_EQ(requirements->gid, 100u);
@@ -140,7 +142,8 @@ TEST(FileTreeTest, CopiesATreeAsPrivateFilesKeepingSymlinksAndDirectoryModes) {
   chmod((base + "/shared/sub").c_str(), 0550);
 
   ASSERT_TRUE(CopyTree(base + "/shared", base + "/work").ok());
-  struct stat object {}, copy {}, directory {};
+  struct stat object {
+  }, copy{}, directory{};
   stat((base + "/store/object").c_str(), &object);
   stat((base + "/work/sub/file").c_str(), &copy);
   stat((base + "/work/sub").c_str(), &directory);

@@ -76,7 +76,8 @@ TEST_P(SandboxErrorsTest, ACommandMissingFromTheRootIsNamed) {
   ExecuteOutcome outcome = RunExpectingNoNewObjects(options);
   EXPECT_EQ(outcome.status.code(), Code::kFailedPrecondition);
   EXPECT_NE(outcome.status.message().find("'gcc' was not found in the input root"),
-            std::string::npos) << outcome.status.message();
+            std::string::npos)
+      << outcome.status.message();
 }
 
 TEST_P(SandboxErrorsTest, AnInputRootMissingFromTheCasIsNamed) {
@@ -109,7 +110,8 @@ TEST_P(SandboxErrorsTest, AnUnknownPluginOptionIsRefusedByName) {
 
 TEST_P(SandboxErrorsTest, AnInteractiveRunGetsAWritableRootWhoseChangesAreThrownAway) {
   ActionOptions options;
-  options.arguments = {"sh", "-c", "echo changed > /bin/new && echo x >> /bin/sh 2>/dev/null; cat /bin/new; exit 4"};
+  options.arguments = {
+      "sh", "-c", "echo changed > /bin/new && echo x >> /bin/sh 2>/dev/null; cat /bin/new; exit 4"};
   StatusOr<Action> action = harness_.MakeAction(root_, options);
   ASSERT_TRUE(action.ok());
   std::map<std::string, std::string> before = harness_.SnapshotObjects();
@@ -162,9 +164,9 @@ TEST(ChrootSandboxTest, ANonRootUserIsToldThatRootIsNeeded) {
     {
       SandboxHarness harness;  // removes its directory before _exit
       auto sandbox = harness.OpenSandbox("chroot");
-      clear = !sandbox.ok() && sandbox.status().code() == Code::kFailedPrecondition &&
-              sandbox.status().message().find("needs root (running as uid 65534)") !=
-                  std::string::npos;
+      clear =
+          !sandbox.ok() && sandbox.status().code() == Code::kFailedPrecondition &&
+          sandbox.status().message().find("needs root (running as uid 65534)") != std::string::npos;
     }
     _exit(clear ? 0 : 1);
   }

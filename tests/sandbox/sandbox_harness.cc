@@ -15,10 +15,11 @@
 namespace cairn::testing {
 namespace {
 
-const char* const kApplets[] = {"sh",  "echo", "cat",   "ls",  "mkdir", "ln",    "chmod",
-                                "sleep", "nc", "wget", "true", "false", "env",   "pwd",
-                                "touch", "rm",  "id",  "hostname", "printf", "seq", "head",
-                                "wc", "sort", "cut", "cp", "mount", "ps", "grep", "test", "stat", "tr", "sha256sum"};
+const char* const kApplets[] = {"sh",    "echo", "cat",  "ls",       "mkdir",  "ln",  "chmod",
+                                "sleep", "nc",   "wget", "true",     "false",  "env", "pwd",
+                                "touch", "rm",   "id",   "hostname", "printf", "seq", "head",
+                                "wc",    "sort", "cut",  "cp",       "mount",  "ps",  "grep",
+                                "test",  "stat", "tr",   "sha256sum"};
 
 void WriteFile(const std::string& path, const std::string& content, mode_t mode) {
   std::ofstream(path, std::ios::binary) << content;
@@ -72,8 +73,8 @@ SandboxHarness::~SandboxHarness() {
   cas_.reset();
   runtime_.reset();
   if (!base_dir_.empty() && base_dir_.rfind("/tmp/cairn-sandbox-test-", 0) == 0) {
-    std::string command = "chmod -R u+rwX '" + base_dir_ + "' 2>/dev/null; rm -rf '" +
-                          base_dir_ + "'";
+    std::string command =
+        "chmod -R u+rwX '" + base_dir_ + "' 2>/dev/null; rm -rf '" + base_dir_ + "'";
     int ignored = std::system(command.c_str());
     (void)ignored;
   }
@@ -101,14 +102,16 @@ std::string SandboxHarness::MakeBusyboxTree(const std::string& name,
   }
   for (const auto& [relative, content] : extra) {
     bool executable = !relative.empty() && relative.back() == '*';
-    std::string path = root + "/" + (executable ? relative.substr(0, relative.size() - 1) : relative);
+    std::string path =
+        root + "/" + (executable ? relative.substr(0, relative.size() - 1) : relative);
     MakeParents(path);
     WriteFile(path, content, executable ? 0755 : 0644);
   }
   return root;
 }
 
-StatusOr<Digest> SandboxHarness::ImportBusyboxRoot(const std::map<std::string, std::string>& extra) {
+StatusOr<Digest> SandboxHarness::ImportBusyboxRoot(
+    const std::map<std::string, std::string>& extra) {
   CAIRN_RETURN_IF_ERROR(setup_status_);
   std::string root = MakeBusyboxTree("root-" + std::to_string(tree_counter_++), extra);
   if (root.empty()) return FailedPrecondition("cannot copy /usr/bin/busybox");

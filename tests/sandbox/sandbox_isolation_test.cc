@@ -53,15 +53,14 @@ TEST_P(SandboxIsolationTest, WritingOutsideTheWritablePartsFailsAndTheStoreStays
   ActionOptions options;
   // Every attempt prints a line only when it succeeds; the writable working
   // directory holds a private copy of the staged input.
-  options.arguments = {
-      "sh", "-c",
-      "for target in /bin/busybox /etc/config /newfile /build/../etc/new; do "
-      "  (echo x >> $target) 2>/dev/null && echo WROTE $target; done; "
-      "rm -f /bin/busybox 2>/dev/null && echo REMOVED; "
-      "chmod 777 /etc/config 2>/dev/null && echo CHMOD; "
-      "mount -o remount,rw / 2>/dev/null && echo REMOUNTED; "
-      "touch /etc/config 2>/dev/null && echo TOUCHED; "
-      "echo changed >> input.txt && echo tmp > /tmp/t && cat /tmp/t"};
+  options.arguments = {"sh", "-c",
+                       "for target in /bin/busybox /etc/config /newfile /build/../etc/new; do "
+                       "  (echo x >> $target) 2>/dev/null && echo WROTE $target; done; "
+                       "rm -f /bin/busybox 2>/dev/null && echo REMOVED; "
+                       "chmod 777 /etc/config 2>/dev/null && echo CHMOD; "
+                       "mount -o remount,rw / 2>/dev/null && echo REMOUNTED; "
+                       "touch /etc/config 2>/dev/null && echo TOUCHED; "
+                       "echo changed >> input.txt && echo tmp > /tmp/t && cat /tmp/t"};
   options.output_paths = {"input.txt"};
   ExecuteOutcome outcome = Run(options);
   ASSERT_TRUE(outcome.status.ok()) << outcome.status.ToString();
@@ -124,8 +123,9 @@ TEST_P(SandboxIsolationTest, HostFilesThatWereNotStagedAreNotVisible) {
   std::ofstream(secret) << "top secret\n";
   ActionOptions options;
   options.arguments = {"sh", "-c",
-                       "cat " + secret + " 2>/dev/null; cat /etc/passwd 2>/dev/null; "
-                       "ls /usr /work /home /root 2>/dev/null; ls / | tr '\\n' ' '"};
+                       "cat " + secret +
+                           " 2>/dev/null; cat /etc/passwd 2>/dev/null; "
+                           "ls /usr /work /home /root 2>/dev/null; ls / | tr '\\n' ' '"};
   ExecuteOutcome outcome = Run(options);
   ASSERT_TRUE(outcome.status.ok()) << outcome.status.ToString();
   EXPECT_EQ(Stdout(outcome), "bin build dev etc proc tmp ");
@@ -144,9 +144,8 @@ TEST_P(SandboxIsolationTest, AHostTcpServerOnLoopbackCannotBeReached) {
   std::string port = std::to_string(ntohs(address.sin_port));
 
   ActionOptions options;
-  options.arguments = {"sh", "-c",
-                       "echo hello | nc -w 2 127.0.0.1 " + port +
-                           " && echo CONNECTED || echo REFUSED"};
+  options.arguments = {
+      "sh", "-c", "echo hello | nc -w 2 127.0.0.1 " + port + " && echo CONNECTED || echo REFUSED"};
   ExecuteOutcome outcome = Run(options);
   ASSERT_TRUE(outcome.status.ok()) << outcome.status.ToString();
   EXPECT_EQ(Stdout(outcome), "REFUSED\n");
@@ -299,8 +298,7 @@ TEST_P(SandboxIsolationTest, ConcurrentRunsOfTheSameRootEachSeeOnlyTheirOwnWrite
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(LocalSandboxes, SandboxIsolationTest,
-                         ::testing::Values("bwrap", "chroot"),
+INSTANTIATE_TEST_SUITE_P(LocalSandboxes, SandboxIsolationTest, ::testing::Values("bwrap", "chroot"),
                          [](const ::testing::TestParamInfo<std::string>& info) {
                            return info.param;
                          });

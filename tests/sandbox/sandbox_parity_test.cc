@@ -34,10 +34,11 @@ std::vector<ParityCase> ParityCases() {
   }
   {
     ParityCase c{"ExecutableBits", {}};
-    c.options.arguments = {"sh", "-c",
-                           "printf '#!/bin/sh\\necho run\\n' > tool && chmod 755 tool && "
-                           "touch plain && chmod 644 plain && mkdir bin && cp tool bin/t 2>/dev/null "
-                           "|| (cat tool > bin/t && chmod 700 bin/t) && ./tool"};
+    c.options.arguments = {
+        "sh", "-c",
+        "printf '#!/bin/sh\\necho run\\n' > tool && chmod 755 tool && "
+        "touch plain && chmod 644 plain && mkdir bin && cp tool bin/t 2>/dev/null "
+        "|| (cat tool > bin/t && chmod 700 bin/t) && ./tool"};
     c.options.output_paths = {"tool", "plain", "bin"};
     cases.push_back(c);
   }
@@ -56,8 +57,7 @@ std::vector<ParityCase> ParityCases() {
     c.options.arguments = {"sh", "-c",
                            "env | sort; pwd; hostname; id; cat input.txt; echo more >> input.txt; "
                            "ls -a /dev | tr '\\n' ' '; ls -ld /tmp | cut -c1-10"};
-    c.options.environment = {{"PATH", "/bin"}, {"A_VAR", "a value"}, {"Z", "last"},
-                             {"EMPTY", ""}};
+    c.options.environment = {{"PATH", "/bin"}, {"A_VAR", "a value"}, {"Z", "last"}, {"EMPTY", ""}};
     c.options.working_directory = "build/sub";
     c.options.output_paths = {"input.txt"};
     cases.push_back(c);
@@ -102,7 +102,8 @@ TEST(SandboxParityTest, SameActionGivesIdenticalResultsFromBwrapAndChroot) {
     ActionResult a = WithoutMetadata(*from_bwrap.result);
     ActionResult b = WithoutMetadata(*from_chroot.result);
     EXPECT_EQ(a.SerializeAsString(), b.SerializeAsString())
-        << "bwrap:\n" << a.DebugString() << "stdout: " << ReadText(harness.cas(), a.stdout_digest())
+        << "bwrap:\n"
+        << a.DebugString() << "stdout: " << ReadText(harness.cas(), a.stdout_digest())
         << "stderr: " << ReadText(harness.cas(), a.stderr_digest()) << "\nchroot:\n"
         << b.DebugString() << "stdout: " << ReadText(harness.cas(), b.stdout_digest())
         << "stderr: " << ReadText(harness.cas(), b.stderr_digest());
@@ -142,8 +143,8 @@ TEST(SandboxParityTest, ResultsCarryTheExpectedOutputsAndStreams) {
     ASSERT_EQ(files.output_directories_size(), 1);
     EXPECT_EQ(files.output_directories(0).path(), "out");
     build::bazel::remote::execution::v2::Tree tree;
-    ASSERT_TRUE(tree.ParseFromString(
-        ReadText(harness.cas(), files.output_directories(0).tree_digest())));
+    ASSERT_TRUE(
+        tree.ParseFromString(ReadText(harness.cas(), files.output_directories(0).tree_digest())));
     EXPECT_EQ(DigestOfMessage(tree.root()), files.output_directories(0).root_directory_digest());
 
     ActionResult links = run(cases[1].options);
@@ -176,7 +177,8 @@ TEST(SandboxParityTest, ResultsCarryTheExpectedOutputsAndStreams) {
     EXPECT_NE(out.find("\n/build/sub\ncairn\nuid=0 gid=0"), std::string::npos) << out;
     EXPECT_NE(out.find("input line\n"), std::string::npos);
     EXPECT_NE(out.find(". .. fd full null random stderr stdin stdout urandom zero"),
-              std::string::npos) << out;
+              std::string::npos)
+        << out;
     EXPECT_NE(out.find("drwxrwxrwt"), std::string::npos) << out;
     ASSERT_EQ(env.output_files_size(), 1);
     EXPECT_EQ(ReadText(harness.cas(), env.output_files(0).digest()), "input line\nmore\n");

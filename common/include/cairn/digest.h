@@ -93,5 +93,4 @@ struct DigestEqual {
 
 }  // namespace cairn
 
-
 #endif  // CAIRN_DIGEST_H

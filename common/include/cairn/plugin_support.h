@@ -50,8 +50,8 @@ struct SandboxPluginAdapter {
     return DetailsFor(static_cast<Instance*>(instance)->host.abi_minor());
   }
 
-  static int32_t Create(const cairn_host_services* host, const char* options,
-                        uint64_t options_size, void** out, cairn_error* error) {
+  static int32_t Create(const cairn_host_services* host, const char* options, uint64_t options_size,
+                        void** out, cairn_error* error) {
     HostServices services(host);
     return GuardedCall(
         error, "create",
@@ -108,22 +108,26 @@ struct SandboxPluginAdapter {
   static int32_t RunInteractive(void* instance, cairn_bytes action,
                                 const cairn_interactive_options* options, int32_t* exit_code,
                                 cairn_error* error) {
-    return GuardedCall(error, "run_interactive", [&]() -> Status {
-      Action parsed;
-      if (!parsed.ParseFromArray(action.data, static_cast<int>(action.size))) {
-        return InvalidArgument("run_interactive: the action is not a serialized REAPI Action");
-      }
-      InteractiveOptions interactive;
-      if (options != nullptr) {
-        interactive.stdin_fd = options->stdin_fd;
-        interactive.stdout_fd = options->stdout_fd;
-        interactive.stderr_fd = options->stderr_fd;
-      }
-      CAIRN_ASSIGN_OR_RETURN(int code, static_cast<Instance*>(instance)->sandbox->RunInteractive(
-                                           parsed, interactive));
-      *exit_code = code;
-      return Status::Ok();
-    }, Details(instance));
+    return GuardedCall(
+        error, "run_interactive",
+        [&]() -> Status {
+          Action parsed;
+          if (!parsed.ParseFromArray(action.data, static_cast<int>(action.size))) {
+            return InvalidArgument("run_interactive: the action is not a serialized REAPI Action");
+          }
+          InteractiveOptions interactive;
+          if (options != nullptr) {
+            interactive.stdin_fd = options->stdin_fd;
+            interactive.stdout_fd = options->stdout_fd;
+            interactive.stderr_fd = options->stderr_fd;
+          }
+          CAIRN_ASSIGN_OR_RETURN(
+              int code,
+              static_cast<Instance*>(instance)->sandbox->RunInteractive(parsed, interactive));
+          *exit_code = code;
+          return Status::Ok();
+        },
+        Details(instance));
   }
 
   static const cairn_sandbox_vtable* Vtable(ErrorDetails) {
@@ -162,8 +166,8 @@ struct StoragePluginAdapter {
   // The host's minor, known at the entry call, says whether its
   // cairn_error has room for details.
   static const cairn_storage_vtable* Vtable(ErrorDetails details) {
-    static const cairn_storage_vtable with_details = {
-        sizeof(cairn_storage_vtable), &Open, &Close, MakeStorageOps(ErrorDetails::kWrite)};
+    static const cairn_storage_vtable with_details = {sizeof(cairn_storage_vtable), &Open, &Close,
+                                                      MakeStorageOps(ErrorDetails::kWrite)};
     static const cairn_storage_vtable without_details = {
         sizeof(cairn_storage_vtable), &Open, &Close, MakeStorageOps(ErrorDetails::kOmit)};
     return details == ErrorDetails::kWrite ? &with_details : &without_details;
@@ -174,24 +178,24 @@ struct StoragePluginAdapter {
 
 // One descriptor for a host that reads error details (ABI 1.1 and later)
 // and one for an older host; the entry call picks by the host's minor.
-#define CAIRN_DEFINE_PLUGIN_DESCRIPTOR_(kind, Adapter, name, version, description)       \
-  extern "C" CAIRN_PLUGIN_EXPORT const cairn_plugin_descriptor* cairn_plugin_entry(        \
-      uint32_t host_abi_major, uint32_t host_abi_minor) {                                  \
-    (void)host_abi_major;                                                                  \
-    static const cairn_plugin_descriptor descriptors[2] = {                                \
-        {sizeof(cairn_plugin_descriptor), CAIRN_ABI_VERSION_MAJOR, CAIRN_ABI_VERSION_MINOR, \
-         kind, name, version, description, Adapter::Vtable(::cairn::ErrorDetails::kOmit)}, \
-        {sizeof(cairn_plugin_descriptor), CAIRN_ABI_VERSION_MAJOR, CAIRN_ABI_VERSION_MINOR, \
-         kind, name, version, description, Adapter::Vtable(::cairn::ErrorDetails::kWrite)}, \
-    };                                                                                     \
-    return &descriptors[::cairn::DetailsFor(host_abi_minor) == ::cairn::ErrorDetails::kWrite]; \
+#define CAIRN_DEFINE_PLUGIN_DESCRIPTOR_(kind, Adapter, name, version, description)                \
+  extern "C" CAIRN_PLUGIN_EXPORT const cairn_plugin_descriptor* cairn_plugin_entry(               \
+      uint32_t host_abi_major, uint32_t host_abi_minor) {                                         \
+    (void)host_abi_major;                                                                         \
+    static const cairn_plugin_descriptor descriptors[2] = {                                       \
+        {sizeof(cairn_plugin_descriptor), CAIRN_ABI_VERSION_MAJOR, CAIRN_ABI_VERSION_MINOR, kind, \
+         name, version, description, Adapter::Vtable(::cairn::ErrorDetails::kOmit)},              \
+        {sizeof(cairn_plugin_descriptor), CAIRN_ABI_VERSION_MAJOR, CAIRN_ABI_VERSION_MINOR, kind, \
+         name, version, description, Adapter::Vtable(::cairn::ErrorDetails::kWrite)},             \
+    };                                                                                            \
+    return &descriptors[::cairn::DetailsFor(host_abi_minor) == ::cairn::ErrorDetails::kWrite];    \
   }
 
-#define CAIRN_DEFINE_SANDBOX_PLUGIN(Impl, name, version, description)                     \
+#define CAIRN_DEFINE_SANDBOX_PLUGIN(Impl, name, version, description)                             \
   CAIRN_DEFINE_PLUGIN_DESCRIPTOR_(CAIRN_PLUGIN_KIND_SANDBOX, ::cairn::SandboxPluginAdapter<Impl>, \
                                   name, version, description)
 
-#define CAIRN_DEFINE_STORAGE_PLUGIN(Impl, name, version, description)                     \
+#define CAIRN_DEFINE_STORAGE_PLUGIN(Impl, name, version, description)                             \
   CAIRN_DEFINE_PLUGIN_DESCRIPTOR_(CAIRN_PLUGIN_KIND_STORAGE, ::cairn::StoragePluginAdapter<Impl>, \
                                   name, version, description)
 

@@ -50,8 +50,7 @@ std::string CodeName(Code code);
 class [[nodiscard]] Status {
  public:
   Status() = default;  // OK
-  Status(Code code, std::string message)
-      : code_(code), message_(std::move(message)) {}
+  Status(Code code, std::string message) : code_(code), message_(std::move(message)) {}
 
   static Status Ok() { return Status(); }
 
@@ -79,14 +78,15 @@ class [[nodiscard]] Status {
 // Builds a Status from errno after a failed system call:
 // ErrnoStatus("open", path) -> "open /x/y: No such file or directory" with
 // NOT_FOUND, PERMISSION_DENIED, RESOURCE_EXHAUSTED (ENOSPC) ... as fits.
-Status ErrnoStatus(const std::string& operation, const std::string& subject,
-                   int error_number);
+Status ErrnoStatus(const std::string& operation, const std::string& subject, int error_number);
 Code CodeFromErrno(int error_number);
 
 inline Status InvalidArgument(std::string m) { return {Code::kInvalidArgument, std::move(m)}; }
 inline Status NotFound(std::string m) { return {Code::kNotFound, std::move(m)}; }
 inline Status Internal(std::string m) { return {Code::kInternal, std::move(m)}; }
-inline Status FailedPrecondition(std::string m) { return {Code::kFailedPrecondition, std::move(m)}; }
+inline Status FailedPrecondition(std::string m) {
+  return {Code::kFailedPrecondition, std::move(m)};
+}
 inline Status Unimplemented(std::string m) { return {Code::kUnimplemented, std::move(m)}; }
 inline Status Unavailable(std::string m) { return {Code::kUnavailable, std::move(m)}; }
 inline Status PermissionDenied(std::string m) { return {Code::kPermissionDenied, std::move(m)}; }
@@ -100,7 +100,7 @@ inline Status ResourceExhausted(std::string m) { return {Code::kResourceExhauste
 template <typename T>
 class [[nodiscard]] StatusOr {
  public:
-  StatusOr(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
+  StatusOr(T value) : value_(std::move(value)) {}         // NOLINT: implicit by design
   StatusOr(Status status) : status_(std::move(status)) {  // NOLINT
     if (status_.ok()) status_ = Internal("StatusOr constructed from an OK status without a value");
   }
@@ -125,9 +125,9 @@ class [[nodiscard]] StatusOr {
 }  // namespace cairn
 
 // Returns early from the enclosing function when `expr` is not OK.
-#define CAIRN_RETURN_IF_ERROR(expr)            \
-  do {                                         \
-    ::cairn::Status cairn_status_ = (expr);    \
+#define CAIRN_RETURN_IF_ERROR(expr)                \
+  do {                                             \
+    ::cairn::Status cairn_status_ = (expr);        \
     if (!cairn_status_.ok()) return cairn_status_; \
   } while (false)
 

@@ -50,8 +50,8 @@ struct UploadStatus {
 };
 
 struct CapturedTree {
-  Digest root;                     // root Directory
-  std::optional<Digest> tree;      // REAPI Tree, when asked for
+  Digest root;                 // root Directory
+  std::optional<Digest> tree;  // REAPI Tree, when asked for
 };
 
 struct StorageStats {
@@ -90,12 +90,12 @@ class Storage {
   virtual StatusOr<Digest> WriteBlob(std::string_view data,
                                      const std::optional<Digest>& expected = std::nullopt) = 0;
   virtual Status ReadBlobToFd(const Digest& digest, int fd) = 0;
-  virtual StatusOr<Digest> WriteBlobFromFd(int fd,
-                                           const std::optional<Digest>& expected = std::nullopt) = 0;
-  virtual Status ReadBlobToPath(const Digest& digest, const std::string& path,
-                                bool executable) = 0;
-  virtual StatusOr<Digest> WriteBlobFromPath(const std::string& path, bool move_source = false,
-                                             const std::optional<Digest>& expected = std::nullopt) = 0;
+  virtual StatusOr<Digest> WriteBlobFromFd(
+      int fd, const std::optional<Digest>& expected = std::nullopt) = 0;
+  virtual Status ReadBlobToPath(const Digest& digest, const std::string& path, bool executable) = 0;
+  virtual StatusOr<Digest> WriteBlobFromPath(
+      const std::string& path, bool move_source = false,
+      const std::optional<Digest>& expected = std::nullopt) = 0;
 
   // Trees.
   virtual Status StageTree(const Digest& root, const std::string& path,

@@ -56,7 +56,8 @@ class StorageClient : public Storage {
   StatusOr<UploadStatus> QueryUpload(const std::string& upload_id, const Digest& expected) override;
   Status AbortUpload(const std::string& upload_id) override;
   Status PushAsset(AssetKind kind, const AssetPushRequest& request) override;
-  StatusOr<AssetFetchResponse> FetchAsset(AssetKind kind, const AssetFetchRequest& request) override;
+  StatusOr<AssetFetchResponse> FetchAsset(AssetKind kind,
+                                          const AssetFetchRequest& request) override;
   Status RemoveAsset(AssetKind kind, const AssetFetchRequest& request) override;
 
  private:

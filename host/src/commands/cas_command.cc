@@ -53,7 +53,8 @@ int ParseArgs(CommandContext& context, ArgParser& parser, const std::string& nam
     return context.UsageError("cas " + name, "missing argument (see --help)");
   }
   if (positional->size() > max_positional) {
-    return context.UsageError("cas " + name, "unexpected argument '" + (*positional)[max_positional] + "'");
+    return context.UsageError("cas " + name,
+                              "unexpected argument '" + (*positional)[max_positional] + "'");
   }
   return -1;
 }
@@ -85,7 +86,8 @@ int RunImport(CommandContext& context, const std::vector<std::string>& args) {
   CaptureOptions options;
   options.store_tree = tree;
   StatusOr<CapturedTree> captured = (*storage)->CaptureTree(positional[0], options);
-  if (!captured.ok()) return context.Fail(captured.status().WithContext("importing " + positional[0]));
+  if (!captured.ok())
+    return context.Fail(captured.status().WithContext("importing " + positional[0]));
   context.out() << DigestToString(captured->root) << "\n";
   if (captured->tree) context.out() << DigestToString(*captured->tree) << "\n";
   return kExitOk;
@@ -170,21 +172,22 @@ int RunLs(CommandContext& context, const std::vector<std::string>& args) {
   StatusOr<std::shared_ptr<Storage>> storage = context.OpenStorage();
   if (!storage.ok()) return context.Fail(storage.status());
   std::ostream& out = context.out();
-  Status status = WalkTree(**storage, root, [&](const std::string& path, const Digest&,
-                                                const Directory& directory) {
-    std::string prefix = path.empty() ? "" : path + "/";
-    for (const FileNode& file : directory.files()) {
-      out << (file.is_executable() ? "-rwxr-xr-x " : "-rw-r--r-- ") << DigestToString(file.digest())
-          << " " << prefix << file.name() << "\n";
-    }
-    for (const DirectoryNode& child : directory.directories()) {
-      out << "drwxr-xr-x " << DigestToString(child.digest()) << " " << prefix << child.name() << "/\n";
-    }
-    for (const SymlinkNode& link : directory.symlinks()) {
-      out << "lrwxrwxrwx - " << prefix << link.name() << " -> " << link.target() << "\n";
-    }
-    return Status::Ok();
-  });
+  Status status = WalkTree(
+      **storage, root, [&](const std::string& path, const Digest&, const Directory& directory) {
+        std::string prefix = path.empty() ? "" : path + "/";
+        for (const FileNode& file : directory.files()) {
+          out << (file.is_executable() ? "-rwxr-xr-x " : "-rw-r--r-- ")
+              << DigestToString(file.digest()) << " " << prefix << file.name() << "\n";
+        }
+        for (const DirectoryNode& child : directory.directories()) {
+          out << "drwxr-xr-x " << DigestToString(child.digest()) << " " << prefix << child.name()
+              << "/\n";
+        }
+        for (const SymlinkNode& link : directory.symlinks()) {
+          out << "lrwxrwxrwx - " << prefix << link.name() << " -> " << link.target() << "\n";
+        }
+        return Status::Ok();
+      });
   if (!status.ok()) return context.Fail(status.WithContext("listing " + positional[0]));
   return kExitOk;
 }
@@ -229,13 +232,16 @@ int RunGc(CommandContext& context, const std::vector<std::string>& args) {
   ArgParser parser("cas gc");
   uint64_t target = 0;
   bool target_given = false;
-  parser.AddCustom("to", [&](const std::string& text) -> Status {
-    StatusOr<uint64_t> bytes = ParseByteSize(text);
-    if (!bytes.ok()) return bytes.status().WithContext("--to");
-    target = *bytes;
-    target_given = true;
-    return Status::Ok();
-  }, "the size to collect down to");
+  parser.AddCustom(
+      "to",
+      [&](const std::string& text) -> Status {
+        StatusOr<uint64_t> bytes = ParseByteSize(text);
+        if (!bytes.ok()) return bytes.status().WithContext("--to");
+        target = *bytes;
+        target_given = true;
+        return Status::Ok();
+      },
+      "the size to collect down to");
   std::vector<std::string> positional;
   int early = ParseArgs(context, parser, "gc", kGcUsage, args, 0, 0, &positional);
   if (early >= 0) return early;

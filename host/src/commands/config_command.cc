@@ -19,7 +19,8 @@ const char kHelp[] =
     "Exit status: 0 when the configuration is valid, 3 when it is not.\n";
 
 void PrintChoice(std::ostream& out, const char* section, const PluginChoice& choice) {
-  out << section << ":\n  plugin: " << choice.plugin << "    # " << choice.location.ToString() << "\n";
+  out << section << ":\n  plugin: " << choice.plugin << "    # " << choice.location.ToString()
+      << "\n";
   if (!choice.options_yaml.empty()) {
     out << "  options:\n";
     size_t start = 0;
@@ -41,7 +42,8 @@ int RunConfig(CommandContext& context, const std::vector<std::string>& args) {
     return kExitOk;
   }
   if (!parsed.ok()) return context.UsageError("config", parsed.message());
-  if (!positional.empty()) return context.UsageError("config", "unexpected argument '" + positional[0] + "'");
+  if (!positional.empty())
+    return context.UsageError("config", "unexpected argument '" + positional[0] + "'");
   StatusOr<const Config*> loaded = context.GetConfig();
   if (!loaded.ok()) return context.Fail(loaded.status());
   const Config& config = **loaded;
@@ -49,12 +51,14 @@ int RunConfig(CommandContext& context, const std::vector<std::string>& args) {
   out << "# read, in order:";
   for (const std::string& file : config.files_read) out << " " << file;
   out << "\n";
-  if (!config.project_dir.empty()) out << "# project: " << config.project_name << " in " << config.project_dir << "\n";
+  if (!config.project_dir.empty())
+    out << "# project: " << config.project_name << " in " << config.project_dir << "\n";
   out << "cache-dir: " << config.cache_dir << "\n";
   out << "jobs: " << config.jobs << "\n";
   out << "log-level: " << config.log_level << "\n";
   out << "plugin-paths: [";
-  for (size_t i = 0; i < config.plugin_paths.size(); ++i) out << (i ? ", " : "") << config.plugin_paths[i];
+  for (size_t i = 0; i < config.plugin_paths.size(); ++i)
+    out << (i ? ", " : "") << config.plugin_paths[i];
   out << "]\n";
   PrintChoice(out, "sandbox", config.sandbox);
   PrintChoice(out, "storage", config.storage);
@@ -69,7 +73,7 @@ int RunConfig(CommandContext& context, const std::vector<std::string>& args) {
 
 }  // namespace
 
-extern const CommandSpec kConfigCommand = {"config", "Show the merged configuration and where it came from",
-                                           kHelp, &RunConfig};
+extern const CommandSpec kConfigCommand = {
+    "config", "Show the merged configuration and where it came from", kHelp, &RunConfig};
 
 }  // namespace cairn

@@ -43,7 +43,8 @@ int RunPlugins(CommandContext& context, const std::vector<std::string>& args) {
     return kExitOk;
   }
   if (!parsed.ok()) return context.UsageError("plugins", parsed.message());
-  if (!positional.empty()) return context.UsageError("plugins", "unexpected argument '" + positional[0] + "'");
+  if (!positional.empty())
+    return context.UsageError("plugins", "unexpected argument '" + positional[0] + "'");
   if (!kind.empty() && kind != "sandbox" && kind != "storage") {
     return context.UsageError("plugins", "--kind must be sandbox or storage, not '" + kind + "'");
   }
@@ -53,7 +54,8 @@ int RunPlugins(CommandContext& context, const std::vector<std::string>& args) {
 
   if (show_paths) {
     context.out() << "Search path:\n";
-    for (const std::string& path : (*registry)->search_paths()) context.out() << "  " << path << "\n";
+    for (const std::string& path : (*registry)->search_paths())
+      context.out() << "  " << path << "\n";
     context.out() << "\n";
   }
   std::vector<const PluginRecord*> shown;
@@ -72,9 +74,10 @@ int RunPlugins(CommandContext& context, const std::vector<std::string>& args) {
   context.out() << Pad("NAME", name_width) << Pad("KIND", 8) << Pad("VERSION", 9) << Pad("ABI", 5)
                 << Pad("STATUS", 9) << "PATH\n";
   for (const PluginRecord* record : shown) {
-    std::string abi = record->abi_major == 0 && record->abi_minor == 0
-                          ? "-"
-                          : std::to_string(record->abi_major) + "." + std::to_string(record->abi_minor);
+    std::string abi =
+        record->abi_major == 0 && record->abi_minor == 0
+            ? "-"
+            : std::to_string(record->abi_major) + "." + std::to_string(record->abi_minor);
     context.out() << Pad(record->name, name_width) << Pad(PluginKindName(record->kind), 8)
                   << Pad(record->version.empty() ? "-" : record->version, 9) << Pad(abi, 5)
                   << Pad(record->loaded ? "loaded" : "disabled", 9) << record->path << "\n";
@@ -89,7 +92,7 @@ int RunPlugins(CommandContext& context, const std::vector<std::string>& args) {
 
 }  // namespace
 
-extern const CommandSpec kPluginsCommand = {"plugins", "List plugins, loaded or disabled, with the reason",
-                                            kHelp, &RunPlugins};
+extern const CommandSpec kPluginsCommand = {
+    "plugins", "List plugins, loaded or disabled, with the reason", kHelp, &RunPlugins};
 
 }  // namespace cairn

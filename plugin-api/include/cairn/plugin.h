@@ -190,9 +190,9 @@ typedef struct cairn_error {
 #define CAIRN_STORAGE_INSTANCES 0x1u /* action caches and assets kept apart per instance name */
 #define CAIRN_STORAGE_UPLOADS 0x2u   /* upload_write / upload_status / upload_abort */
 #define CAIRN_STORAGE_ASSETS 0x4u    /* push_asset / fetch_asset / remove_asset */
-#define CAIRN_STORAGE_LOCAL_FILES 0x8u /* stage/capture touch this machine's files; \
-                                          staged objects can be hardlinked */
-#define CAIRN_STORAGE_REMOTE 0x10u   /* the bytes live on another machine */
+/* stage/capture touch this machine's files; staged objects can be hardlinked */
+#define CAIRN_STORAGE_LOCAL_FILES 0x8u
+#define CAIRN_STORAGE_REMOTE 0x10u /* the bytes live on another machine */
 
 /* ABI 1.1: what a store can do. Filled by capabilities(); the caller sets
  * struct_size, every other field is 0 unless the store sets it. */
@@ -209,7 +209,7 @@ typedef struct cairn_storage_stats {
   uint32_t struct_size;
   uint64_t object_count;
   uint64_t total_bytes;
-  uint64_t quota_bytes;      /* 0 = no quota */
+  uint64_t quota_bytes; /* 0 = no quota */
   uint64_t high_watermark_bytes;
   uint64_t low_watermark_bytes;
   uint64_t action_result_count;
@@ -238,37 +238,32 @@ typedef struct cairn_storage_ops {
   /* request: serialized FindMissingBlobsRequest. response: serialized
    * FindMissingBlobsResponse listing the digests not present. The empty
    * blob is never missing. */
-  int32_t (*find_missing)(void* store, cairn_bytes request,
-                          cairn_buffer* response, cairn_error* error);
+  int32_t (*find_missing)(void* store, cairn_bytes request, cairn_buffer* response,
+                          cairn_error* error);
   /* *present is set to 1 or 0. */
-  int32_t (*contains)(void* store, cairn_bytes digest, int32_t* present,
-                      cairn_error* error);
+  int32_t (*contains)(void* store, cairn_bytes digest, int32_t* present, cairn_error* error);
   /* Reads up to `limit` bytes (0 = to the end) starting at `offset`.
    * NOT_FOUND if absent, OUT_OF_RANGE if offset > size. */
-  int32_t (*read_blob)(void* store, cairn_bytes digest, uint64_t offset,
-                       uint64_t limit, cairn_buffer* data, cairn_error* error);
+  int32_t (*read_blob)(void* store, cairn_bytes digest, uint64_t offset, uint64_t limit,
+                       cairn_buffer* data, cairn_error* error);
   /* Stores `data`. When expected_digest is non-empty the data must match it
    * (INVALID_ARGUMENT otherwise). *digest receives the serialized Digest. */
-  int32_t (*write_blob)(void* store, cairn_bytes data,
-                        cairn_bytes expected_digest, cairn_buffer* digest,
-                        cairn_error* error);
+  int32_t (*write_blob)(void* store, cairn_bytes data, cairn_bytes expected_digest,
+                        cairn_buffer* digest, cairn_error* error);
   /* Streams a blob into an open file descriptor (from its current offset)
    * without holding it in memory. */
-  int32_t (*read_blob_to_fd)(void* store, cairn_bytes digest, int32_t fd,
-                             cairn_error* error);
+  int32_t (*read_blob_to_fd)(void* store, cairn_bytes digest, int32_t fd, cairn_error* error);
   /* Stores everything readable from `fd` (to end of file) as one blob. */
-  int32_t (*write_blob_from_fd)(void* store, int32_t fd,
-                                cairn_bytes expected_digest,
+  int32_t (*write_blob_from_fd)(void* store, int32_t fd, cairn_bytes expected_digest,
                                 cairn_buffer* digest, cairn_error* error);
   /* Creates the file `path` (which must not exist) with the blob's content;
    * mode 0644, or 0755 when `executable` is non-zero. */
-  int32_t (*read_blob_to_path)(void* store, cairn_bytes digest,
-                               const char* path, int32_t executable,
-                               cairn_error* error);
+  int32_t (*read_blob_to_path)(void* store, cairn_bytes digest, const char* path,
+                               int32_t executable, cairn_error* error);
   /* Stores the regular file at `path`; flags: CAIRN_WRITE_*. */
-  int32_t (*write_blob_from_path)(void* store, const char* path,
-                                  uint32_t flags, cairn_bytes expected_digest,
-                                  cairn_buffer* digest, cairn_error* error);
+  int32_t (*write_blob_from_path)(void* store, const char* path, uint32_t flags,
+                                  cairn_bytes expected_digest, cairn_buffer* digest,
+                                  cairn_error* error);
 
   /* --- ABI 1.0: trees (REAPI Directory Merkle trees) --- */
 
@@ -276,44 +271,41 @@ typedef struct cairn_storage_ops {
    * existing empty directory `path`. flags: CAIRN_STAGE_*. Names that are
    * empty, ".", "..", or contain '/' or NUL are INVALID_ARGUMENT, and
    * nothing is ever written outside `path`. */
-  int32_t (*stage_tree)(void* store, cairn_bytes root_digest, const char* path,
-                        uint32_t flags, cairn_error* error);
+  int32_t (*stage_tree)(void* store, cairn_bytes root_digest, const char* path, uint32_t flags,
+                        cairn_error* error);
   /* Stores the directory `path` and everything below it as a canonical
    * Merkle tree. *root_digest receives the root Directory's Digest; with
    * CAIRN_CAPTURE_STORE_TREE and tree_digest non-NULL, a REAPI Tree of the
    * same content is stored and *tree_digest receives its Digest. */
-  int32_t (*capture_tree)(void* store, const char* path, uint32_t flags,
-                          cairn_buffer* root_digest, cairn_buffer* tree_digest,
-                          cairn_error* error);
+  int32_t (*capture_tree)(void* store, const char* path, uint32_t flags, cairn_buffer* root_digest,
+                          cairn_buffer* tree_digest, cairn_error* error);
 
   /* --- ABI 1.0: action cache --- */
 
   /* result: serialized ActionResult; NOT_FOUND on a miss. */
-  int32_t (*get_action_result)(void* store, cairn_bytes action_digest,
-                               cairn_buffer* result, cairn_error* error);
-  int32_t (*update_action_result)(void* store, cairn_bytes action_digest,
-                                  cairn_bytes result, cairn_error* error);
+  int32_t (*get_action_result)(void* store, cairn_bytes action_digest, cairn_buffer* result,
+                               cairn_error* error);
+  int32_t (*update_action_result)(void* store, cairn_bytes action_digest, cairn_bytes result,
+                                  cairn_error* error);
 
   /* --- ABI 1.0: named references (artifacts, Remote Asset) --- */
 
   /* name: a UTF-8 key such as "artifacts/project/element/<key>".
    * digest: serialized Digest of what it names; NOT_FOUND when unset. */
-  int32_t (*get_reference)(void* store, const char* name, cairn_buffer* digest,
-                           cairn_error* error);
-  int32_t (*set_reference)(void* store, const char* name, cairn_bytes digest,
-                           cairn_error* error);
+  int32_t (*get_reference)(void* store, const char* name, cairn_buffer* digest, cairn_error* error);
+  int32_t (*set_reference)(void* store, const char* name, cairn_bytes digest, cairn_error* error);
 
   /* --- ABI 1.0: maintenance (optional, may be NULL) --- */
 
   /* Verifies every object; corrupt ones are removed when `repair` is
    * non-zero. *report receives one UTF-8 line per problem found;
    * *problems their count. */
-  int32_t (*verify)(void* store, int32_t repair, cairn_buffer* report,
-                    uint64_t* problems, cairn_error* error);
+  int32_t (*verify)(void* store, int32_t repair, cairn_buffer* report, uint64_t* problems,
+                    cairn_error* error);
   /* Evicts least-recently-used objects not in use until the store holds at
    * most target_bytes (0 = the configured low watermark). */
-  int32_t (*collect_garbage)(void* store, uint64_t target_bytes,
-                             uint64_t* freed_bytes, cairn_error* error);
+  int32_t (*collect_garbage)(void* store, uint64_t target_bytes, uint64_t* freed_bytes,
+                             cairn_error* error);
   /* stats->struct_size is set by the caller. */
   int32_t (*stats)(void* store, cairn_storage_stats* stats, cairn_error* error);
 
@@ -330,9 +322,8 @@ typedef struct cairn_storage_ops {
    * one the 1.0 operations use). Instances never see each other's entries.
    * Missing: the caller uses the 1.0 operations for "" and reports
    * UNIMPLEMENTED for any other instance. */
-  int32_t (*get_action_result_in)(void* store, const char* instance_name,
-                                  cairn_bytes action_digest, cairn_buffer* result,
-                                  cairn_error* error);
+  int32_t (*get_action_result_in)(void* store, const char* instance_name, cairn_bytes action_digest,
+                                  cairn_buffer* result, cairn_error* error);
   int32_t (*update_action_result_in)(void* store, const char* instance_name,
                                      cairn_bytes action_digest, cairn_bytes result,
                                      cairn_error* error);
@@ -378,8 +369,8 @@ typedef struct cairn_storage_ops {
    * still present. response: the serialized FetchBlobResponse
    * (FetchDirectoryResponse) with status OK, uri, qualifiers, expires_at
    * and the digest. NOT_FOUND when nothing matches. */
-  int32_t (*fetch_asset)(void* store, int32_t kind, cairn_bytes request,
-                         cairn_buffer* response, cairn_error* error);
+  int32_t (*fetch_asset)(void* store, int32_t kind, cairn_bytes request, cairn_buffer* response,
+                         cairn_error* error);
   /* request as for fetch_asset: removes the mapping of every URI with
    * exactly those qualifiers; what was not mapped is OK. */
   int32_t (*remove_asset)(void* store, int32_t kind, cairn_bytes request, cairn_error* error);
@@ -501,14 +492,14 @@ typedef struct cairn_sandbox_vtable {
   /* options: the `options` mapping of the project's sandbox configuration,
    * as YAML text (possibly empty). An unknown or malformed option is
    * INVALID_ARGUMENT naming the option. `host` stays valid until destroy. */
-  int32_t (*create)(const cairn_host_services* host, const char* options,
-                    uint64_t options_size, void** sandbox, cairn_error* error);
+  int32_t (*create)(const cairn_host_services* host, const char* options, uint64_t options_size,
+                    void** sandbox, cairn_error* error);
   void (*destroy)(void* sandbox);
 
   /* platform: serialized REAPI Platform of the properties this sandbox
    * honours (OSFamily, ISA, ...); *flags: CAIRN_SANDBOX_*. */
-  int32_t (*capabilities)(void* sandbox, cairn_buffer* platform,
-                          uint32_t* flags, cairn_error* error);
+  int32_t (*capabilities)(void* sandbox, cairn_buffer* platform, uint32_t* flags,
+                          cairn_error* error);
 
   /* action: serialized REAPI Action; its Command and input root are in the
    * host's CAS (host->cas). On CAIRN_CODE_OK, *result holds a serialized
@@ -518,16 +509,15 @@ typedef struct cairn_sandbox_vtable {
    * partial ActionResult. Every process the action started is gone when
    * execute returns. A platform property the sandbox cannot honour is
    * INVALID_ARGUMENT naming the property. */
-  int32_t (*execute)(void* sandbox, cairn_bytes action,
-                     const cairn_execute_options* options, cairn_buffer* result,
-                     cairn_error* error);
+  int32_t (*execute)(void* sandbox, cairn_bytes action, const cairn_execute_options* options,
+                     cairn_buffer* result, cairn_error* error);
 
   /* Optional (NULL unless CAIRN_SANDBOX_INTERACTIVE): runs the action's
    * command attached to the given descriptors, on a writable root whose
    * changes are thrown away. *exit_code receives the command's status. */
   int32_t (*run_interactive)(void* sandbox, cairn_bytes action,
-                             const cairn_interactive_options* options,
-                             int32_t* exit_code, cairn_error* error);
+                             const cairn_interactive_options* options, int32_t* exit_code,
+                             cairn_error* error);
 } cairn_sandbox_vtable;
 
 /* ---------------------------------------------------------------------- */
@@ -542,8 +532,8 @@ typedef struct cairn_storage_vtable {
   /* options: the `options` mapping of the storage configuration as YAML
    * text. The host's cas services are not available to a storage plugin
    * (host->cas is NULL): it is the store. */
-  int32_t (*open)(const cairn_host_services* host, const char* options,
-                  uint64_t options_size, void** store, cairn_error* error);
+  int32_t (*open)(const cairn_host_services* host, const char* options, uint64_t options_size,
+                  void** store, cairn_error* error);
   void (*close)(void* store);
   /* The operations on an open store. */
   const cairn_storage_ops* ops;
@@ -571,8 +561,8 @@ typedef struct cairn_plugin_descriptor {
 /* The one exported symbol. The host passes its ABI version so a plugin can
  * refuse (return NULL) or avoid newer services; the returned descriptor is
  * static and lives as long as the library. */
-typedef const cairn_plugin_descriptor* (*cairn_plugin_entry_fn)(
-    uint32_t host_abi_major, uint32_t host_abi_minor);
+typedef const cairn_plugin_descriptor* (*cairn_plugin_entry_fn)(uint32_t host_abi_major,
+                                                                uint32_t host_abi_minor);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -40,7 +40,8 @@ StatusOr<std::string> FindBwrap(const std::string& configured) {
   size_t start = 0;
   while (true) {
     size_t colon = search.find(':', start);
-    std::string directory = search.substr(start, colon == std::string::npos ? colon : colon - start);
+    std::string directory =
+        search.substr(start, colon == std::string::npos ? colon : colon - start);
     if (!directory.empty() && IsExecutableFile(directory + "/" + configured)) {
       return directory + "/" + configured;
     }
@@ -127,8 +128,8 @@ StatusOr<LaunchedProcess> BwrapSandbox::Launch(const LaunchRequest& request) {
   sigemptyset(&none);
   posix_spawnattr_setsigmask(&spawn.attr_, &none);
   sigemptyset(&defaults);
-  for (int signal_number : {SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGPIPE, SIGCHLD, SIGTSTP,
-                            SIGTTIN, SIGTTOU}) {
+  for (int signal_number :
+       {SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGPIPE, SIGCHLD, SIGTSTP, SIGTTIN, SIGTTOU}) {
     sigaddset(&defaults, signal_number);
   }
   posix_spawnattr_setsigdefault(&spawn.attr_, &defaults);
@@ -140,8 +141,8 @@ StatusOr<LaunchedProcess> BwrapSandbox::Launch(const LaunchRequest& request) {
   posix_spawn_file_actions_addclosefrom_np(&spawn.actions_, kInfoFd + 1);
 
   pid_t pid = -1;
-  int spawned = posix_spawn(&pid, bwrap_path_.c_str(), &spawn.actions_, &spawn.attr_,
-                            argv.data(), envp);
+  int spawned =
+      posix_spawn(&pid, bwrap_path_.c_str(), &spawn.actions_, &spawn.attr_, argv.data(), envp);
   close(info[1]);
   if (spawned != 0) {
     close(info[0]);

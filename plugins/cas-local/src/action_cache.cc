@@ -78,16 +78,16 @@ StatusOr<uint64_t> ActionCache::Count() const {
 }
 
 Status ActionCache::Verify(bool repair, VerifyReport* report) {
-  return ForEachEntryInShards(ac_fd_.get(), [&](const std::string& shard, int shard_fd,
-                                                const std::string& name) {
-    StatusOr<std::string> bytes = ReadFileAt(shard_fd, name);
-    ActionResult result;
-    if (bytes.ok() && result.ParseFromString(*bytes)) return;
-    ++report->problems;
-    report->lines += "corrupt action result " + relative_ + "/" + shard + "/" + name +
-                     (repair ? " (removed)" : "") + "\n";
-    if (repair) ::unlinkat(shard_fd, name.c_str(), 0);
-  });
+  return ForEachEntryInShards(
+      ac_fd_.get(), [&](const std::string& shard, int shard_fd, const std::string& name) {
+        StatusOr<std::string> bytes = ReadFileAt(shard_fd, name);
+        ActionResult result;
+        if (bytes.ok() && result.ParseFromString(*bytes)) return;
+        ++report->problems;
+        report->lines += "corrupt action result " + relative_ + "/" + shard + "/" + name +
+                         (repair ? " (removed)" : "") + "\n";
+        if (repair) ::unlinkat(shard_fd, name.c_str(), 0);
+      });
 }
 
 }  // namespace cairn::cas_local

@@ -60,8 +60,8 @@ StatusOr<ActionResult> ActionCaches::Get(const std::string& instance, const Dige
   // A lookup in an instance never updated creates nothing.
   struct stat st;
   if (!instance.empty() && ::stat((root_ + "/" + relative).c_str(), &st) != 0) {
-    return NotFound("no action result for " + DigestToString(action) + " in instance '" +
-                    instance + "'");
+    return NotFound("no action result for " + DigestToString(action) + " in instance '" + instance +
+                    "'");
   }
   CAIRN_ASSIGN_OR_RETURN(ActionCache * cache, CacheAt(relative));
   StatusOr<ActionResult> result = cache->Get(action);

@@ -44,8 +44,7 @@ namespace cairn::cas_local {
 class AssetStore {
  public:
   // `root` is the store directory; assets/ is created under it.
-  static StatusOr<std::unique_ptr<AssetStore>> Open(const std::string& root,
-                                                    ObjectStore& objects);
+  static StatusOr<std::unique_ptr<AssetStore>> Open(const std::string& root, ObjectStore& objects);
 
   Status Push(AssetKind kind, const AssetPushRequest& request);
   StatusOr<AssetFetchResponse> Fetch(AssetKind kind, const AssetFetchRequest& request);

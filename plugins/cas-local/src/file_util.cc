@@ -97,13 +97,12 @@ Status ForEachEntry(int dir_fd,
   return Status::Ok();
 }
 
-Status ForEachEntryInShards(
-    int dir_fd, const std::function<void(const std::string& shard, int shard_fd,
-                                         const std::string& name)>& visit) {
+Status ForEachEntryInShards(int dir_fd,
+                            const std::function<void(const std::string& shard, int shard_fd,
+                                                     const std::string& name)>& visit) {
   std::vector<std::string> shards;
-  CAIRN_RETURN_IF_ERROR(ForEachEntry(dir_fd, [&](const char* name, unsigned char) {
-    shards.emplace_back(name);
-  }));
+  CAIRN_RETURN_IF_ERROR(
+      ForEachEntry(dir_fd, [&](const char* name, unsigned char) { shards.emplace_back(name); }));
   for (const std::string& shard : shards) {
     StatusOr<UniqueFd> fd = OpenDirectory(dir_fd, shard, false);
     if (!fd.ok()) continue;
@@ -124,7 +123,7 @@ Status WriteFileAtomically(int dir_fd, const std::string& path, std::string_view
   UniqueFd parent_fd(::openat(dir_fd, parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!parent_fd.valid() && errno == ENOENT) {
     // Create the missing components one by one, relative to dir_fd.
-    for (size_t p = parent.find('/'); ; p = parent.find('/', p + 1)) {
+    for (size_t p = parent.find('/');; p = parent.find('/', p + 1)) {
       std::string prefix = parent.substr(0, p);
       if (::mkdirat(dir_fd, prefix.c_str(), 0755) != 0 && errno != EEXIST) {
         return ErrnoStatus("create directory", prefix, errno);
@@ -134,14 +133,15 @@ Status WriteFileAtomically(int dir_fd, const std::string& path, std::string_view
     parent_fd = UniqueFd(::openat(dir_fd, parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   }
   if (!parent_fd.valid()) return ErrnoStatus("open directory", parent, errno);
-  std::string temp = "." + name + ".tmp-" + std::to_string(::getpid()) + "-" +
-                     std::to_string(counter++);
+  std::string temp =
+      "." + name + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
   UniqueFd fd(::openat(parent_fd.get(), temp.c_str(),
                        O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644));
   if (!fd.valid()) return ErrnoStatus("create", path, errno);
   Status status = WriteAll(fd.get(), data.data(), data.size(), path);
   if (status.ok() && ::fsync(fd.get()) != 0) status = ErrnoStatus("fsync", path, errno);
-  if (status.ok() && ::renameat(parent_fd.get(), temp.c_str(), parent_fd.get(), name.c_str()) != 0) {
+  if (status.ok() &&
+      ::renameat(parent_fd.get(), temp.c_str(), parent_fd.get(), name.c_str()) != 0) {
     status = ErrnoStatus("rename into place", path, errno);
   }
   if (!status.ok()) {

@@ -31,18 +31,18 @@ StatusOr<size_t> ReadSome(int fd, char* data, size_t size);
 
 // Reads a whole file relative to dir_fd; NOT_FOUND when absent. With
 // `info`, also fstat-s the file read.
-StatusOr<std::string> ReadFileAt(int dir_fd, const std::string& path,
-                                 struct stat* info = nullptr);
+StatusOr<std::string> ReadFileAt(int dir_fd, const std::string& path, struct stat* info = nullptr);
 
 // Calls visit(name, d_type) for every entry except "." and "..".
-Status ForEachEntry(int dir_fd, const std::function<void(const char* name, unsigned char type)>& visit);
+Status ForEachEntry(int dir_fd,
+                    const std::function<void(const char* name, unsigned char type)>& visit);
 
 // For a directory of shards (ab/cdef...): calls visit(shard, shard_fd, name)
 // for every file of every shard whose name does not start with '.'
 // (temporaries of WriteFileAtomically).
-Status ForEachEntryInShards(
-    int dir_fd, const std::function<void(const std::string& shard, int shard_fd,
-                                         const std::string& name)>& visit);
+Status ForEachEntryInShards(int dir_fd,
+                            const std::function<void(const std::string& shard, int shard_fd,
+                                                     const std::string& name)>& visit);
 
 // Replaces dir_fd/path atomically and durably with `data`: a temp file in
 // the same directory, fsync, rename, fsync of the directory. Creates

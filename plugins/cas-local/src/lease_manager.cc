@@ -78,9 +78,8 @@ void LeaseManager::EndOperation() {
 
 StatusOr<time_t> LeaseManager::OldestLiveLeaseStart() {
   std::vector<std::string> names;
-  CAIRN_RETURN_IF_ERROR(ForEachEntry(leases_fd_.get(), [&](const char* name, unsigned char) {
-    names.emplace_back(name);
-  }));
+  CAIRN_RETURN_IF_ERROR(ForEachEntry(
+      leases_fd_.get(), [&](const char* name, unsigned char) { names.emplace_back(name); }));
   time_t now = ::time(nullptr);
   time_t oldest = now;
   for (const std::string& name : names) {

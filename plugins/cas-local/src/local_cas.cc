@@ -100,7 +100,8 @@ StatusOr<std::string> LocalCas::ReadBlob(const Digest& digest, uint64_t offset, 
   std::string data(length, '\0');
   uint64_t done = 0;
   while (done < length) {
-    ssize_t n = ::pread(fd.get(), data.data() + done, length - done, static_cast<off_t>(offset + done));
+    ssize_t n =
+        ::pread(fd.get(), data.data() + done, length - done, static_cast<off_t>(offset + done));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return ErrnoStatus("read", BlobName(digest), errno);
     if (n == 0) return NotFound(BlobName(digest) + " is truncated in the store");
@@ -220,7 +221,7 @@ StatusOr<CapturedTree> LocalCas::CaptureTree(const std::string& path,
 }
 
 StatusOr<ActionResult> LocalCas::GetActionResult(const std::string& instance,
-                                                const Digest& action) {
+                                                 const Digest& action) {
   LeaseScope scope(*leases_);
   return action_caches_->Get(instance, action);
 }
@@ -294,14 +295,12 @@ StatusOr<StorageCapabilities> LocalCas::Capabilities() {
 }
 
 StatusOr<UploadStatus> LocalCas::UploadWrite(const std::string& upload_id, const Digest& expected,
-                                             uint64_t offset, std::string_view data,
-                                             bool finish) {
+                                             uint64_t offset, std::string_view data, bool finish) {
   LeaseScope scope(*leases_);
   return uploads_->Write(upload_id, expected, offset, data, finish);
 }
 
-StatusOr<UploadStatus> LocalCas::QueryUpload(const std::string& upload_id,
-                                             const Digest& expected) {
+StatusOr<UploadStatus> LocalCas::QueryUpload(const std::string& upload_id, const Digest& expected) {
   LeaseScope scope(*leases_);
   return uploads_->Query(upload_id, expected);
 }

@@ -59,7 +59,8 @@ namespace cairn::cas_local {
 
 class LocalCas : public Storage {
  public:
-  static StatusOr<std::unique_ptr<Storage>> Open(const HostServices& host, std::string_view options_yaml);
+  static StatusOr<std::unique_ptr<Storage>> Open(const HostServices& host,
+                                                 std::string_view options_yaml);
 
   StatusOr<std::vector<Digest>> FindMissing(const std::vector<Digest>& digests) override;
   StatusOr<bool> Contains(const Digest& digest) override;
@@ -70,8 +71,10 @@ class LocalCas : public Storage {
   Status ReadBlobToPath(const Digest& digest, const std::string& path, bool executable) override;
   StatusOr<Digest> WriteBlobFromPath(const std::string& path, bool move_source,
                                      const std::optional<Digest>& expected) override;
-  Status StageTree(const Digest& root, const std::string& path, const StageOptions& options) override;
-  StatusOr<CapturedTree> CaptureTree(const std::string& path, const CaptureOptions& options) override;
+  Status StageTree(const Digest& root, const std::string& path,
+                   const StageOptions& options) override;
+  StatusOr<CapturedTree> CaptureTree(const std::string& path,
+                                     const CaptureOptions& options) override;
   StatusOr<ActionResult> GetActionResult(const std::string& instance,
                                          const Digest& action) override;
   Status UpdateActionResult(const std::string& instance, const Digest& action,
@@ -89,7 +92,8 @@ class LocalCas : public Storage {
   StatusOr<UploadStatus> QueryUpload(const std::string& upload_id, const Digest& expected) override;
   Status AbortUpload(const std::string& upload_id) override;
   Status PushAsset(AssetKind kind, const AssetPushRequest& request) override;
-  StatusOr<AssetFetchResponse> FetchAsset(AssetKind kind, const AssetFetchRequest& request) override;
+  StatusOr<AssetFetchResponse> FetchAsset(AssetKind kind,
+                                          const AssetFetchRequest& request) override;
   Status RemoveAsset(AssetKind kind, const AssetFetchRequest& request) override;
 
  private:

@@ -58,8 +58,8 @@ StatusOr<std::unique_ptr<ObjectStore>> ObjectStore::Open(const std::string& root
   // support, /proc mounted); otherwise fall back to named temp files.
   UniqueFd probe(::openat(store->tmp_fd_.get(), ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0444));
   if (probe.valid()) {
-    std::string probe_name = "probe-" + std::to_string(::getpid()) + "-" +
-                             std::to_string(std::random_device()());
+    std::string probe_name =
+        "probe-" + std::to_string(::getpid()) + "-" + std::to_string(std::random_device()());
     std::string proc = "/proc/self/fd/" + std::to_string(probe.get());
     if (::linkat(AT_FDCWD, proc.c_str(), store->tmp_fd_.get(), probe_name.c_str(),
                  AT_SYMLINK_FOLLOW) == 0) {
@@ -140,9 +140,9 @@ Status ObjectStore::CheckExpected(const Digest& actual,
   if (!expected) return Status::Ok();
   CAIRN_RETURN_IF_ERROR(ValidateDigest(*expected));
   if (expected->size_bytes() != actual.size_bytes()) {
-    return InvalidArgument("digest " + DigestToString(*expected) + " does not match the data: " +
-                           std::to_string(actual.size_bytes()) + " bytes were given, not " +
-                           std::to_string(expected->size_bytes()));
+    return InvalidArgument("digest " + DigestToString(*expected) +
+                           " does not match the data: " + std::to_string(actual.size_bytes()) +
+                           " bytes were given, not " + std::to_string(expected->size_bytes()));
   }
   if (expected->hash() != actual.hash()) {
     return InvalidArgument("digest " + DigestToString(*expected) +
@@ -187,14 +187,15 @@ Status ObjectStore::Commit(TempFile& temp, const Digest& digest) {
   times[0].tv_nsec = UTIME_NOW;
   times[1].tv_sec = kReproducibleMtime;
   times[1].tv_nsec = 0;
-  if (::futimens(temp.fd.get(), times) != 0) return ErrnoStatus("set times of", ObjectName(digest), errno);
+  if (::futimens(temp.fd.get(), times) != 0)
+    return ErrnoStatus("set times of", ObjectName(digest), errno);
   std::string path = RelativePath(digest.hash());
   std::string proc = "/proc/self/fd/" + std::to_string(temp.fd.get());
   for (int attempt = 0; attempt < 2; ++attempt) {
-    int result = temp.name.empty()
-                     ? ::linkat(AT_FDCWD, proc.c_str(), objects_fd_.get(), path.c_str(),
-                                AT_SYMLINK_FOLLOW)
-                     : ::linkat(tmp_fd_.get(), temp.name.c_str(), objects_fd_.get(), path.c_str(), 0);
+    int result =
+        temp.name.empty()
+            ? ::linkat(AT_FDCWD, proc.c_str(), objects_fd_.get(), path.c_str(), AT_SYMLINK_FOLLOW)
+            : ::linkat(tmp_fd_.get(), temp.name.c_str(), objects_fd_.get(), path.c_str(), 0);
     if (result == 0) {
       if (on_added_) on_added_(static_cast<uint64_t>(digest.size_bytes()));
       return Status::Ok();

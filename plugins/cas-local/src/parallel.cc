@@ -2,8 +2,8 @@
 
 #include <atomic>
 #include <exception>
-#include <string>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 

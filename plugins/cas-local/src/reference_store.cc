@@ -42,7 +42,8 @@ StatusOr<Digest> ReferenceStore::Get(const std::string& name) {
   CAIRN_RETURN_IF_ERROR(ValidateReferenceName(name));
   StatusOr<std::string> bytes = ReadFileAt(refs_fd_.get(), name);
   if (!bytes.ok()) {
-    if (bytes.status().code() == Code::kNotFound || bytes.status().code() == Code::kFailedPrecondition) {
+    if (bytes.status().code() == Code::kNotFound ||
+        bytes.status().code() == Code::kFailedPrecondition) {
       return NotFound("reference '" + name + "' is not set");
     }
     return bytes.status().WithContext("reading reference '" + name + "'");
@@ -90,7 +91,8 @@ Status ReferenceStore::Visit(
 
 StatusOr<uint64_t> ReferenceStore::Count() const {
   uint64_t count = 0;
-  CAIRN_RETURN_IF_ERROR(Visit(refs_fd_.get(), "", [&](int, const std::string&, const char*) { ++count; }));
+  CAIRN_RETURN_IF_ERROR(
+      Visit(refs_fd_.get(), "", [&](int, const std::string&, const char*) { ++count; }));
   return count;
 }
 

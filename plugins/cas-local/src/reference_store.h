@@ -33,7 +33,8 @@ class ReferenceStore {
   explicit ReferenceStore(ObjectStore& objects) : objects_(objects) {}
   Status ValidateReferenceName(const std::string& name) const;
   Status Visit(int dir_fd, const std::string& prefix,
-               const std::function<void(int dir_fd, const std::string& path, const char* name)>& visit) const;
+               const std::function<void(int dir_fd, const std::string& path, const char* name)>&
+                   visit) const;
 
   std::string directory_;
   UniqueFd refs_fd_;

@@ -83,7 +83,8 @@ const char* KindOf(mode_t mode) {
 
 }  // namespace
 
-StatusOr<CapturedTree> TreeCapture::Capture(const std::string& path, const CaptureOptions& options) {
+StatusOr<CapturedTree> TreeCapture::Capture(const std::string& path,
+                                            const CaptureOptions& options) {
   CAIRN_ASSIGN_OR_RETURN(UniqueFd root_fd, OpenDirectory(AT_FDCWD, path));
   std::vector<DirectoryRecord> records(1);
 
@@ -110,8 +111,10 @@ StatusOr<CapturedTree> TreeCapture::Capture(const std::string& path, const Captu
         if (::fstatat(dir_fd.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
           return ErrnoStatus("stat", where, errno);
         }
-        type = S_ISREG(st.st_mode) ? DT_REG : S_ISDIR(st.st_mode) ? DT_DIR
-                                   : S_ISLNK(st.st_mode) ? DT_LNK : DT_FIFO;
+        type = S_ISREG(st.st_mode)   ? DT_REG
+               : S_ISDIR(st.st_mode) ? DT_DIR
+               : S_ISLNK(st.st_mode) ? DT_LNK
+                                     : DT_FIFO;
       }
       if (type == DT_REG) {
         records[index].files.push_back(FileRecord{name, {}, false});
@@ -134,7 +137,8 @@ StatusOr<CapturedTree> TreeCapture::Capture(const std::string& path, const Captu
         }
         std::string text(target.begin(), target.end());
         if (!IsValidUtf8(text)) {
-          return InvalidArgument("cannot capture symlink " + where + ": its target is not valid UTF-8");
+          return InvalidArgument("cannot capture symlink " + where +
+                                 ": its target is not valid UTF-8");
         }
         SymlinkNode link;
         link.set_name(name);
@@ -142,7 +146,8 @@ StatusOr<CapturedTree> TreeCapture::Capture(const std::string& path, const Captu
         records[index].symlinks.push_back(std::move(link));
       } else {
         struct stat st;
-        mode_t mode = ::fstatat(dir_fd.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 ? st.st_mode : 0;
+        mode_t mode =
+            ::fstatat(dir_fd.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 ? st.st_mode : 0;
         return InvalidArgument("cannot capture " + where + ": it is " + KindOf(mode));
       }
     }

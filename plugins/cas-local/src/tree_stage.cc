@@ -46,7 +46,8 @@ std::string Join(const std::string& path, const std::string& name) {
 }
 
 // Opens target/relative one component at a time, never following a symlink.
-StatusOr<UniqueFd> OpenBeneath(int root_fd, const std::string& relative, const std::string& target) {
+StatusOr<UniqueFd> OpenBeneath(int root_fd, const std::string& relative,
+                               const std::string& target) {
   UniqueFd current(::dup(root_fd));
   size_t start = 0;
   while (start < relative.size()) {
@@ -75,7 +76,8 @@ Status CreateDirectories(int dir_fd, size_t index, std::vector<StagedDirectory>&
       if (errno == EEXIST) return AlreadyExists(where + " already exists in the staging target");
       return ErrnoStatus("create directory", where, errno);
     }
-    UniqueFd child_fd(::openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    UniqueFd child_fd(
+        ::openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!child_fd.valid()) return ErrnoStatus("open directory", where, errno);
     CAIRN_RETURN_IF_ERROR(CreateDirectories(child_fd.get(), child, all, target));
   }
@@ -87,8 +89,10 @@ Status SetDirectoryTimes(int dir_fd, size_t index, std::vector<StagedDirectory>&
                          const std::string& target) {
   for (size_t child : all[index].children) {
     const std::string name = all[child].path.substr(all[child].path.rfind('/') + 1);
-    UniqueFd child_fd(::openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-    if (!child_fd.valid()) return ErrnoStatus("open directory", Where(target, all[child].path), errno);
+    UniqueFd child_fd(
+        ::openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!child_fd.valid())
+      return ErrnoStatus("open directory", Where(target, all[child].path), errno);
     CAIRN_RETURN_IF_ERROR(SetDirectoryTimes(child_fd.get(), child, all, target));
   }
   struct timespec times[2];
@@ -105,20 +109,20 @@ Status TreeStage::Stage(const Digest& root, const std::string& path, const Stage
   // 1. Read and validate the whole tree first.
   std::vector<StagedDirectory> all;
   std::vector<size_t> stack;  // indices of the current path, for parent links
-  CAIRN_RETURN_IF_ERROR(WalkTree(directories_, root,
-                                 [&](const std::string& relative, const Digest&,
-                                     const Directory& directory) -> Status {
-    // Pre-order: the parent is the deepest entry on the stack that is a prefix.
-    while (!stack.empty()) {
-      const std::string& top = all[stack.back()].path;
-      if (top.empty() || relative.compare(0, top.size() + 1, top + "/") == 0) break;
-      stack.pop_back();
-    }
-    if (!stack.empty()) all[stack.back()].children.push_back(all.size());
-    stack.push_back(all.size());
-    all.push_back(StagedDirectory{relative, directory, {}});
-    return Status::Ok();
-  }));
+  CAIRN_RETURN_IF_ERROR(WalkTree(
+      directories_, root,
+      [&](const std::string& relative, const Digest&, const Directory& directory) -> Status {
+        // Pre-order: the parent is the deepest entry on the stack that is a prefix.
+        while (!stack.empty()) {
+          const std::string& top = all[stack.back()].path;
+          if (top.empty() || relative.compare(0, top.size() + 1, top + "/") == 0) break;
+          stack.pop_back();
+        }
+        if (!stack.empty()) all[stack.back()].children.push_back(all.size());
+        stack.push_back(all.size());
+        all.push_back(StagedDirectory{relative, directory, {}});
+        return Status::Ok();
+      }));
 
   CAIRN_ASSIGN_OR_RETURN(UniqueFd root_fd, OpenDirectory(AT_FDCWD, path));
 
@@ -128,7 +132,8 @@ Status TreeStage::Stage(const Digest& root, const std::string& path, const Stage
   // 3. Files and symlinks, in parallel batches.
   std::vector<Batch> batches;
   for (size_t d = 0; d < all.size(); ++d) {
-    size_t count = static_cast<size_t>(all[d].directory.files_size() + all[d].directory.symlinks_size());
+    size_t count =
+        static_cast<size_t>(all[d].directory.files_size() + all[d].directory.symlinks_size());
     for (size_t begin = 0; begin < count; begin += kEntriesPerBatch) {
       batches.push_back({d, begin, std::min(begin + kEntriesPerBatch, count)});
     }
@@ -146,7 +151,8 @@ Status TreeStage::Stage(const Digest& root, const std::string& path, const Stage
         const SymlinkNode& link = staged.directory.symlinks(static_cast<int>(i - file_count));
         std::string where = Where(path, Join(staged.path, link.name()));
         if (::symlinkat(link.target().c_str(), dir_fd.get(), link.name().c_str()) != 0) {
-          if (errno == EEXIST) return AlreadyExists(where + " already exists in the staging target");
+          if (errno == EEXIST)
+            return AlreadyExists(where + " already exists in the staging target");
           return ErrnoStatus("create symlink", where, errno);
         }
         if (::utimensat(dir_fd.get(), link.name().c_str(), times, AT_SYMLINK_NOFOLLOW) != 0) {
@@ -158,10 +164,11 @@ Status TreeStage::Stage(const Digest& root, const std::string& path, const Stage
       std::string where = Where(path, Join(staged.path, file.name()));
       if (!file.is_executable() && link_possible.load(std::memory_order_relaxed)) {
         int error_number = 0;
-        Status linked = objects_.LinkObject(file.digest(), dir_fd.get(), file.name().c_str(),
-                                            &error_number);
+        Status linked =
+            objects_.LinkObject(file.digest(), dir_fd.get(), file.name().c_str(), &error_number);
         if (linked.ok()) continue;
-        if (error_number == EEXIST) return AlreadyExists(where + " already exists in the staging target");
+        if (error_number == EEXIST)
+          return AlreadyExists(where + " already exists in the staging target");
         if (error_number == EXDEV) {
           link_possible = false;  // another filesystem: copy from now on
         } else if (error_number != EMLINK) {

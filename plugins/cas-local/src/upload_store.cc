@@ -55,9 +55,8 @@ StatusOr<std::unique_ptr<UploadStore>> UploadStore::Open(const std::string& root
 
 Status UploadStore::RemoveAbandoned() {
   std::vector<std::string> names;
-  CAIRN_RETURN_IF_ERROR(ForEachEntry(uploads_fd_.get(), [&](const char* name, unsigned char) {
-    names.emplace_back(name);
-  }));
+  CAIRN_RETURN_IF_ERROR(ForEachEntry(
+      uploads_fd_.get(), [&](const char* name, unsigned char) { names.emplace_back(name); }));
   time_t cutoff = std::time(nullptr) - kAbandonedUploadSeconds;
   for (const std::string& name : names) {
     struct stat st;
@@ -116,7 +115,8 @@ StatusOr<UploadStatus> UploadStore::Write(const std::string& upload_id, const Di
 
   CAIRN_ASSIGN_OR_RETURN(UniqueFd fd, OpenLocked(upload_id, /*create=*/true));
   struct stat st;
-  if (::fstat(fd.get(), &st) != 0) return ErrnoStatus("stat", UploadName(upload_id, expected), errno);
+  if (::fstat(fd.get(), &st) != 0)
+    return ErrnoStatus("stat", UploadName(upload_id, expected), errno);
   const uint64_t committed = static_cast<uint64_t>(st.st_size);
   if (offset != committed) {
     return InvalidArgument(UploadName(upload_id, expected) + ": a write at offset " +
@@ -129,9 +129,10 @@ StatusOr<UploadStatus> UploadStore::Write(const std::string& upload_id, const Di
                            std::to_string(size));
   }
   if (!data.empty()) {
-    Status written = ::lseek(fd.get(), static_cast<off_t>(committed), SEEK_SET) < 0
-                         ? ErrnoStatus("seek", UploadName(upload_id, expected), errno)
-                         : WriteAll(fd.get(), data.data(), data.size(), UploadName(upload_id, expected));
+    Status written =
+        ::lseek(fd.get(), static_cast<off_t>(committed), SEEK_SET) < 0
+            ? ErrnoStatus("seek", UploadName(upload_id, expected), errno)
+            : WriteAll(fd.get(), data.data(), data.size(), UploadName(upload_id, expected));
     if (!written.ok()) {
       // Keep the committed size what it was (a full disk, say): the client
       // resends from there.

@@ -41,8 +41,7 @@ inline constexpr time_t kAbandonedUploadSeconds = 24 * 60 * 60;
 class UploadStore {
  public:
   // `root` is the store directory; uploads/ is created under it.
-  static StatusOr<std::unique_ptr<UploadStore>> Open(const std::string& root,
-                                                     ObjectStore& objects);
+  static StatusOr<std::unique_ptr<UploadStore>> Open(const std::string& root, ObjectStore& objects);
 
   StatusOr<UploadStatus> Write(const std::string& upload_id, const Digest& expected,
                                uint64_t offset, std::string_view data, bool finish);

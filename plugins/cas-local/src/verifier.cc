@@ -23,7 +23,8 @@ constexpr time_t kStaleTempSeconds = 3600;
 
 Status Verifier::VerifyObjects(bool repair, VerifyReport* report) {
   std::vector<ObjectInfo> objects;
-  CAIRN_RETURN_IF_ERROR(objects_.ForEachObject([&](const ObjectInfo& info) { objects.push_back(info); }));
+  CAIRN_RETURN_IF_ERROR(
+      objects_.ForEachObject([&](const ObjectInfo& info) { objects.push_back(info); }));
   std::sort(objects.begin(), objects.end(),
             [](const ObjectInfo& a, const ObjectInfo& b) { return a.hash < b.hash; });
   std::vector<std::string> problems(objects.size());

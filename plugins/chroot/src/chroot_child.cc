@@ -54,7 +54,8 @@ struct Prepared {
 size_t FormatNumber(long value, char* out) {
   char digits[24];
   size_t count = 0;
-  unsigned long magnitude = value < 0 ? static_cast<unsigned long>(-value) : static_cast<unsigned long>(value);
+  unsigned long magnitude =
+      value < 0 ? static_cast<unsigned long>(-value) : static_cast<unsigned long>(value);
   do {
     digits[count++] = static_cast<char>('0' + magnitude % 10);
     magnitude /= 10;
@@ -119,8 +120,8 @@ void DropPrivileges(const ChrootChildSpec& spec) {
 [[noreturn]] void RunCommand(const Prepared& prepared) {
   const ChrootChildSpec& spec = *prepared.spec;
   if (!spec.interactive) CheckCall(setsid(), "setsid", "");
-  for (int signal_number : {SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGPIPE, SIGCHLD, SIGTSTP,
-                            SIGTTIN, SIGTTOU}) {
+  for (int signal_number :
+       {SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGPIPE, SIGCHLD, SIGTSTP, SIGTTIN, SIGTTOU}) {
     signal(signal_number, SIG_DFL);
   }
   DropPrivileges(spec);
@@ -157,17 +158,17 @@ void DropPrivileges(const ChrootChildSpec& spec) {
     const char* working = spec.working_dir.c_str();
     const char* target = prepared.working_target.c_str();
     CheckCall(mount(working, target, nullptr, MS_BIND, nullptr), "bind", working);
-    CheckCall(mount(nullptr, target, nullptr, MS_REMOUNT | MS_BIND | locked, nullptr),
-              "remount", target);
+    CheckCall(mount(nullptr, target, nullptr, MS_REMOUNT | MS_BIND | locked, nullptr), "remount",
+              target);
     CheckCall(mount(nullptr, root, nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | locked, nullptr),
               "remount read-only", root);
   } else {
     CheckCall(mount(nullptr, root, nullptr, MS_REMOUNT | MS_BIND | locked, nullptr), "remount",
               root);
   }
-  CheckCall(mount("proc", prepared.proc_dir.c_str(), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                  nullptr),
-            "mount proc on", prepared.proc_dir.c_str());
+  CheckCall(
+      mount("proc", prepared.proc_dir.c_str(), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr),
+      "mount proc on", prepared.proc_dir.c_str());
   for (const std::string& cover : prepared.proc_covers) {
     const char* path = cover.c_str();
     if (access(path, F_OK) != 0) {
@@ -243,8 +244,8 @@ StatusOr<pid_t> StartChrootChild(const ChrootChildSpec& spec, int error_fd) {
   for (std::string& variable : prepared.environment) prepared.envp.push_back(variable.data());
   prepared.envp.push_back(nullptr);
 
-  unsigned long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC |
-                        CLONE_NEWCGROUP | SIGCHLD;
+  unsigned long flags =
+      CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP | SIGCHLD;
   if (!spec.network) flags |= CLONE_NEWNET;
   long pid = syscall(SYS_clone, flags, 0, 0, 0, 0);
   if (pid < 0) {

@@ -32,8 +32,7 @@ std::string Render(const std::vector<std::string>& components) {
 
 StatusOr<std::string> ResolveInRoot(const std::string& root_dir, const std::string& inside_path,
                                     const std::string& inside_cwd) {
-  std::string absolute = inside_path.front() == '/' ? inside_path
-                                                    : inside_cwd + "/" + inside_path;
+  std::string absolute = inside_path.front() == '/' ? inside_path : inside_cwd + "/" + inside_path;
   std::deque<std::string> pending = Components(absolute);
   std::vector<std::string> resolved;
   int symlinks = 0;
@@ -48,7 +47,8 @@ StatusOr<std::string> ResolveInRoot(const std::string& root_dir, const std::stri
     std::string host = root_dir + Render(resolved);
     struct stat info {};
     if (lstat(host.c_str(), &info) != 0) {
-      if (errno == ENOENT || errno == ENOTDIR) return NotFound(Render(resolved) + " does not exist");
+      if (errno == ENOENT || errno == ENOTDIR)
+        return NotFound(Render(resolved) + " does not exist");
       return ErrnoStatus("lstat", host, errno);
     }
     if (!S_ISLNK(info.st_mode)) continue;
@@ -104,9 +104,9 @@ StatusOr<std::string> ResolveProgram(const std::string& root_dir, const ActionSp
     CAIRN_ASSIGN_OR_RETURN(bool found, executable(candidate));
     if (found) return candidate;
   }
-  return FailedPrecondition("command '" + program +
-                            "' was not found in the input root (searched the Command's PATH=" +
-                            search + ")");
+  return FailedPrecondition(
+      "command '" + program +
+      "' was not found in the input root (searched the Command's PATH=" + search + ")");
 }
 
 }  // namespace cairn

@@ -110,8 +110,7 @@ Status CopyFile(int from_dir, int to_dir, const std::string& name, const struct 
   // Writable like a copy staged without hardlinks: objects in the store are
   // read-only, their private copies are not.
   mode_t mode = (info.st_mode & 0111) != 0 ? 0755 : 0644;
-  int to = openat(to_dir, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                  mode);
+  int to = openat(to_dir, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
   if (to < 0) return ErrnoStatus("create a copy of", path, errno);
   UniqueFd close_to(to);
   CAIRN_RETURN_IF_ERROR(CopyContent(from, to, path));
@@ -183,16 +182,16 @@ Status RemoveTree(const std::string& path) {
           }
           return Status::Ok();
         }));
-    CAIRN_RETURN_IF_ERROR(WalkPath(
-        path, /*post_order=*/true,
-        [](int dir_fd, const std::string& name, const struct stat& entry,
-           const std::string& child_path) {
-          int flags = S_ISDIR(entry.st_mode) ? AT_REMOVEDIR : 0;
-          if (unlinkat(dir_fd, name.c_str(), flags) != 0 && errno != ENOENT) {
-            return ErrnoStatus("remove", child_path, errno);
-          }
-          return Status::Ok();
-        }));
+    CAIRN_RETURN_IF_ERROR(WalkPath(path, /*post_order=*/true,
+                                   [](int dir_fd, const std::string& name, const struct stat& entry,
+                                      const std::string& child_path) {
+                                     int flags = S_ISDIR(entry.st_mode) ? AT_REMOVEDIR : 0;
+                                     if (unlinkat(dir_fd, name.c_str(), flags) != 0 &&
+                                         errno != ENOENT) {
+                                       return ErrnoStatus("remove", child_path, errno);
+                                     }
+                                     return Status::Ok();
+                                   }));
     if (rmdir(path.c_str()) != 0 && errno != ENOENT) return ErrnoStatus("rmdir", path, errno);
     return Status::Ok();
   }
@@ -238,14 +237,14 @@ Status CopyTree(const std::string& from, const std::string& to) {
 
 Status ChownTree(const std::string& dir, uid_t uid, gid_t gid) {
   if (lchown(dir.c_str(), uid, gid) != 0) return ErrnoStatus("chown", dir, errno);
-  return WalkPath(dir, /*post_order=*/false,
-                  [uid, gid](int dir_fd, const std::string& name, const struct stat&,
-                             const std::string& path) {
-                    if (fchownat(dir_fd, name.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW) != 0) {
-                      return ErrnoStatus("chown", path, errno);
-                    }
-                    return Status::Ok();
-                  });
+  return WalkPath(
+      dir, /*post_order=*/false,
+      [uid, gid](int dir_fd, const std::string& name, const struct stat&, const std::string& path) {
+        if (fchownat(dir_fd, name.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW) != 0) {
+          return ErrnoStatus("chown", path, errno);
+        }
+        return Status::Ok();
+      });
 }
 
 }  // namespace cairn

@@ -24,14 +24,12 @@ std::string Offered(const SandboxCapabilities& capabilities, const std::string& 
 
 StatusOr<uint32_t> ParseId(const std::string& name, const std::string& value) {
   if (value.empty() || value.size() > 10) {
-    return InvalidArgument("platform property " + name + "='" + value +
-                           "' is not a numeric id");
+    return InvalidArgument("platform property " + name + "='" + value + "' is not a numeric id");
   }
   uint64_t id = 0;
   for (char c : value) {
     if (c < '0' || c > '9') {
-      return InvalidArgument("platform property " + name + "='" + value +
-                             "' is not a numeric id");
+      return InvalidArgument("platform property " + name + "='" + value + "' is not a numeric id");
     }
     id = id * 10 + static_cast<uint64_t>(c - '0');
   }
@@ -81,9 +79,8 @@ StatusOr<PlatformRequirements> CheckPlatform(const Platform& platform,
     if (name == "OSFamily" || name == "ISA") {
       std::string offered = Offered(capabilities, name);
       if (Lowercase(value) != Lowercase(offered)) {
-        return InvalidArgument("platform property " + name + "='" + value +
-                               "' cannot be honoured" + by + " (it offers " + name + "='" +
-                               offered + "')");
+        return InvalidArgument("platform property " + name + "='" + value + "' cannot be honoured" +
+                               by + " (it offers " + name + "='" + offered + "')");
       }
     } else if (name == "unixUID" || name == "unixGID") {
       if ((capabilities.flags & CAIRN_SANDBOX_UID_GID) == 0) {
@@ -100,8 +97,7 @@ StatusOr<PlatformRequirements> CheckPlatform(const Platform& platform,
         }
         requirements.network = true;
       } else {
-        return InvalidArgument("platform property network='" + value +
-                               "' must be 'on' or 'off'");
+        return InvalidArgument("platform property network='" + value + "' must be 'on' or 'off'");
       }
     } else {
       return InvalidArgument("platform property '" + name + "' is not supported" + by +

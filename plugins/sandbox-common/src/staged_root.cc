@@ -12,23 +12,22 @@
 
 namespace cairn {
 
-StatusOr<std::unique_ptr<StagedRoot>> StagedRoot::Stage(Storage& cas,
-                                                        const std::string& scratch_parent,
-                                                        const std::string& prefix,
-                                                        const StagingPlan& plan,
-                                                        StagedRootCache& roots,
-                                                        ScratchJanitor* janitor) {
+StatusOr<std::unique_ptr<StagedRoot>> StagedRoot::Stage(
+    Storage& cas, const std::string& scratch_parent, const std::string& prefix,
+    const StagingPlan& plan, StagedRootCache& roots, ScratchJanitor* janitor) {
   std::unique_ptr<StagedRoot> staged(new StagedRoot(plan));
   staged->janitor_ = janitor;
-  CAIRN_RETURN_IF_ERROR(MakeDirectoriesBelow(scratch_parent.front() == '/' ? "/" : ".",
-                                        scratch_parent.front() == '/' ? scratch_parent.substr(1)
-                                                                      : scratch_parent)
-                            .WithContext("creating the scratch directory"));
+  CAIRN_RETURN_IF_ERROR(
+      MakeDirectoriesBelow(scratch_parent.front() == '/' ? "/" : ".", scratch_parent.front() == '/'
+                                                                          ? scratch_parent.substr(1)
+                                                                          : scratch_parent)
+          .WithContext("creating the scratch directory"));
   std::string pattern = JoinPath(scratch_parent, prefix + "XXXXXX");
   std::vector<char> buffer(pattern.begin(), pattern.end());
   buffer.push_back('\0');
   if (mkdtemp(buffer.data()) == nullptr) {
-    return ErrnoStatus("mkdtemp", pattern, errno).WithContext("creating a private scratch directory");
+    return ErrnoStatus("mkdtemp", pattern, errno)
+        .WithContext("creating a private scratch directory");
   }
   staged->scratch_dir_ = buffer.data();
   Status populated = staged->Populate(cas, roots);
@@ -67,7 +66,8 @@ Status StagedRoot::PopulateWritable(Storage& cas) {
   root_dir_ = scratch_dir_ + "/root";
   if (mkdir(root_dir_.c_str(), 0755) != 0) return ErrnoStatus("mkdir", root_dir_, errno);
   CAIRN_RETURN_IF_ERROR(StageInputRoot(cas, plan_.input_root, root_dir_, /*hardlinks=*/false));
-  return MakeDirectoriesBelow(root_dir_, plan_.working_directory).WithContext("the working directory");
+  return MakeDirectoriesBelow(root_dir_, plan_.working_directory)
+      .WithContext("the working directory");
 }
 
 StagedRoot::~StagedRoot() {

@@ -45,8 +45,7 @@ Status StageInputRoot(Storage& cas, const Digest& input_root, const std::string&
   if (!staged.ok()) {
     if (staged.code() == Code::kNotFound) {
       return FailedPrecondition("the input root " + DigestToString(input_root) +
-                                " (or something below it) is not in the CAS: " +
-                                staged.message());
+                                " (or something below it) is not in the CAS: " + staged.message());
     }
     return staged.WithContext("staging the input root " + DigestToString(input_root));
   }
@@ -99,14 +98,13 @@ StatusOr<std::shared_ptr<const SharedRoot>> StagedRootCache::Acquire(
   return std::shared_ptr<const SharedRoot>(std::move(staged));
 }
 
-StatusOr<std::shared_ptr<SharedRoot>> StagedRootCache::Stage(Storage& cas,
-                                                             const Digest& input_root,
+StatusOr<std::shared_ptr<SharedRoot>> StagedRootCache::Stage(Storage& cas, const Digest& input_root,
                                                              const std::string& working_directory) {
   std::shared_ptr<SharedRoot> shared(new SharedRoot());
   shared->janitor_ = janitor_;
   bool absolute = !scratch_parent_.empty() && scratch_parent_.front() == '/';
   CAIRN_RETURN_IF_ERROR(MakeDirectoriesBelow(absolute ? "/" : ".",
-                                        absolute ? scratch_parent_.substr(1) : scratch_parent_)
+                                             absolute ? scratch_parent_.substr(1) : scratch_parent_)
                             .WithContext("creating the scratch directory"));
   std::string pattern = JoinPath(scratch_parent_, prefix_ + "root-XXXXXX");
   std::vector<char> buffer(pattern.begin(), pattern.end());

@@ -31,8 +31,8 @@ class ArgParser {
   void AddString(const std::string& name, std::string* value, const std::string& help,
                  char short_name = 0);
   // Repeatable: each occurrence appends.
-  void AddList(const std::string& name, std::vector<std::string>* values,
-               const std::string& help, char short_name = 0);
+  void AddList(const std::string& name, std::vector<std::string>* values, const std::string& help,
+               char short_name = 0);
   // For typed or validated values: `handler` gets the raw text.
   void AddCustom(const std::string& name, std::function<Status(const std::string&)> handler,
                  const std::string& help, char short_name = 0);

@@ -20,13 +20,13 @@ class CommandContext;
 
 // Documented in `cairn --help`.
 enum ExitCode : int {
-  kExitOk = 0,           // success
-  kExitFailed = 1,       // the work ran and failed (a command exited non-zero, fsck found damage)
-  kExitUsage = 2,        // bad command line
-  kExitConfig = 3,       // bad configuration (file:line:column named)
-  kExitPlugin = 4,       // a plugin could not be found, loaded or created
-  kExitRuntime = 5,      // an error while working (I/O, storage, sandbox)
-  kExitInterrupted = 130 // stopped by Ctrl-C / SIGTERM
+  kExitOk = 0,            // success
+  kExitFailed = 1,        // the work ran and failed (a command exited non-zero, fsck found damage)
+  kExitUsage = 2,         // bad command line
+  kExitConfig = 3,        // bad configuration (file:line:column named)
+  kExitPlugin = 4,        // a plugin could not be found, loaded or created
+  kExitRuntime = 5,       // an error while working (I/O, storage, sandbox)
+  kExitInterrupted = 130  // stopped by Ctrl-C / SIGTERM
 };
 
 struct CommandSpec {

@@ -30,9 +30,9 @@ namespace cairn {
 // Options accepted before the subcommand name (`cairn --verbose cas ...`)
 // and by every subcommand.
 struct GlobalOptions {
-  int verbosity = 0;                      // -v: +1, -q: -1
-  std::string config_file;                // --config FILE (user configuration)
-  std::string project_dir;                // --project DIR ("" = search from cwd)
+  int verbosity = 0;          // -v: +1, -q: -1
+  std::string config_file;    // --config FILE (user configuration)
+  std::string project_dir;    // --project DIR ("" = search from cwd)
   ConfigOverrides overrides;  // --sandbox, --local-sandbox, --storage, --cache-dir, ...
 };
 

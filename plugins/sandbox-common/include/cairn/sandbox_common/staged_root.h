@@ -54,12 +54,9 @@ class StagedRoot {
   // root digest missing from the store is FAILED_PRECONDITION naming it.
   // `janitor` (optional, must outlive the StagedRoot) removes the
   // directory in the background.
-  static StatusOr<std::unique_ptr<StagedRoot>> Stage(Storage& cas,
-                                                     const std::string& scratch_parent,
-                                                     const std::string& prefix,
-                                                     const StagingPlan& plan,
-                                                     StagedRootCache& roots,
-                                                     ScratchJanitor* janitor = nullptr);
+  static StatusOr<std::unique_ptr<StagedRoot>> Stage(
+      Storage& cas, const std::string& scratch_parent, const std::string& prefix,
+      const StagingPlan& plan, StagedRootCache& roots, ScratchJanitor* janitor = nullptr);
   ~StagedRoot();
   StagedRoot(const StagedRoot&) = delete;
   StagedRoot& operator=(const StagedRoot&) = delete;
