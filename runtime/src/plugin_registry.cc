@@ -15,7 +15,8 @@ namespace fs = std::filesystem;
 namespace {
 
 // Size of a struct up to and including `member`.
-#define CAIRN_SIZE_THROUGH(type, member) (offsetof(type, member) + sizeof(((type*)nullptr)->member))
+#define CAIRN_SIZE_THROUGH(type, member) \
+  (offsetof(type, member) + sizeof(decltype(((type*)nullptr)->member)))
 
 // The size of each table a plugin hands over, as every minor version of
 // ABI 1 defines it (index = minor). A new minor appends one entry to each.

@@ -26,7 +26,7 @@
 // Whether a struct the other side filled, of whatever minor version, is
 // large enough to hold `member` (its struct_size says how large it is).
 #define CAIRN_ABI_HAS_FIELD(object, type, member) \
-  ((object)->struct_size >= offsetof(type, member) + sizeof((object)->member))
+  ((object)->struct_size >= offsetof(type, member) + sizeof(decltype((object)->member)))
 
 namespace cairn {
 

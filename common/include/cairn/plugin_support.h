@@ -131,10 +131,10 @@ struct SandboxPluginAdapter {
   }
 
   static const cairn_sandbox_vtable* Vtable(ErrorDetails) {
-    static const cairn_sandbox_vtable vtable = {
+    static const cairn_sandbox_vtable kVtable = {
         sizeof(cairn_sandbox_vtable), &Create, &Destroy, &Capabilities, &Execute, &RunInteractive,
     };
-    return &vtable;
+    return &kVtable;
   }
 };
 
@@ -166,11 +166,11 @@ struct StoragePluginAdapter {
   // The host's minor, known at the entry call, says whether its
   // cairn_error has room for details.
   static const cairn_storage_vtable* Vtable(ErrorDetails details) {
-    static const cairn_storage_vtable with_details = {sizeof(cairn_storage_vtable), &Open, &Close,
+    static const cairn_storage_vtable kWithDetails = {sizeof(cairn_storage_vtable), &Open, &Close,
                                                       MakeStorageOps(ErrorDetails::kWrite)};
-    static const cairn_storage_vtable without_details = {
+    static const cairn_storage_vtable kWithoutDetails = {
         sizeof(cairn_storage_vtable), &Open, &Close, MakeStorageOps(ErrorDetails::kOmit)};
-    return details == ErrorDetails::kWrite ? &with_details : &without_details;
+    return details == ErrorDetails::kWrite ? &kWithDetails : &kWithoutDetails;
   }
 };
 
