@@ -3,7 +3,9 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cctype>
+#include <cerrno>
 #include <cmath>
+#include <cstdlib>
 
 namespace cairn {
 
@@ -43,13 +45,23 @@ StatusOr<std::string> PluginOptions::GetString(const std::string& key,
   return node.as<std::string>();
 }
 
-StatusOr<int64_t> PluginOptions::GetInt(const std::string& key, int64_t fallback) {
+StatusOr<int64_t> PluginOptions::GetInt(const std::string& key, int64_t fallback, int64_t min,
+                                        int64_t max) {
   if (!Has(key)) return fallback;
-  try {
-    return impl_->root[key].as<int64_t>();
-  } catch (const YAML::Exception&) {
-    return InvalidArgument(impl_->plugin + " option '" + key + "' must be an integer");
+  const YAML::Node node = impl_->root[key];
+  std::string range = "from " + std::to_string(min) + " to " + std::to_string(max);
+  std::string text = node.IsScalar() ? node.Scalar() : std::string();
+  errno = 0;
+  char* end = nullptr;
+  long long value = std::strtoll(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0') {
+    return InvalidArgument(impl_->plugin + " option '" + key + "' must be a whole number " + range);
   }
+  if (errno == ERANGE || value < min || value > max) {
+    return InvalidArgument(impl_->plugin + " option '" + key + "': '" + text +
+                           "' is out of range (allowed " + range + ")");
+  }
+  return static_cast<int64_t>(value);
 }
 
 StatusOr<bool> PluginOptions::GetBool(const std::string& key, bool fallback) {
@@ -95,9 +107,16 @@ Status PluginOptions::Finish() const {
 StatusOr<uint64_t> ParseByteSize(std::string_view text) {
   std::string s(text);
   size_t i = 0;
-  while (i < s.size() && (std::isdigit(static_cast<unsigned char>(s[i])) || s[i] == '.')) ++i;
-  if (i == 0) return InvalidArgument("'" + s + "' is not a size (expected e.g. 512M, 10G, 1T)");
-  double number = std::stod(s.substr(0, i));
+  size_t dots = 0;
+  while (i < s.size() && (std::isdigit(static_cast<unsigned char>(s[i])) || s[i] == '.')) {
+    dots += s[i] == '.' ? 1 : 0;
+    ++i;
+  }
+  if (i == 0 || dots > 1 || (i == 1 && dots == 1)) {
+    return InvalidArgument("'" + s + "' is not a size (expected e.g. 512M, 10G, 1T)");
+  }
+  // strtod, not stod: a number of a thousand digits is HUGE_VAL, not an exception.
+  double number = std::strtod(s.substr(0, i).c_str(), nullptr);
   std::string unit = s.substr(i);
   while (!unit.empty() && unit.front() == ' ') unit.erase(unit.begin());
   for (char& c : unit) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
@@ -116,7 +135,14 @@ StatusOr<uint64_t> ParseByteSize(std::string_view text) {
     multiplier = 1024.0 * 1024 * 1024 * 1024;
   else
     return InvalidArgument("'" + s + "' has an unknown size unit (expected K, M, G or T)");
-  return static_cast<uint64_t>(std::llround(number * multiplier));
+  double bytes = number * multiplier;
+  // Compared as doubles before any conversion: converting a double past
+  // 2^64 to an integer is undefined, and llround saturated at 2^63.
+  if (!(bytes <= static_cast<double>(kMaxByteSize))) {
+    return InvalidArgument("'" + s + "' is out of range (allowed 0 to " +
+                           std::to_string(kMaxByteSize) + " bytes)");
+  }
+  return static_cast<uint64_t>(std::llround(bytes));
 }
 
 }  // namespace cairn

@@ -5,8 +5,8 @@
 #include <cerrno>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
+#include "cairn/quote.h"
 #include "cairn/status_details.h"
 
 namespace cairn {
@@ -21,45 +21,90 @@ SourceLocation LocationOf(const YAML::Mark& mark, const std::string& file) {
   return where;
 }
 
-StatusOr<ConfigNode> Convert(const YAML::Node& node, const std::string& file) {
-  SourceLocation where = LocationOf(node.Mark(), file);
-  switch (node.Type()) {
-    case YAML::NodeType::Undefined:
-    case YAML::NodeType::Null:
-      return ConfigNode::Null(where);
-    case YAML::NodeType::Scalar:
-      return ConfigNode::Scalar(node.Scalar(), where);
-    case YAML::NodeType::Sequence: {
-      ConfigNode sequence = ConfigNode::Sequence(where);
-      for (const YAML::Node& item : node) {
-        CAIRN_ASSIGN_OR_RETURN(ConfigNode converted, Convert(item, file));
-        sequence.items().push_back(std::move(converted));
-      }
-      return sequence;
+// Turns yaml-cpp's tree into ConfigNodes, counting what it produces.
+// yaml-cpp keeps an alias as a second reference to the anchored node, so
+// its tree stays as small as the text; the copies are made here, which is
+// why the node bound is enforced here and not on the text.
+class Converter {
+ public:
+  explicit Converter(const std::string& file) : file_(file) {}
+
+  StatusOr<ConfigNode> Convert(const YAML::Node& node, int depth) {
+    SourceLocation where = LocationOf(node.Mark(), file_);
+    if (++produced_ > kMaxConfigNodes) {
+      return ConfigError(where, "the document expands to more than " +
+                                    std::to_string(kMaxConfigNodes) +
+                                    " nodes (the bound on a configuration document; "
+                                    "aliases count at every use)");
     }
-    case YAML::NodeType::Map: {
-      ConfigNode map = ConfigNode::Map(where);
-      for (const auto& pair : node) {
-        SourceLocation key_where = LocationOf(pair.first.Mark(), file);
-        if (!pair.first.IsScalar()) return ConfigError(key_where, "keys must be plain strings");
-        std::string key = pair.first.Scalar();
-        if (map.Get(key) != nullptr) {
-          return ConfigError(key_where, "duplicate key '" + key + "'");
+    if ((node.IsSequence() || node.IsMap()) && depth > kMaxConfigDepth) {
+      return ConfigError(where, "nesting deeper than " + std::to_string(kMaxConfigDepth) +
+                                    " levels (the bound on a configuration document)");
+    }
+    switch (node.Type()) {
+      case YAML::NodeType::Undefined:
+      case YAML::NodeType::Null:
+        return ConfigNode::Null(where);
+      case YAML::NodeType::Scalar:
+        return ConfigNode::Scalar(node.Scalar(), where);
+      case YAML::NodeType::Sequence: {
+        ConfigNode sequence = ConfigNode::Sequence(where);
+        for (const YAML::Node& item : node) {
+          CAIRN_ASSIGN_OR_RETURN(ConfigNode converted, Convert(item, depth + 1));
+          sequence.items().push_back(std::move(converted));
         }
-        CAIRN_ASSIGN_OR_RETURN(ConfigNode value, Convert(pair.second, file));
-        map.Set(key, std::move(value), key_where);
+        return sequence;
       }
-      return map;
+      case YAML::NodeType::Map: {
+        ConfigNode map = ConfigNode::Map(where);
+        for (const auto& pair : node) {
+          SourceLocation key_where = LocationOf(pair.first.Mark(), file_);
+          if (!pair.first.IsScalar()) return ConfigError(key_where, "keys must be plain strings");
+          std::string key = pair.first.Scalar();
+          if (map.Get(key) != nullptr) {
+            return ConfigError(key_where, "duplicate key '" + key + "'");
+          }
+          CAIRN_ASSIGN_OR_RETURN(ConfigNode value, Convert(pair.second, depth + 1));
+          map.Set(key, std::move(value), key_where);
+        }
+        return map;
+      }
+    }
+    return ConfigNode();
+  }
+
+ private:
+  const std::string& file_;
+  size_t produced_ = 0;
+};
+
+// Where byte `offset` of `text` is, for an error about the document's size.
+SourceLocation LocationAt(const std::string& text, size_t offset, const std::string& file) {
+  SourceLocation where{file, 1, 1};
+  for (size_t i = 0; i < offset && i < text.size(); ++i) {
+    if (text[i] == '\n') {
+      ++where.line;
+      where.column = 1;
+    } else {
+      ++where.column;
     }
   }
-  return ConfigNode();
+  return where;
+}
+
+Status TooLarge(const SourceLocation& where) {
+  return ConfigError(where, "the document is larger than " +
+                                std::to_string(kMaxConfigDocumentBytes) +
+                                " bytes (the bound on a configuration document)");
 }
 
 }  // namespace
 
 std::string SourceLocation::ToString() const {
-  if (line <= 0) return file;
-  return file + ":" + std::to_string(line) + ":" + std::to_string(column);
+  // A path with a newline or invalid UTF-8 must not split or garble the message.
+  std::string name = file.empty() || file[0] == '<' ? file : QuoteName(file);
+  if (line <= 0) return name;
+  return name + ":" + std::to_string(line) + ":" + std::to_string(column);
 }
 
 Status ConfigError(const SourceLocation& where, const std::string& message) {
@@ -82,6 +127,9 @@ std::string QuoteYaml(const std::string& text) {
 }
 
 StatusOr<ConfigNode> ConfigNode::Parse(const std::string& text, const std::string& file) {
+  if (text.size() > kMaxConfigDocumentBytes) {
+    return TooLarge(LocationAt(text, kMaxConfigDocumentBytes, file));
+  }
   YAML::Node root;
   try {
     root = YAML::Load(text);
@@ -89,15 +137,18 @@ StatusOr<ConfigNode> ConfigNode::Parse(const std::string& text, const std::strin
     return ConfigError(LocationOf(e.mark, file), e.msg);
   }
   if (!root.IsDefined() || root.IsNull()) return Null(SourceLocation{file, 0, 0});
-  return Convert(root, file);
+  return Converter(file).Convert(root, 1);
 }
 
 StatusOr<ConfigNode> ConfigNode::ParseFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return ErrnoStatus("cannot read configuration file", path, errno);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return Parse(text.str(), path);
+  if (!in) return ErrnoStatus("cannot read configuration file", QuoteName(path), errno);
+  // Never more than one byte past the bound, whatever the file's size.
+  std::string text(kMaxConfigDocumentBytes + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<size_t>(in.gcount()));
+  if (in.bad()) return ErrnoStatus("cannot read configuration file", QuoteName(path), errno);
+  return Parse(text, path);
 }
 
 ConfigNode ConfigNode::Scalar(std::string value, SourceLocation where) {

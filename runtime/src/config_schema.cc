@@ -1,5 +1,7 @@
 #include "cairn/runtime/config_schema.h"
 
+#include <cerrno>
+#include <cstdint>
 #include <cstdlib>
 
 namespace cairn {
@@ -102,7 +104,14 @@ Status ValidateValue(const ConfigNode& value, const ConfigKey& key, const std::s
     case ConfigType::kInt: {
       char* end = nullptr;
       if (value.is_scalar() && !value.scalar().empty()) {
+        errno = 0;
         std::strtoll(value.scalar().c_str(), &end, 10);
+        if (*end == '\0' && errno == ERANGE) {
+          // strtoll saturates; a saturated value must never pass as the one given.
+          return ConfigError(where, "'" + path + "' is out of range: " + Describe(value) +
+                                        " (allowed " + std::to_string(INT64_MIN) + " to " +
+                                        std::to_string(INT64_MAX) + ")");
+        }
         if (*end == '\0') return Status::Ok();
       }
       return ConfigError(where, "'" + path + "' must be an integer, got " + Describe(value));

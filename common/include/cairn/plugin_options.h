@@ -29,7 +29,11 @@ class PluginOptions {
   bool Has(const std::string& key);
   // INVALID_ARGUMENT naming the option when it is a list or a mapping.
   StatusOr<std::string> GetString(const std::string& key, const std::string& fallback);
-  StatusOr<int64_t> GetInt(const std::string& key, int64_t fallback);
+  // INVALID_ARGUMENT naming the option, the value as written and the
+  // allowed range when it is not a whole number from `min` to `max`
+  // (a number past 64 bits included: it never saturates).
+  StatusOr<int64_t> GetInt(const std::string& key, int64_t fallback, int64_t min = INT64_MIN,
+                           int64_t max = INT64_MAX);
   StatusOr<bool> GetBool(const std::string& key, bool fallback);
   StatusOr<std::vector<std::string>> GetStringList(const std::string& key);
 
@@ -43,7 +47,10 @@ class PluginOptions {
 };
 
 // Parses "10G", "512MiB", "1.5T", "80%"-free sizes into bytes.
+// INVALID_ARGUMENT naming the text and the allowed range for a size past
+// kMaxByteSize (never a saturated value).
 StatusOr<uint64_t> ParseByteSize(std::string_view text);
+inline constexpr uint64_t kMaxByteSize = uint64_t{1} << 62;  // 4 EiB
 
 }  // namespace cairn
 

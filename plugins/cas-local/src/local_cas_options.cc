@@ -33,12 +33,9 @@ StatusOr<LocalCasOptions> LocalCasOptions::Parse(std::string_view yaml) {
   CAIRN_ASSIGN_OR_RETURN(std::string quota, options.GetString("quota", ""));
   CAIRN_ASSIGN_OR_RETURN(parsed.high_watermark, ParseFraction(options, "high-watermark", 1.0));
   CAIRN_ASSIGN_OR_RETURN(parsed.low_watermark, ParseFraction(options, "low-watermark", 0.8));
-  CAIRN_ASSIGN_OR_RETURN(int64_t threads, options.GetInt("hash-threads", 2));
+  CAIRN_ASSIGN_OR_RETURN(int64_t threads, options.GetInt("hash-threads", 2, 1, 64));
   CAIRN_RETURN_IF_ERROR(options.Finish());
   if (parsed.path.empty()) return InvalidArgument("cas-local option 'path' is required");
-  if (threads < 1 || threads > 64) {
-    return InvalidArgument("cas-local option 'hash-threads' must be between 1 and 64");
-  }
   parsed.threads = static_cast<int>(threads);
   if (parsed.low_watermark > parsed.high_watermark) {
     return InvalidArgument("cas-local option 'low-watermark' must not exceed 'high-watermark'");

@@ -8,6 +8,7 @@
 #ifndef CAIRN_RUNTIME_CONFIG_NODE_H
 #define CAIRN_RUNTIME_CONFIG_NODE_H
 
+#include <cstddef>
 #include <string>
 #include <utility>
 #include <vector>
@@ -37,12 +38,30 @@ std::string ResolveConfigPath(const std::string& path, const SourceLocation& whe
 // `text` as a double-quoted YAML scalar, escaped as needed.
 std::string QuoteYaml(const std::string& text);
 
+// Bounds on one YAML document, so a hostile file (an "alias bomb" of
+// nested anchors, a huge or deeply nested document) is refused with a
+// ConfigError naming the bound instead of exhausting memory or stack.
+// Real configurations are a few hundred nodes, a few KiB and under ten
+// levels deep; the bounds are orders of magnitude above that.
+//
+// Document size in bytes, checked before parsing.
+inline constexpr size_t kMaxConfigDocumentBytes = 4u << 20;  // 4 MiB
+// Nesting of sequences and mappings, counting the root as level 1.
+inline constexpr int kMaxConfigDepth = 64;
+// Nodes produced while converting the document (scalars, nulls, lists,
+// mappings; map keys not counted). An alias counts again at every use,
+// because that is what it costs once converted: this is the bound that
+// stops an alias bomb, whose YAML is tiny and whose expansion is not.
+inline constexpr size_t kMaxConfigNodes = 100000;
+
 class ConfigNode {
  public:
   enum class Kind { kNull, kScalar, kSequence, kMap };
 
   // Parses one YAML document. Syntax errors and duplicate keys are
   // ConfigErrors naming the position. An empty document is a null node.
+  // A document past one of the bounds above is a ConfigError naming the
+  // bound, at the place where it was crossed.
   static StatusOr<ConfigNode> Parse(const std::string& text, const std::string& file);
   static StatusOr<ConfigNode> ParseFile(const std::string& path);
 
