@@ -21,7 +21,7 @@ struct UpstreamEnum {
 };
 
 const std::vector<UpstreamEnum>& UpstreamEnums() {
-  static const std::vector<UpstreamEnum> enums = {
+  static const std::vector<UpstreamEnum> kEnums = {
       {"build.bazel.remote.execution.v2.DigestFunction.Value",
        {{"UNKNOWN", 0},
         {"SHA256", 1},
@@ -45,7 +45,7 @@ const std::vector<UpstreamEnum>& UpstreamEnums() {
       {"build.bazel.remote.execution.v2.ChunkingFunction.Value",
        {{"UNKNOWN", 0}, {"FAST_CDC_2020", 1}, {"REP_MAX_CDC", 2}}},
   };
-  return enums;
+  return kEnums;
 }
 
 TEST(UpstreamEnum, EveryEnumHasExactlyTheUpstreamNamesAndNumbers) {

@@ -52,7 +52,7 @@ const Descriptor* FindMessage(const std::string& name) {
 }
 
 const std::vector<UpstreamField>& UpstreamFields() {
-  static const std::vector<UpstreamField> fields = {
+  static const std::vector<UpstreamField> kFields = {
       // build.bazel.semver
       {"build.bazel.semver.SemVer", "major", 1, "int32"},
       {"build.bazel.semver.SemVer", "minor", 2, "int32"},
@@ -381,7 +381,7 @@ const std::vector<UpstreamField>& UpstreamFields() {
       {"build.bazel.remote.logstream.v1.LogStream", "name", 1, "string"},
       {"build.bazel.remote.logstream.v1.LogStream", "write_resource_name", 2, "string"},
   };
-  return fields;
+  return kFields;
 }
 
 // The type of `field` written the way UpstreamField::type spells it, but
