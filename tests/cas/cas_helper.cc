@@ -4,6 +4,7 @@
 //   cas_helper STORE import-loop DIR     imports DIR forever (to be killed)
 //   cas_helper STORE hold DIGEST...      uses the blobs, prints "ready",
 //                                        keeps the store open until stdin closes
+//   cas_helper STORE gc                  collects garbage down to 1 byte
 // Exit status 0 on success, 1 with a message on stderr otherwise.
 #include <unistd.h>
 
@@ -14,8 +15,8 @@
 
 int main(int argc, char** argv) {
   using namespace cairn;
-  if (argc < 4) {
-    std::cerr << "usage: cas_helper STORE (import|import-loop|hold) ARG...\n";
+  if (argc < 4 && !(argc == 3 && std::string(argv[2]) == "gc")) {
+    std::cerr << "usage: cas_helper STORE (import|import-loop|hold|gc) ARG...\n";
     return 2;
   }
   std::string mode = argv[2];
@@ -35,6 +36,15 @@ int main(int argc, char** argv) {
       }
       if (mode == "import") std::cout << DigestToString(captured->root) << "\n";
     } while (mode == "import-loop");
+    return 0;
+  }
+  if (mode == "gc") {
+    StatusOr<uint64_t> freed = store.CollectGarbage(1);
+    if (!freed.ok()) {
+      std::cerr << freed.status().ToString() << "\n";
+      return 1;
+    }
+    std::cout << *freed << "\n";
     return 0;
   }
   if (mode == "hold") {

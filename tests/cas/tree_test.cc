@@ -110,7 +110,7 @@ TEST_F(CasTest, StageCopiesContentModesSymlinksAndTheReproducibleMtime) {
   EXPECT_EQ(again.root, captured.root);
 }
 
-TEST_F(CasTest, StageWithHardlinksLinksNonExecutableFilesToTheStore) {
+TEST_F(CasTest, StageWithHardlinksLinksEveryFileToTheStore) {
   BuildSampleTree(temp_ / "tree");
   ASSERT_OK_AND_ASSIGN(CapturedTree captured,
                        store().CaptureTree(temp_ / "tree", CaptureOptions{}));
@@ -123,10 +123,10 @@ TEST_F(CasTest, StageWithHardlinksLinksNonExecutableFilesToTheStore) {
   EXPECT_EQ(staged.st_ino, object.st_ino);
   EXPECT_EQ(staged.st_mode & 0777, 0444u);  // read-only use of the store's object
   EXPECT_EQ(staged.st_mtime, 1321009871);
-  // The executable needs its own mode, so it is a copy.
+  // The executable links to the object's executable variant.
   struct stat run = Lstat(temp_ / "out/run.sh");
-  EXPECT_EQ(run.st_nlink, 1u);
-  EXPECT_EQ(run.st_mode & 0777, 0755u);
+  EXPECT_EQ(run.st_ino, Lstat(ObjectPath(DigestOfBytes("#!/bin/sh\necho hi\n")) + ".x").st_ino);
+  EXPECT_EQ(run.st_mode & 0777, 0555u);
   ASSERT_OK_AND_ASSIGN(CapturedTree again, store().CaptureTree(temp_ / "out", CaptureOptions{}));
   EXPECT_EQ(again.root, captured.root);
 }

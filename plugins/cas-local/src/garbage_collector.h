@@ -4,8 +4,12 @@
 // every object with its LastUse() (max(atime, ctime), see object_store.h),
 // and unlinks the least recently used until the store holds at most the
 // target, skipping the empty blob and never touching an object used since
-// the oldest live lease started. Each candidate is re-checked
-// just before it is unlinked, so a use that races with the scan wins.
+// the oldest live lease started. Each candidate is re-checked, renamed
+// into tmp/, and checked again before it is unlinked (restored if it was
+// used meanwhile), so a use that races with the collection wins even in
+// another process: what Contains reported present stays (object_store.h).
+// An object's executable variant (object_stager.h) counts as a use of it
+// and goes with it.
 //
 // Objects the keep-alive callback names (what assets reference, see
 // asset_store.h) are never evicted; it is asked once per collection, under
@@ -17,6 +21,7 @@
 #define CAIRN_CAS_LOCAL_GARBAGE_COLLECTOR_H
 
 #include <cstdint>
+#include <ctime>
 #include <functional>
 #include <string>
 #include <unordered_set>
@@ -48,6 +53,10 @@ class GarbageCollector {
   void SetKeepAlive(KeepAlive keep_alive) { keep_alive_ = std::move(keep_alive); }
 
  private:
+  // Removes one object unless it was used since `protected_since`; false
+  // when it was kept.
+  StatusOr<bool> Evict(const std::string& hash, time_t protected_since);
+
   std::string root_;
   ObjectStore& objects_;
   LeaseManager& leases_;

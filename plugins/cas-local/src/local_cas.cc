@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "file_util.h"
+#include "object_stager.h"
 #include "tree_capture.h"
 #include "tree_stage.h"
 #include "verifier.h"
@@ -144,11 +145,11 @@ StatusOr<Digest> LocalCas::WriteBlobFromFd(int fd, const std::optional<Digest>& 
 Status LocalCas::ReadBlobToPath(const Digest& digest, const std::string& path, bool executable) {
   LeaseScope scope(*leases_);
   CAIRN_RETURN_IF_ERROR(ValidateDigest(digest));
-  CAIRN_ASSIGN_OR_RETURN(UniqueFd object, objects_->OpenObject(digest));
+  CAIRN_RETURN_IF_ERROR(objects_->OpenObject(digest).status());  // absent: nothing created
   mode_t mode = executable ? 0755 : 0644;
   UniqueFd out(::open(path.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, mode));
   if (!out.valid()) return ErrnoStatus("create", path, errno);
-  Status status = CopyFd(object.get(), out.get(), path);
+  Status status = ObjectStager(*objects_, false).Copy(digest, out.get(), path);
   if (status.ok() && ::fchmod(out.get(), mode) != 0) status = ErrnoStatus("chmod", path, errno);
   if (!status.ok()) ::unlink(path.c_str());
   return status;
@@ -209,7 +210,8 @@ StatusOr<Digest> LocalCas::WriteBlobFromPath(const std::string& path, bool move_
 Status LocalCas::StageTree(const Digest& root, const std::string& path,
                            const StageOptions& options) {
   LeaseScope scope(*leases_);
-  TreeStage stage(*this, *objects_, options_.threads, [this] { return IsCancelled(); });
+  TreeStage stage(*this, *objects_, options_.verify_on_stage, options_.threads,
+                  [this] { return IsCancelled(); });
   return stage.Stage(root, path, options);
 }
 

@@ -6,10 +6,16 @@
 //   high-watermark:  fraction of quota that triggers a collection (default 1.0)
 //   low-watermark:   fraction of quota a collection brings it down to (default 0.8)
 //   hash-threads:    threads that hash, copy and verify (default 2)
+//   verify-on-stage: hash every hardlinked file as it is staged, not only
+//                    check its size, mode and mtime (default false; copies
+//                    are always hashed); see object_stager.h
 //
 // On-disk layout (nothing outside this plugin reads it):
 //   objects/ab/cdef...  blobs, named by SHA-256 (first 2 hex digits are the
 //                       shard), mode 0444, mtime 1321009871; see object_store.h
+//   objects/ab/cdef....x  an object's executable variant (0555), made when
+//                       an executable is first staged by hardlink; see
+//                       object_stager.h
 //   tmp/                temporaries of writes in progress (same filesystem)
 //   ac/ab/cdef...-SIZE  serialized ActionResult per action digest, instance ""
 //   ac-instances/HASH/  the same for every other REAPI instance name, HASH
@@ -34,7 +40,11 @@
 // each other's entries; objects used by any live process since its lease
 // started are never evicted, nor is anything an unexpired asset references
 // (content, references, whole directory trees); several processes may use
-// one store at once. Memory use does not grow with blob sizes. Thread-safe.
+// one store at once, and a blob one reports present is not evicted by
+// another's collection; an object that no longer holds its bytes is never
+// staged (it is removed and reported NOT_FOUND naming its digest), nor is a
+// file whose digest states another size. Memory use does not grow with
+// blob sizes. Thread-safe.
 #ifndef CAIRN_CAS_LOCAL_LOCAL_CAS_H
 #define CAIRN_CAS_LOCAL_LOCAL_CAS_H
 

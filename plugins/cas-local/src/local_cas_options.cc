@@ -34,6 +34,7 @@ StatusOr<LocalCasOptions> LocalCasOptions::Parse(std::string_view yaml) {
   CAIRN_ASSIGN_OR_RETURN(parsed.high_watermark, ParseFraction(options, "high-watermark", 1.0));
   CAIRN_ASSIGN_OR_RETURN(parsed.low_watermark, ParseFraction(options, "low-watermark", 0.8));
   CAIRN_ASSIGN_OR_RETURN(int64_t threads, options.GetInt("hash-threads", 2, 1, 64));
+  CAIRN_ASSIGN_OR_RETURN(parsed.verify_on_stage, options.GetBool("verify-on-stage", false));
   CAIRN_RETURN_IF_ERROR(options.Finish());
   if (parsed.path.empty()) return InvalidArgument("cas-local option 'path' is required");
   parsed.threads = static_cast<int>(threads);

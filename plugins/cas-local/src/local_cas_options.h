@@ -16,6 +16,7 @@ struct LocalCasOptions {
   double high_watermark = 1.0;
   double low_watermark = 0.8;
   int threads = 2;
+  bool verify_on_stage = false;  // hash hardlinked files too (object_stager.h)
 
   // Parses the plugin's options; a percentage quota is resolved against the
   // filesystem holding `path` (which must exist by then).

@@ -82,14 +82,21 @@ std::string ObjectStore::RelativePath(const std::string& hash) {
   return path;
 }
 
-void ObjectStore::Touch(int dir_fd, const char* path, const struct stat& st, bool force) {
-  if (!force && lease_start_ != nullptr && LastUse(st) >= lease_start_->load()) return;
+std::string ObjectStore::ExecutablePath(const std::string& hash) {
+  return RelativePath(hash) + ".x";
+}
+
+bool ObjectStore::Touch(int dir_fd, const char* path, const struct stat& st, bool force) {
+  // Judged by atime alone, which only a touch sets: a collection that moved
+  // the object aside recognises a use by its atime (the move itself sets
+  // ctime), so every use it must see has to have touched.
+  if (!force && lease_start_ != nullptr && st.st_atim.tv_sec >= lease_start_->load()) return true;
   struct timespec times[2];
   times[0].tv_nsec = UTIME_NOW;
   times[1].tv_nsec = UTIME_OMIT;
   // Best effort: a store shared with a user who does not own the object
-  // only loses LRU precision.
-  ::utimensat(dir_fd, path, times, 0);
+  // only loses LRU precision. Gone means a collection took it meanwhile.
+  return ::utimensat(dir_fd, path, times, 0) == 0 || errno != ENOENT;
 }
 
 StatusOr<bool> ObjectStore::Contains(const Digest& digest, bool force_touch) {
@@ -105,8 +112,10 @@ StatusOr<bool> ObjectStore::Contains(const Digest& digest, bool force_touch) {
   if (!S_ISREG(st.st_mode) || static_cast<int64_t>(st.st_size) != digest.size_bytes()) {
     return false;
   }
-  Touch(objects_fd_.get(), path.c_str(), st, force_touch);
-  return true;
+  // Touched before it is reported present: a collection that renames it
+  // aside after this sees the use and puts it back; one that renamed it
+  // before makes the touch fail, and it is reported absent.
+  return Touch(objects_fd_.get(), path.c_str(), st, force_touch);
 }
 
 StatusOr<UniqueFd> ObjectStore::OpenObject(const Digest& digest) {
@@ -363,20 +372,11 @@ StatusOr<Digest> ObjectStore::StreamRest(int fd, Sha256& hasher, TempFile& temp,
   return digest;
 }
 
-Status ObjectStore::LinkObject(const Digest& digest, int dir_fd, const char* name,
-                               int* error_number) {
-  std::string path = RelativePath(digest.hash());
-  *error_number = 0;
-  if (::linkat(objects_fd_.get(), path.c_str(), dir_fd, name, 0) == 0) return Status::Ok();
-  *error_number = errno;
-  if (errno == ENOENT) return NotFound("blob " + DigestToString(digest) + " is not in the store");
-  return ErrnoStatus("hardlink " + ObjectName(digest) + " to", name, errno);
-}
-
 Status ObjectStore::RemoveObject(const std::string& hash) {
-  std::string path = RelativePath(hash);
-  if (::unlinkat(objects_fd_.get(), path.c_str(), 0) != 0 && errno != ENOENT) {
-    return ErrnoStatus("remove object", hash, errno);
+  for (const std::string& path : {RelativePath(hash), ExecutablePath(hash)}) {
+    if (::unlinkat(objects_fd_.get(), path.c_str(), 0) != 0 && errno != ENOENT) {
+      return ErrnoStatus("remove object", hash, errno);
+    }
   }
   return Status::Ok();
 }

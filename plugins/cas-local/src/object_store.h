@@ -14,9 +14,13 @@
 // two timestamps: LastUse() = max(atime, ctime). A hardlink bumps ctime by
 // itself; other uses (reads, copies, a write that finds the object present)
 // set atime explicitly, which does not depend on the mount's atime policy.
-// The explicit touch is skipped when the object was already used since this
-// process's lease started (lease_manager.h): the garbage collector protects
-// exactly those objects, so one touch per object per busy period suffices.
+// The explicit touch is skipped when the object was already touched since
+// this process's lease started (lease_manager.h): the garbage collector
+// protects exactly those objects, so one touch per object per busy period
+// suffices. Contains touches before it answers "present", and fails to
+// when a collection has moved the object aside meanwhile (then it answers
+// "absent"), which closes the race with a collection in another process
+// (garbage_collector.h).
 //
 // Thread-safe; several processes may share one store (creation is
 // link-or-EEXIST; the only overwrite is an atomic rename over a damaged
@@ -60,9 +64,15 @@ class ObjectStore {
   static StatusOr<std::unique_ptr<ObjectStore>> Open(const std::string& root);
 
   int objects_fd() const { return objects_fd_.get(); }
+  int tmp_fd() const { return tmp_fd_.get(); }
 
   // "ab/cdef..." below objects/.
   static std::string RelativePath(const std::string& hash);
+  // "ab/cdef....x": the executable variant (mode 0555) of the object, made
+  // and checked by ObjectStager; ForEachObject does not list it.
+  static std::string ExecutablePath(const std::string& hash);
+  // A fresh name for a temporary in tmp/.
+  static std::string UniqueTempName();
 
   // Present with the digest's size (an object of another size is a
   // truncated or mismatched one and counts as missing). Refreshes the LRU
@@ -90,11 +100,7 @@ class ObjectStore {
   // the caller then copies from `fd`.
   StatusOr<bool> AdoptFile(int fd, const std::string& path, const Digest& digest);
 
-  // Hard-links the object to dir_fd/name (which must not exist). Errno
-  // statuses, so EXDEV (another filesystem) can be told apart.
-  Status LinkObject(const Digest& digest, int dir_fd, const char* name, int* error_number);
-
-  // Unlinks an object (absent is fine).
+  // Unlinks an object and its executable variant (absent is fine).
   Status RemoveObject(const std::string& hash);
 
   // Visits every object (not in any particular order).
@@ -124,11 +130,11 @@ class ObjectStore {
   // linked when absent, renamed over a damaged object, dropped when an
   // intact one is there. Consumes tmp/<temp_name> in every case.
   Status Install(const std::string& temp_name, const Digest& digest);
-  static std::string UniqueTempName();
   StatusOr<Digest> StreamRest(int fd, Sha256& hasher, TempFile& temp,
                               const std::optional<Digest>& expected);
   Status CheckExpected(const Digest& actual, const std::optional<Digest>& expected) const;
-  void Touch(int dir_fd, const char* path, const struct stat& st, bool force);
+  // False when the file is gone (a garbage collection took it).
+  bool Touch(int dir_fd, const char* path, const struct stat& st, bool force);
 
   std::string root_;
   UniqueFd objects_fd_;

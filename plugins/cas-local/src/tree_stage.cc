@@ -130,6 +130,9 @@ Status TreeStage::Stage(const Digest& root, const std::string& path, const Stage
   CAIRN_RETURN_IF_ERROR(CreateDirectories(root_fd.get(), 0, all, path));
 
   // 3. Files and symlinks, in parallel batches.
+  // The first batch of every directory, then the second of every one...:
+  // threads taking consecutive batches then mostly fill different
+  // directories, instead of queueing on one directory's lock.
   std::vector<Batch> batches;
   for (size_t d = 0; d < all.size(); ++d) {
     size_t count =
@@ -138,6 +141,8 @@ Status TreeStage::Stage(const Digest& root, const std::string& path, const Stage
       batches.push_back({d, begin, std::min(begin + kEntriesPerBatch, count)});
     }
   }
+  std::stable_sort(batches.begin(), batches.end(),
+                   [](const Batch& a, const Batch& b) { return a.begin < b.begin; });
   std::atomic<bool> link_possible{options.hardlinks};
   CAIRN_RETURN_IF_ERROR(ParallelFor(batches.size(), threads_, [&](size_t b) -> Status {
     if (cancelled_ && cancelled_()) return Cancelled("staging into " + path + " was cancelled");
@@ -162,10 +167,10 @@ Status TreeStage::Stage(const Digest& root, const std::string& path, const Stage
       }
       const FileNode& file = staged.directory.files(static_cast<int>(i));
       std::string where = Where(path, Join(staged.path, file.name()));
-      if (!file.is_executable() && link_possible.load(std::memory_order_relaxed)) {
+      if (link_possible.load(std::memory_order_relaxed)) {
         int error_number = 0;
-        Status linked =
-            objects_.LinkObject(file.digest(), dir_fd.get(), file.name().c_str(), &error_number);
+        Status linked = stager_.Link(file.digest(), file.is_executable(), dir_fd.get(),
+                                     file.name().c_str(), &error_number);
         if (linked.ok()) continue;
         if (error_number == EEXIST)
           return AlreadyExists(where + " already exists in the staging target");
@@ -175,7 +180,6 @@ Status TreeStage::Stage(const Digest& root, const std::string& path, const Stage
           return linked.WithContext("staging " + where);
         }
       }
-      CAIRN_ASSIGN_OR_RETURN(UniqueFd object, objects_.OpenObject(file.digest()));
       mode_t mode = file.is_executable() ? 0755 : 0644;
       UniqueFd out(::openat(dir_fd.get(), file.name().c_str(),
                             O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, mode));
@@ -183,7 +187,11 @@ Status TreeStage::Stage(const Digest& root, const std::string& path, const Stage
         if (errno == EEXIST) return AlreadyExists(where + " already exists in the staging target");
         return ErrnoStatus("create", where, errno);
       }
-      CAIRN_RETURN_IF_ERROR(CopyFd(object.get(), out.get(), where));
+      Status copied = stager_.Copy(file.digest(), out.get(), where);
+      if (!copied.ok()) {
+        ::unlinkat(dir_fd.get(), file.name().c_str(), 0);
+        return copied.WithContext("staging " + where);
+      }
       if (::fchmod(out.get(), mode) != 0) return ErrnoStatus("chmod", where, errno);
       if (::futimens(out.get(), times) != 0) return ErrnoStatus("set times of", where, errno);
     }

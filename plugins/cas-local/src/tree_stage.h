@@ -14,11 +14,17 @@
 // in the tree, or one already in the target, is never followed. An entry
 // that already exists in the target is ALREADY_EXISTS naming it.
 //
-// Files: with StageOptions::hardlinks, non-executable files are hard links
-// to the store's objects (mode 0444, read-only use; executables, which need
-// another mode, and files on another filesystem are copied). Copies are
-// 0644, or 0755 when executable. Every staged file, symlink and directory
-// gets mtime 1321009871 (2011-11-11 11:11:11 UTC).
+// Files: with StageOptions::hardlinks, files are hard links to the store's
+// objects (mode 0444, or 0555 for executables, which link to the object's
+// executable variant; read-only use); files on another filesystem are
+// copied. Copies are 0644, or 0755 when executable. Every staged file,
+// symlink and directory gets mtime 1321009871 (2011-11-11 11:11:11 UTC).
+//
+// Every file is checked as it is staged (see object_stager.h): a link for
+// its size, mode and mtime (and its bytes with `verify`), a copy for its
+// bytes. A corrupt object is removed and the stage fails with NOT_FOUND
+// naming its digest, as does a file whose digest states another size than
+// the object's.
 #ifndef CAIRN_CAS_LOCAL_TREE_STAGE_H
 #define CAIRN_CAS_LOCAL_TREE_STAGE_H
 
@@ -26,18 +32,19 @@
 #include <string>
 
 #include "cairn/storage.h"
+#include "object_stager.h"
 #include "object_store.h"
 
 namespace cairn::cas_local {
 
 class TreeStage {
  public:
-  // `directories` reads Directory messages (the store itself); `cancelled`
-  // is polled between batches.
-  TreeStage(Storage& directories, ObjectStore& objects, int threads,
+  // `directories` reads Directory messages (the store itself); `verify`
+  // hashes hardlinked files too; `cancelled` is polled between batches.
+  TreeStage(Storage& directories, ObjectStore& objects, bool verify, int threads,
             std::function<bool()> cancelled)
       : directories_(directories),
-        objects_(objects),
+        stager_(objects, verify),
         threads_(threads),
         cancelled_(std::move(cancelled)) {}
 
@@ -45,7 +52,7 @@ class TreeStage {
 
  private:
   Storage& directories_;
-  ObjectStore& objects_;
+  ObjectStager stager_;
   int threads_;
   std::function<bool()> cancelled_;
 };
