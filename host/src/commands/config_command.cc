@@ -18,19 +18,29 @@ const char kHelp[] =
     "\n"
     "Exit status: 0 when the configuration is valid, 3 when it is not.\n";
 
+// `yaml`'s lines, each indented by `indent`.
+void PrintIndented(std::ostream& out, const std::string& yaml, const std::string& indent) {
+  size_t start = 0;
+  while (start < yaml.size()) {
+    size_t end = yaml.find('\n', start);
+    if (end == std::string::npos) end = yaml.size();
+    out << indent << yaml.substr(start, end - start) << "\n";
+    start = end + 1;
+  }
+}
+
 void PrintChoice(std::ostream& out, const char* section, const PluginChoice& choice) {
   out << section << ":\n  plugin: " << choice.plugin << "    # " << choice.location.ToString()
       << "\n";
   if (!choice.options_yaml.empty()) {
     out << "  options:\n";
-    size_t start = 0;
-    while (start < choice.options_yaml.size()) {
-      size_t end = choice.options_yaml.find('\n', start);
-      if (end == std::string::npos) end = choice.options_yaml.size();
-      out << "    " << choice.options_yaml.substr(start, end - start) << "\n";
-      start = end + 1;
-    }
+    PrintIndented(out, choice.options_yaml, "    ");
   }
+}
+
+void PrintEndpoint(std::ostream& out, const RemoteEndpoint& endpoint, const std::string& indent) {
+  out << indent << "# " << endpoint.location.ToString() << "\n";
+  PrintIndented(out, endpoint.ToYaml(), indent);
 }
 
 int RunConfig(CommandContext& context, const std::vector<std::string>& args) {
@@ -61,12 +71,29 @@ int RunConfig(CommandContext& context, const std::vector<std::string>& args) {
     out << (i ? ", " : "") << config.plugin_paths[i];
   out << "]\n";
   PrintChoice(out, "sandbox", config.sandbox);
+  if (!config.local_sandbox.plugin.empty()) {
+    PrintChoice(out, "local-sandbox", config.local_sandbox);
+  } else {
+    out << "local-sandbox:    # the sandbox when it runs on this machine, else "
+        << kDefaultLocalSandbox << "\n";
+  }
+  bool any_options = false;
+  for (const auto& [plugin, choice] : config.sandbox_options) {
+    if (choice.options_yaml.empty()) continue;
+    if (!any_options) out << "sandboxes:    # options of each sandbox plugin, however chosen\n";
+    any_options = true;
+    out << "  " << plugin << ":    # " << choice.options_location.ToString() << "\n";
+    PrintIndented(out, choice.options_yaml, "    ");
+  }
   PrintChoice(out, "storage", config.storage);
   if (config.remote_execution) {
-    out << "remote-execution:\n  url: " << config.remote_execution->url << "\n";
+    out << "remote-execution:\n";
+    PrintEndpoint(out, *config.remote_execution, "  ");
   }
+  if (!config.artifact_caches.empty()) out << "artifact-caches:\n";
   for (const RemoteEndpoint& cache : config.artifact_caches) {
-    out << "artifact-cache: " << cache.url << (cache.push ? " (push)" : "") << "\n";
+    PrintEndpoint(out, cache, "    ");
+    out << "    push: " << (cache.push ? "true" : "false") << "\n";
   }
   return kExitOk;
 }
