@@ -1,4 +1,6 @@
 // Unit tests of cairn_sandbox_common's pure logic (no root, no plugins).
+#include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -157,6 +159,70 @@ TEST(FileTreeTest, CopiesATreeAsPrivateFilesKeepingSymlinksAndDirectoryModes) {
   EXPECT_STREQ(target, "../elsewhere");
   EXPECT_FALSE(CopyTree(base + "/shared", base + "/work").ok()) << "the target must not exist";
   EXPECT_TRUE(RemoveTree(base).ok());
+  EXPECT_NE(access(base.c_str(), F_OK), 0);
+}
+
+// A chain `depth` directories deep below `base`/`name`, "bottom" at the end.
+void MakeChain(const std::string& base, const std::string& name, int depth) {
+  int fd = open(base.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  for (int level = 0; level < depth && fd >= 0; ++level) {
+    const char* component = level == 0 ? name.c_str() : "d";
+    mkdirat(fd, component, 0755);
+    int child = openat(fd, component, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (level % 7 == 3) fchmod(fd, 0500);  // some read-only levels too
+    close(fd);
+    fd = child;
+  }
+  if (fd < 0) return;
+  int file = openat(fd, "bottom", O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  if (file >= 0) close(file);
+  close(fd);
+}
+
+// How deep the chain at `path` goes, and whether "bottom" is at its end.
+int ChainDepth(const std::string& path, bool* has_bottom) {
+  int fd = open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int depth = fd >= 0 ? 1 : 0;
+  while (fd >= 0) {
+    int child = openat(fd, "d", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (child < 0) {
+      *has_bottom = faccessat(fd, "bottom", F_OK, 0) == 0;
+      close(fd);
+      break;
+    }
+    close(fd);
+    fd = child;
+    ++depth;
+  }
+  return depth;
+}
+
+TEST(FileTreeTest, DeepTreesAreCopiedChownedAndRemovedWithinAFewDescriptors) {
+  char pattern[] = "/tmp/cairn-file-tree-test-XXXXXX";
+  ASSERT_NE(mkdtemp(pattern), nullptr);
+  std::string base = pattern;
+  constexpr int kDepth = 3000;
+  MakeChain(base, "chain", kDepth);
+  struct rlimit saved {};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &saved), 0);
+  struct rlimit few = {32, saved.rlim_max};
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &few), 0);
+  Status copied = CopyTree(base + "/chain", base + "/copy");
+  Status chowned = ChownTree(base + "/copy", getuid(), getgid());
+  Status removed_copy = RemoveTree(base + "/copy");
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &saved), 0);
+  EXPECT_TRUE(copied.ok()) << copied.ToString();
+  EXPECT_TRUE(chowned.ok()) << chowned.ToString();
+  EXPECT_TRUE(removed_copy.ok()) << removed_copy.ToString();
+
+  ASSERT_TRUE(CopyTree(base + "/chain", base + "/copy").ok());
+  bool has_bottom = false;
+  EXPECT_EQ(ChainDepth(base + "/copy", &has_bottom), kDepth);
+  EXPECT_TRUE(has_bottom);
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &few), 0);
+  Status removed = RemoveTree(base);
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &saved), 0);
+  EXPECT_TRUE(removed.ok()) << removed.ToString();
   EXPECT_NE(access(base.c_str(), F_OK), 0);
 }
 

@@ -1,80 +1,21 @@
 #include "cairn/sandbox_common/file_tree.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <functional>
 #include <vector>
 
 #include "cairn/relative_path.h"
+#include "cairn/sandbox_common/tree_walker.h"
 #include "cairn/unique_fd.h"
 
 namespace cairn {
 namespace {
 
-// The names in the directory open at `dir_fd` (which stays open).
-StatusOr<std::vector<std::string>> ListNames(int dir_fd, const std::string& path) {
-  int copy = dup(dir_fd);
-  if (copy < 0) return ErrnoStatus("dup", path, errno);
-  DIR* dir = fdopendir(copy);
-  if (dir == nullptr) {
-    int error = errno;
-    close(copy);
-    return ErrnoStatus("opendir", path, error);
-  }
-  std::vector<std::string> names;
-  errno = 0;
-  while (struct dirent* entry = readdir(dir)) {
-    std::string name = entry->d_name;
-    if (name != "." && name != "..") names.push_back(std::move(name));
-  }
-  closedir(dir);
-  return names;
-}
-
-// Calls `visit(parent_fd, name, stat, path)` for every entry below the
-// directory open at `dir_fd`, children of a directory before the directory
-// itself when `post_order`.
-Status Walk(int dir_fd, const std::string& path, bool post_order,
-            const std::function<Status(int, const std::string&, const struct stat&,
-                                       const std::string&)>& visit) {
-  CAIRN_ASSIGN_OR_RETURN(std::vector<std::string> names, ListNames(dir_fd, path));
-  for (const std::string& name : names) {
-    std::string child_path = JoinPath(path, name);
-    struct stat info {};
-    if (fstatat(dir_fd, name.c_str(), &info, AT_SYMLINK_NOFOLLOW) != 0) {
-      if (errno == ENOENT) continue;
-      return ErrnoStatus("lstat", child_path, errno);
-    }
-    if (!post_order) CAIRN_RETURN_IF_ERROR(visit(dir_fd, name, info, child_path));
-    if (S_ISDIR(info.st_mode)) {
-      int child = openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-      if (child < 0 && errno == EACCES) {
-        // A directory the command left unreadable: reopen it after chmod.
-        fchmodat(dir_fd, name.c_str(), 0700, 0);
-        child = openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-      }
-      if (child < 0) return ErrnoStatus("open", child_path, errno);
-      UniqueFd closer(child);
-      CAIRN_RETURN_IF_ERROR(Walk(child, child_path, post_order, visit));
-    }
-    if (post_order) CAIRN_RETURN_IF_ERROR(visit(dir_fd, name, info, child_path));
-  }
-  return Status::Ok();
-}
-
-Status WalkPath(const std::string& dir, bool post_order,
-                const std::function<Status(int, const std::string&, const struct stat&,
-                                           const std::string&)>& visit) {
-  int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) return ErrnoStatus("open", dir, errno);
-  UniqueFd closer(fd);
-  return Walk(fd, dir, post_order, visit);
-}
+constexpr int kDirectoryFlags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
 
 Status CopyContent(int from, int to, const std::string& path) {
   while (true) {
@@ -133,35 +74,86 @@ Status CopySymlink(int from_dir, int to_dir, const std::string& name, const stru
   return Status::Ok();
 }
 
-Status CopyDirectory(int from_dir, int to_dir, const std::string& path) {
-  CAIRN_ASSIGN_OR_RETURN(std::vector<std::string> names, ListNames(from_dir, path));
-  for (const std::string& name : names) {
-    std::string child_path = JoinPath(path, name);
-    struct stat info {};
-    if (fstatat(from_dir, name.c_str(), &info, AT_SYMLINK_NOFOLLOW) != 0) {
-      return ErrnoStatus("lstat", child_path, errno);
+// Copies what it visits below the directory open at `to` (a cursor that
+// follows the walk down and back up), so it holds one descriptor on each
+// side whatever the depth.
+class CopyVisitor : public TreeVisitor {
+ public:
+  explicit CopyVisitor(UniqueFd to) : to_(std::move(to)) {}
+
+  Status Visit(const TreeEntry& entry) override {
+    if (S_ISREG(entry.info.st_mode)) {
+      return CopyFile(entry.parent_fd, to_.get(), entry.name, entry.info,
+                      ShortenedPath(entry.path));
     }
-    if (S_ISREG(info.st_mode)) {
-      CAIRN_RETURN_IF_ERROR(CopyFile(from_dir, to_dir, name, info, child_path));
-    } else if (S_ISLNK(info.st_mode)) {
-      CAIRN_RETURN_IF_ERROR(CopySymlink(from_dir, to_dir, name, info, child_path));
-    } else if (S_ISDIR(info.st_mode)) {
-      if (mkdirat(to_dir, name.c_str(), 0700) != 0) {
-        return ErrnoStatus("create a copy of directory", child_path, errno);
-      }
-      int from = openat(from_dir, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-      if (from < 0) return ErrnoStatus("open", child_path, errno);
-      UniqueFd close_from(from);
-      int to = openat(to_dir, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-      if (to < 0) return ErrnoStatus("open the copy of", child_path, errno);
-      UniqueFd close_to(to);
-      CAIRN_RETURN_IF_ERROR(CopyDirectory(from, to, child_path));
-      // Its own permissions last, so a read-only directory is still filled.
-      if (fchmod(to, info.st_mode & 07777) != 0) return ErrnoStatus("chmod", child_path, errno);
+    if (S_ISLNK(entry.info.st_mode)) {
+      return CopySymlink(entry.parent_fd, to_.get(), entry.name, entry.info,
+                         ShortenedPath(entry.path));
     }
+    if (!S_ISDIR(entry.info.st_mode)) return Status::Ok();
+    if (mkdirat(to_.get(), entry.name.c_str(), 0700) != 0) {
+      return ErrnoStatus("create a copy of directory", ShortenedPath(entry.path), errno);
+    }
+    UniqueFd child(openat(to_.get(), entry.name.c_str(), kDirectoryFlags));
+    if (!child.valid()) return ErrnoStatus("open the copy of", ShortenedPath(entry.path), errno);
+    to_ = std::move(child);
+    return Status::Ok();
   }
-  return Status::Ok();
-}
+
+  Status Leave(const TreeEntry& entry, int) override {
+    // Its own permissions last, so a read-only directory is still filled.
+    if (fchmod(to_.get(), entry.info.st_mode & 07777) != 0) {
+      return ErrnoStatus("chmod", ShortenedPath(entry.path), errno);
+    }
+    UniqueFd parent(openat(to_.get(), "..", kDirectoryFlags));
+    if (!parent.valid()) {
+      return ErrnoStatus("open the parent of the copy of", ShortenedPath(entry.path), errno);
+    }
+    to_ = std::move(parent);
+    return Status::Ok();
+  }
+
+ private:
+  UniqueFd to_;
+};
+
+// Removes what it visits: files at once, directories (made writable and
+// searchable before the walk enters them) once they are empty.
+class RemoveVisitor : public TreeVisitor {
+ public:
+  Status Visit(const TreeEntry& entry) override {
+    if (S_ISDIR(entry.info.st_mode)) {
+      if ((entry.info.st_mode & 0700) != 0700)
+        fchmodat(entry.parent_fd, entry.name.c_str(), 0700, 0);
+      return Status::Ok();
+    }
+    return Unlink(entry, 0);
+  }
+  Status Leave(const TreeEntry& entry, int) override { return Unlink(entry, AT_REMOVEDIR); }
+
+ private:
+  static Status Unlink(const TreeEntry& entry, int flags) {
+    if (unlinkat(entry.parent_fd, entry.name.c_str(), flags) != 0 && errno != ENOENT) {
+      return ErrnoStatus("remove", ShortenedPath(entry.path), errno);
+    }
+    return Status::Ok();
+  }
+};
+
+class ChownVisitor : public TreeVisitor {
+ public:
+  ChownVisitor(uid_t uid, gid_t gid) : uid_(uid), gid_(gid) {}
+  Status Visit(const TreeEntry& entry) override {
+    if (fchownat(entry.parent_fd, entry.name.c_str(), uid_, gid_, AT_SYMLINK_NOFOLLOW) != 0) {
+      return ErrnoStatus("chown", ShortenedPath(entry.path), errno);
+    }
+    return Status::Ok();
+  }
+
+ private:
+  uid_t uid_;
+  gid_t gid_;
+};
 
 }  // namespace
 
@@ -172,26 +164,8 @@ Status RemoveTree(const std::string& path) {
   }
   if (S_ISDIR(info.st_mode)) {
     if ((info.st_mode & 0700) != 0700) chmod(path.c_str(), 0700);
-    CAIRN_RETURN_IF_ERROR(WalkPath(
-        path, /*post_order=*/false,
-        [](int dir_fd, const std::string& name, const struct stat& entry, const std::string&) {
-          // Make directories writable before descending, so their entries
-          // can be removed on the way back up.
-          if (S_ISDIR(entry.st_mode) && (entry.st_mode & 0700) != 0700) {
-            fchmodat(dir_fd, name.c_str(), 0700, 0);
-          }
-          return Status::Ok();
-        }));
-    CAIRN_RETURN_IF_ERROR(WalkPath(path, /*post_order=*/true,
-                                   [](int dir_fd, const std::string& name, const struct stat& entry,
-                                      const std::string& child_path) {
-                                     int flags = S_ISDIR(entry.st_mode) ? AT_REMOVEDIR : 0;
-                                     if (unlinkat(dir_fd, name.c_str(), flags) != 0 &&
-                                         errno != ENOENT) {
-                                       return ErrnoStatus("remove", child_path, errno);
-                                     }
-                                     return Status::Ok();
-                                   }));
+    RemoveVisitor remover;
+    CAIRN_RETURN_IF_ERROR(WalkTree(path, remover));
     if (rmdir(path.c_str()) != 0 && errno != ENOENT) return ErrnoStatus("rmdir", path, errno);
     return Status::Ok();
   }
@@ -223,28 +197,21 @@ Status CopyTree(const std::string& from, const std::string& to) {
   struct stat info {};
   if (lstat(from.c_str(), &info) != 0) return ErrnoStatus("lstat", from, errno);
   if (!S_ISDIR(info.st_mode)) return FailedPrecondition(from + " must be a directory to be copied");
-  int from_fd = open(from.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (from_fd < 0) return ErrnoStatus("open", from, errno);
-  UniqueFd close_from(from_fd);
   if (mkdir(to.c_str(), 0700) != 0) return ErrnoStatus("mkdir", to, errno);
-  int to_fd = open(to.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (to_fd < 0) return ErrnoStatus("open", to, errno);
-  UniqueFd close_to(to_fd);
-  CAIRN_RETURN_IF_ERROR(CopyDirectory(from_fd, to_fd, from));
-  if (fchmod(to_fd, info.st_mode & 07777) != 0) return ErrnoStatus("chmod", to, errno);
+  UniqueFd to_fd(open(to.c_str(), kDirectoryFlags));
+  if (!to_fd.valid()) return ErrnoStatus("open", to, errno);
+  UniqueFd cursor(dup(to_fd.get()));
+  if (!cursor.valid()) return ErrnoStatus("dup", to, errno);
+  CopyVisitor copier(std::move(cursor));
+  CAIRN_RETURN_IF_ERROR(WalkTree(from, copier));
+  if (fchmod(to_fd.get(), info.st_mode & 07777) != 0) return ErrnoStatus("chmod", to, errno);
   return Status::Ok();
 }
 
 Status ChownTree(const std::string& dir, uid_t uid, gid_t gid) {
   if (lchown(dir.c_str(), uid, gid) != 0) return ErrnoStatus("chown", dir, errno);
-  return WalkPath(
-      dir, /*post_order=*/false,
-      [uid, gid](int dir_fd, const std::string& name, const struct stat&, const std::string& path) {
-        if (fchownat(dir_fd, name.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW) != 0) {
-          return ErrnoStatus("chown", path, errno);
-        }
-        return Status::Ok();
-      });
+  ChownVisitor chowner(uid, gid);
+  return WalkTree(dir, chowner);
 }
 
 }  // namespace cairn

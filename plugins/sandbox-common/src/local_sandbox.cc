@@ -141,7 +141,14 @@ LocalSandbox::LocalSandbox(HostServices host, std::string name, std::string scra
       clock_(clock ? std::move(clock) : std::make_shared<SteadyClock>()),
       janitor_(std::make_unique<ScratchJanitor>()),
       roots_(std::make_unique<StagedRootCache>(scratch_dir_, name_ + "-", root_cache_capacity,
-                                               janitor_.get())) {}
+                                               janitor_.get())) {
+  size_t leftovers = janitor_->DisposeLeftovers(scratch_dir_, name_ + "-");
+  if (leftovers > 0) {
+    host_.Info(name_ + ": removing " + std::to_string(leftovers) + " scratch director" +
+               (leftovers == 1 ? "y" : "ies") + " left in " + scratch_dir_ +
+               " by runs whose process is gone");
+  }
+}
 
 StatusOr<SandboxCapabilities> LocalSandbox::Capabilities() { return LocalCapabilities(flags_); }
 

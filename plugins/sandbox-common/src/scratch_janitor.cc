@@ -1,10 +1,36 @@
 #include "cairn/sandbox_common/scratch_janitor.h"
 
+#include <dirent.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
+#include <vector>
 
 #include "cairn/sandbox_common/file_tree.h"
 
 namespace cairn {
+namespace {
+
+// The owner's pid in `name` (`prefix` + digits + "-" ...), or -1.
+pid_t OwnerOf(const std::string& name, const std::string& prefix) {
+  if (name.compare(0, prefix.size(), prefix) != 0) return -1;
+  size_t end = name.find('-', prefix.size());
+  if (end == std::string::npos || end == prefix.size() || end - prefix.size() > 9) return -1;
+  std::string digits = name.substr(prefix.size(), end - prefix.size());
+  if (digits.find_first_not_of("0123456789") != std::string::npos) return -1;
+  return static_cast<pid_t>(std::atol(digits.c_str()));
+}
+
+bool ProcessIsGone(pid_t pid) { return pid > 0 && kill(pid, 0) != 0 && errno == ESRCH; }
+
+}  // namespace
+
+std::string OwnedScratchPrefix(const std::string& prefix) {
+  return prefix + std::to_string(getpid()) + "-";
+}
 
 ScratchJanitor::~ScratchJanitor() {
   {
@@ -35,6 +61,21 @@ void ScratchJanitor::Dispose(std::string path) {
     }
   }
   wake_.notify_one();
+}
+
+size_t ScratchJanitor::DisposeLeftovers(const std::string& scratch_parent,
+                                        const std::string& prefix) {
+  std::vector<std::string> leftovers;
+  DIR* dir = opendir(scratch_parent.c_str());
+  if (dir == nullptr) return 0;
+  while (struct dirent* entry = readdir(dir)) {
+    std::string name = entry->d_name;
+    pid_t owner = OwnerOf(name, prefix);
+    if (owner != getpid() && ProcessIsGone(owner)) leftovers.push_back(scratch_parent + "/" + name);
+  }
+  closedir(dir);
+  for (std::string& path : leftovers) Dispose(std::move(path));
+  return leftovers.size();
 }
 
 void ScratchJanitor::Loop() {

@@ -22,7 +22,7 @@ StatusOr<std::unique_ptr<StagedRoot>> StagedRoot::Stage(
                                                                           ? scratch_parent.substr(1)
                                                                           : scratch_parent)
           .WithContext("creating the scratch directory"));
-  std::string pattern = JoinPath(scratch_parent, prefix + "XXXXXX");
+  std::string pattern = JoinPath(scratch_parent, OwnedScratchPrefix(prefix) + "XXXXXX");
   std::vector<char> buffer(pattern.begin(), pattern.end());
   buffer.push_back('\0');
   if (mkdtemp(buffer.data()) == nullptr) {

@@ -106,7 +106,7 @@ StatusOr<std::shared_ptr<SharedRoot>> StagedRootCache::Stage(Storage& cas, const
   CAIRN_RETURN_IF_ERROR(MakeDirectoriesBelow(absolute ? "/" : ".",
                                              absolute ? scratch_parent_.substr(1) : scratch_parent_)
                             .WithContext("creating the scratch directory"));
-  std::string pattern = JoinPath(scratch_parent_, prefix_ + "root-XXXXXX");
+  std::string pattern = JoinPath(scratch_parent_, OwnedScratchPrefix(prefix_) + "root-XXXXXX");
   std::vector<char> buffer(pattern.begin(), pattern.end());
   buffer.push_back('\0');
   if (mkdtemp(buffer.data()) == nullptr) {

@@ -6,7 +6,9 @@
 // (command_resolver.h), launch, supervise (process_supervisor.h), capture
 // outputs, stdout and stderr into the host's CAS (output_capture.h), fill
 // in the exit code and ExecutedActionMetadata, and remove the scratch
-// directory on every path (in the background, see scratch_janitor.h). A
+// directory on every path (in the background, see scratch_janitor.h) —
+// and, when created, the scratch directories of its runs in processes
+// that died without removing them (ScratchJanitor::DisposeLeftovers). A
 // subclass supplies only Launch(): how to start the sandboxed process tree
 // on a staged root, and how to kill it.
 //

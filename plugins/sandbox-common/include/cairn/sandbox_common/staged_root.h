@@ -50,7 +50,8 @@ struct StagingPlan {
 class StagedRoot {
  public:
   // `scratch_parent` is created when missing; `prefix` starts the private
-  // directory's name ("bwrap-" ...). Read-only roots come from `roots`. A
+  // directory's name ("bwrap-", followed by this process's pid: see
+  // OwnedScratchPrefix). Read-only roots come from `roots`. A
   // root digest missing from the store is FAILED_PRECONDITION naming it.
   // `janitor` (optional, must outlive the StagedRoot) removes the
   // directory in the background.

@@ -63,7 +63,8 @@ class SharedRoot {
 class StagedRootCache {
  public:
   // `scratch_parent` is created when missing; each root gets a private
-  // directory named `prefix` + "root-XXXXXX" in it. `capacity` 0 keeps
+  // directory named `prefix` + pid + "-root-XXXXXX" in it (see
+  // OwnedScratchPrefix). `capacity` 0 keeps
   // nothing (every run stages its own root). `janitor` (optional) must
   // outlive the cache and every SharedRoot it hands out.
   StagedRootCache(std::string scratch_parent, std::string prefix, size_t capacity,
