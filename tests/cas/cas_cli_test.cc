@@ -14,11 +14,14 @@
 
 #include <algorithm>
 #include <ctime>
+#include <map>
+#include <optional>
 #include <ostream>
 #include <regex>
 #include <string>
 #include <vector>
 
+#include "../common/json_reader.h"
 #include "cairn/digest.h"
 #include "cairn/merkle.h"
 #include "cas_test_util.h"
@@ -363,6 +366,58 @@ TEST_F(CasCliTest, HelpOfCasAndOfEverySubcommandExitsZeroAndStartsWithUsage) {
     EXPECT_THAT(result.out, StartsWith("Usage: cairn cas " + subcommand)) << result;
   }
   EXPECT_FALSE(Exists(CacheDir() + "/cas")) << "--help should not open the store";
+}
+
+// A tree whose names were chosen by a hostile command: a newline that would
+// forge a second entry, and a terminal escape. (Names that are not UTF-8
+// never reach a tree: REAPI names are UTF-8 and capture refuses them.)
+const char kForgedName[] = "x\n-rw-r--r-- 0000 forged";
+const char kEscapeName[] = "esc\x1b[31mred";
+
+TEST_F(CasCliTest, LsQuotesANameWithANewlineOrAnEscapeSoEveryEntryStaysOneLine) {
+  MakeDir(temp_ / "hostile");
+  WriteFile(temp_ / "hostile/" + kForgedName, kText, 0644);
+  WriteFile(temp_ / "hostile/" + kEscapeName, kText, 0644);
+  CliResult result = Cairn({"cas", "ls", Import(temp_ / "hostile")});
+  ASSERT_EQ(result.exit_code, 0) << result;
+  std::string digest = DigestToString(DigestOfBytes(kText));
+  EXPECT_THAT(result.out, HasSubstr(" " + digest + " \"esc\\033[31mred\"\n")) << result;
+  EXPECT_THAT(result.out, HasSubstr(" " + digest + " \"x\\n-rw-r--r-- 0000 forged\"\n"));
+  EXPECT_EQ(std::count(result.out.begin(), result.out.end(), '\n'), 2) << result;
+}
+
+TEST_F(CasCliTest, LsFormatJsonGivesBackEveryNameByteForByte) {
+  MakeDir(temp_ / "hostile");
+  WriteFile(temp_ / "hostile/" + kForgedName, kText, 0644);
+  WriteFile(temp_ / "hostile/" + kEscapeName, kScript, 0755);
+  MakeSymlink(std::string("target\n\xc3\xa9") + kEscapeName, temp_ / "hostile/link");
+  CliResult result = Cairn({"cas", "ls", Import(temp_ / "hostile"), "--format", "json"});
+  ASSERT_EQ(result.exit_code, 0) << result;
+  EXPECT_EQ(std::count(result.out.begin(), result.out.end(), '\n'), 1) << result;
+  std::optional<JsonValue> parsed = JsonReader::Parse(result.out);
+  ASSERT_TRUE(parsed.has_value()) << result;
+  ASSERT_EQ(parsed->array.size(), 3u) << result;
+  std::map<std::string, const JsonValue*> by_path;
+  for (const JsonValue& entry : parsed->array) by_path[entry.Get("path")->string] = &entry;
+  ASSERT_EQ(by_path.count(kForgedName), 1u) << result;
+  EXPECT_EQ(by_path[kForgedName]->Get("type")->string, "file");
+  EXPECT_EQ(by_path[kForgedName]->Get("digest")->string, DigestToString(DigestOfBytes(kText)));
+  ASSERT_EQ(by_path.count(kEscapeName), 1u) << result;
+  EXPECT_TRUE(by_path[kEscapeName]->Get("executable")->boolean);
+  ASSERT_EQ(by_path.count("link"), 1u) << result;
+  EXPECT_EQ(by_path["link"]->Get("target")->string, std::string("target\n\xc3\xa9") + kEscapeName);
+}
+
+TEST_F(CasCliTest, AQuotaPastSixtyFourBitsIsRefusedNamingTheFileTheValueAndTheRange) {
+  MakeDir(temp_ / "config/cairn");
+  std::string config = temp_ / "config/cairn/config.yaml";
+  WriteFile(config,
+            "storage:\n  plugin: cas-local\n  options:\n    quota: 99999999999999999999999G\n");
+  CliResult result = Cairn({"cas", "stats"});
+  EXPECT_NE(result.exit_code, 0) << result;
+  EXPECT_THAT(result.err, HasSubstr(config + ":4:")) << result;
+  EXPECT_THAT(result.err, HasSubstr("'99999999999999999999999G' is out of range (allowed 0 to "))
+      << result;
 }
 
 }  // namespace

@@ -3,16 +3,19 @@
 // sandbox plugins, on a busybox root built by the test.
 #include <fcntl.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <fstream>
+#include <optional>
 #include <regex>
 #include <sstream>
 
 #include <gtest/gtest.h>
 
+#include "../common/json_reader.h"
 #include "sandbox_harness.h"
 
 namespace cairn::testing {
@@ -50,7 +53,8 @@ class SandboxRunCommandTest : public ::testing::Test {
 
   // Runs `cairn --cache-dir CACHE ARGS...` with only PATH, the XDG
   // directories and a canary variable in its environment.
-  CairnResult Cairn(std::vector<std::string> args) {
+  // With `out_path`, stdout goes to that file and is not read back.
+  CairnResult Cairn(std::vector<std::string> args, const std::string& out_path = "") {
     args.insert(args.begin(), {CAIRN_BINARY, "--cache-dir", base_ + "/cache"});
     std::vector<char*> argv;
     for (std::string& arg : args) argv.push_back(arg.data());
@@ -62,12 +66,12 @@ class SandboxRunCommandTest : public ::testing::Test {
     for (std::string& variable : environment) envp.push_back(variable.data());
     envp.push_back(nullptr);
 
-    std::string out_path = base_ + "/cairn.out";
+    std::string stdout_path = out_path.empty() ? base_ + "/cairn.out" : out_path;
     std::string err_path = base_ + "/cairn.err";
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+    posix_spawn_file_actions_addopen(&actions, 1, stdout_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
                                      0644);
     posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
                                      0644);
@@ -80,20 +84,20 @@ class SandboxRunCommandTest : public ::testing::Test {
     int status = 0;
     waitpid(pid, &status, 0);
     result.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    result.out = ReadFile(out_path);
+    if (out_path.empty()) result.out = ReadFile(stdout_path);
     result.err = ReadFile(err_path);
     return result;
   }
 
   // `cairn [--sandbox NAME] run --root ROOT --env PATH=/bin EXTRA... -- COMMAND...`
   CairnResult Run(const std::vector<std::string>& extra, const std::vector<std::string>& command,
-                  const std::string& sandbox = "bwrap") {
+                  const std::string& sandbox = "bwrap", const std::string& out_path = "") {
     std::vector<std::string> args = {"--sandbox", sandbox, "run",      "--root",
                                      root_,       "--env", "PATH=/bin"};
     args.insert(args.end(), extra.begin(), extra.end());
     args.push_back("--");
     args.insert(args.end(), command.begin(), command.end());
-    return Cairn(args);
+    return Cairn(args, out_path);
   }
 
   SandboxHarness harness_;
@@ -206,6 +210,54 @@ TEST_F(SandboxRunCommandTest, SeveralRootsAreMergedInOrderWithTheLaterWinning) {
   EXPECT_EQ(result.out, "later\nint main(void) { return 0; }\n");
   EXPECT_NE(result.err.find("etc/motd"), std::string::npos)
       << "the replaced path is reported: " << result.err;
+}
+
+// A symlink the command made, whose target would forge a line of the report
+// and holds a terminal escape.
+const char kForgingLink[] = "printf 'x\\nexit-code: 0\\033[31m' > t; ln -s \"$(cat t)\" link";
+const char kForgedTarget[] = "x\nexit-code: 0\x1b[31m";
+
+TEST_F(SandboxRunCommandTest, AHostileSymlinkTargetIsPrintedQuotedOnOneLine) {
+  CairnResult result = Run({"--cwd", "build", "--output", "link"}, {"sh", "-c", kForgingLink});
+  ASSERT_EQ(result.code, 0) << result.err;
+  EXPECT_NE(result.err.find("output-symlink: link -> \"x\\nexit-code: 0\\033[31m\"\n"),
+            std::string::npos)
+      << result.err;
+  EXPECT_EQ(result.err.find("\nexit-code: 0\x1b"), std::string::npos) << result.err;
+}
+
+TEST_F(SandboxRunCommandTest, FormatJsonReportsTheResultAsOneObjectWithExactNames) {
+  CairnResult result =
+      Run({"--cwd", "build", "--output", "link", "--output", "out.txt", "--format", "json"},
+          {"sh", "-c", std::string(kForgingLink) + "; echo file > out.txt; exit 3"});
+  EXPECT_EQ(result.code, 1) << result.err;
+  std::optional<JsonValue> parsed = JsonReader::Parse(result.out);
+  ASSERT_TRUE(parsed.has_value()) << result.out;
+  ASSERT_NE(parsed->Get("exit-code"), nullptr) << result.out;
+  EXPECT_EQ(parsed->Get("exit-code")->number, 3);
+  ASSERT_EQ(parsed->Get("output-symlinks")->array.size(), 1u) << result.out;
+  const JsonValue& link = parsed->Get("output-symlinks")->array[0];
+  EXPECT_EQ(link.Get("path")->string, "link");
+  EXPECT_EQ(link.Get("target")->string, kForgedTarget);
+  ASSERT_EQ(parsed->Get("output-files")->array.size(), 1u) << result.out;
+  const JsonValue& file = parsed->Get("output-files")->array[0];
+  EXPECT_EQ(file.Get("path")->string, "out.txt");
+  EXPECT_EQ(Cairn({"cas", "cat", file.Get("digest")->string}).out, "file\n");
+}
+
+TEST_F(SandboxRunCommandTest, AGibibyteOfStdoutIsPrintedWholeWithPeakMemoryUnder64MiB) {
+  std::string big = base_ + "/big.out";
+  CairnResult result = Run({}, {"head", "-c", "1073741824", "/dev/zero"}, "bwrap", big);
+  struct stat printed {};
+  ASSERT_EQ(stat(big.c_str(), &printed), 0);
+  unlink(big.c_str());
+  ASSERT_EQ(result.code, 0) << result.err;
+  EXPECT_EQ(printed.st_size, 1073741824);
+  // The largest resident set of any child this test waited for: cairn, and
+  // the sandbox processes it waited for. ru_maxrss is in KiB.
+  struct rusage usage {};
+  ASSERT_EQ(getrusage(RUSAGE_CHILDREN, &usage), 0);
+  EXPECT_LT(usage.ru_maxrss, 64 * 1024) << "peak resident set of a child, KiB";
 }
 
 }  // namespace

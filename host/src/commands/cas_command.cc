@@ -8,11 +8,14 @@
 #include <map>
 #include <ostream>
 
+#include "cairn/blob_stream.h"
 #include "cairn/host/arg_parser.h"
 #include "cairn/host/command.h"
 #include "cairn/host/command_context.h"
+#include "cairn/json_writer.h"
 #include "cairn/merkle.h"
 #include "cairn/plugin_options.h"
+#include "cairn/quote.h"
 
 namespace cairn {
 namespace {
@@ -54,7 +57,7 @@ int ParseArgs(CommandContext& context, ArgParser& parser, const std::string& nam
   }
   if (positional->size() > max_positional) {
     return context.UsageError("cas " + name,
-                              "unexpected argument '" + (*positional)[max_positional] + "'");
+                              "unexpected argument " + QuoteName((*positional)[max_positional]));
   }
   return -1;
 }
@@ -87,7 +90,7 @@ int RunImport(CommandContext& context, const std::vector<std::string>& args) {
   options.store_tree = tree;
   StatusOr<CapturedTree> captured = (*storage)->CaptureTree(positional[0], options);
   if (!captured.ok())
-    return context.Fail(captured.status().WithContext("importing " + positional[0]));
+    return context.Fail(captured.status().WithContext("importing " + QuoteName(positional[0])));
   context.out() << DigestToString(captured->root) << "\n";
   if (captured->tree) context.out() << DigestToString(*captured->tree) << "\n";
   return kExitOk;
@@ -115,7 +118,7 @@ int RunStage(CommandContext& context, const std::vector<std::string>& args) {
   StatusOr<std::shared_ptr<Storage>> storage = context.OpenStorage();
   if (!storage.ok()) return context.Fail(storage.status());
   if (::mkdir(positional[1].c_str(), 0755) != 0 && errno != EEXIST) {
-    return context.Fail(ErrnoStatus("create directory", positional[1], errno));
+    return context.Fail(ErrnoStatus("create directory", QuoteName(positional[1]), errno));
   }
   StageOptions options;
   options.hardlinks = hardlinks;
@@ -139,56 +142,91 @@ int RunCat(CommandContext& context, const std::vector<std::string>& args) {
   if (early >= 0) return early;
   StatusOr<std::shared_ptr<Storage>> storage = context.OpenStorage();
   if (!storage.ok()) return context.Fail(storage.status());
-  constexpr uint64_t kPiece = 4 << 20;
-  uint64_t size = static_cast<uint64_t>(digest.size_bytes());
-  for (uint64_t offset = 0; offset < size || offset == 0; offset += kPiece) {
-    // A whole small blob is read in one call, which also verifies it.
-    uint64_t limit = size <= kPiece ? 0 : kPiece;
-    StatusOr<std::string> piece = (*storage)->ReadBlob(digest, offset, limit);
-    if (!piece.ok()) return context.Fail(piece.status());
-    context.out().write(piece->data(), static_cast<std::streamsize>(piece->size()));
-    if (size <= kPiece) break;
-  }
-  context.out().flush();
+  Status written = WriteBlobTo(**storage, digest, context.out());
+  if (!written.ok()) return context.Fail(written);
   return kExitOk;
 }
 
 const char kLsUsage[] =
-    "Usage: cairn cas ls DIGEST\n"
+    "Usage: cairn cas ls DIGEST [--format text|json]\n"
     "\n"
     "Lists the tree whose root Directory is DIGEST, one entry per line:\n"
     "  MODE DIGEST PATH            files (-rw-r--r-- or -rwxr-xr-x) and\n"
     "                              directories (drwxr-xr-x, PATH ends in /)\n"
-    "  lrwxrwxrwx - PATH -> TARGET symlinks\n";
+    "  lrwxrwxrwx - PATH -> TARGET symlinks\n"
+    "A PATH or TARGET holding a space, a quote, a backslash, a control\n"
+    "character or bytes that are not UTF-8 is printed in double quotes,\n"
+    "escaped C-style (\\n, \\\", \\ooo octal), so every entry is one line.\n"
+    "\n"
+    "With --format json, prints one JSON array of objects instead:\n"
+    "  {\"type\": \"file\", \"path\": ..., \"digest\": ..., \"executable\": ...}\n"
+    "  {\"type\": \"directory\", \"path\": ..., \"digest\": ...}\n"
+    "  {\"type\": \"symlink\", \"path\": ..., \"target\": ...}\n"
+    "Bytes of a name that are not UTF-8 are written as \\udcXX (XX the\n"
+    "byte, 80 to ff).\n";
+
+// One Directory of the listing, as text lines.
+void ListText(std::ostream& out, const std::string& prefix, const Directory& directory) {
+  for (const FileNode& file : directory.files()) {
+    out << (file.is_executable() ? "-rwxr-xr-x " : "-rw-r--r-- ") << DigestToString(file.digest())
+        << " " << QuoteName(prefix + file.name()) << "\n";
+  }
+  for (const DirectoryNode& child : directory.directories()) {
+    out << "drwxr-xr-x " << DigestToString(child.digest()) << " "
+        << QuoteName(prefix + child.name() + "/") << "\n";
+  }
+  for (const SymlinkNode& link : directory.symlinks()) {
+    out << "lrwxrwxrwx - " << QuoteName(prefix + link.name()) << " -> " << QuoteName(link.target())
+        << "\n";
+  }
+}
+
+// One Directory of the listing, as members of the JSON array.
+void ListJson(JsonWriter& json, const std::string& prefix, const Directory& directory) {
+  for (const FileNode& file : directory.files()) {
+    json.BeginObject().Key("type").String("file").Key("path").String(prefix + file.name());
+    json.Key("digest").String(DigestToString(file.digest()));
+    json.Key("executable").Bool(file.is_executable()).EndObject();
+  }
+  for (const DirectoryNode& child : directory.directories()) {
+    json.BeginObject().Key("type").String("directory").Key("path").String(prefix + child.name());
+    json.Key("digest").String(DigestToString(child.digest())).EndObject();
+  }
+  for (const SymlinkNode& link : directory.symlinks()) {
+    json.BeginObject().Key("type").String("symlink").Key("path").String(prefix + link.name());
+    json.Key("target").String(link.target()).EndObject();
+  }
+}
 
 int RunLs(CommandContext& context, const std::vector<std::string>& args) {
   ArgParser parser("cas ls");
+  std::string format = "text";
+  parser.AddString("format", &format, "text (default) or json");
   std::vector<std::string> positional;
   int early = ParseArgs(context, parser, "ls", kLsUsage, args, 1, 1, &positional);
   if (early >= 0) return early;
+  if (format != "text" && format != "json") {
+    return context.UsageError("cas ls", "--format must be text or json, not " + QuoteName(format));
+  }
   Digest root;
   early = UsageDigest(context, "ls", positional[0], &root);
   if (early >= 0) return early;
   StatusOr<std::shared_ptr<Storage>> storage = context.OpenStorage();
   if (!storage.ok()) return context.Fail(storage.status());
-  std::ostream& out = context.out();
-  Status status = WalkTree(
-      **storage, root, [&](const std::string& path, const Digest&, const Directory& directory) {
-        std::string prefix = path.empty() ? "" : path + "/";
-        for (const FileNode& file : directory.files()) {
-          out << (file.is_executable() ? "-rwxr-xr-x " : "-rw-r--r-- ")
-              << DigestToString(file.digest()) << " " << prefix << file.name() << "\n";
-        }
-        for (const DirectoryNode& child : directory.directories()) {
-          out << "drwxr-xr-x " << DigestToString(child.digest()) << " " << prefix << child.name()
-              << "/\n";
-        }
-        for (const SymlinkNode& link : directory.symlinks()) {
-          out << "lrwxrwxrwx - " << prefix << link.name() << " -> " << link.target() << "\n";
-        }
-        return Status::Ok();
-      });
+  JsonWriter json;
+  json.BeginArray();
+  Status status = WalkTree(**storage, root,
+                           [&](const std::string& path, const Digest&, const Directory& directory) {
+                             std::string prefix = path.empty() ? "" : path + "/";
+                             if (format == "json") {
+                               ListJson(json, prefix, directory);
+                             } else {
+                               ListText(context.out(), prefix, directory);
+                             }
+                             return Status::Ok();
+                           });
   if (!status.ok()) return context.Fail(status.WithContext("listing " + positional[0]));
+  if (format == "json") context.out() << json.EndArray().text() << "\n";
   return kExitOk;
 }
 

@@ -9,9 +9,12 @@
 #include <utility>
 
 #include "cairn/action_builder.h"
+#include "cairn/blob_stream.h"
 #include "cairn/host/arg_parser.h"
 #include "cairn/host/command.h"
 #include "cairn/host/command_context.h"
+#include "cairn/json_writer.h"
+#include "cairn/quote.h"
 
 namespace cairn {
 namespace {
@@ -39,6 +42,14 @@ const char kHelp[] =
     "  output-file: PATH DIGEST [executable]\n"
     "  output-directory: PATH TREE_DIGEST (root ROOT_DIGEST)\n"
     "  output-symlink: PATH -> TARGET\n"
+    "A PATH or TARGET holding a space, a quote, a backslash, a control\n"
+    "character or bytes that are not UTF-8 is printed in double quotes,\n"
+    "escaped C-style (\\n, \\\", \\ooo octal).\n"
+    "With --format json, stdout gets one JSON object instead: exit-code,\n"
+    "stdout and stderr (digests; the streams are not printed), output-files\n"
+    "(path, digest, executable), output-directories (path, tree-digest,\n"
+    "root-digest) and output-symlinks (path, target). Bytes of a name that\n"
+    "are not UTF-8 are written as \\udcXX (XX the byte, 80 to ff).\n"
     "`cairn cas cat DIGEST` prints a file; `cairn cas ls ROOT_DIGEST` lists a\n"
     "directory.\n"
     "\n"
@@ -62,6 +73,7 @@ struct RunArguments {
   std::vector<std::string> platform;
   std::string timeout;
   bool interactive = false;
+  std::string format = "text";
   std::vector<std::string> argv;
 };
 
@@ -75,12 +87,14 @@ struct RootSource {
 StatusOr<RootSource> ParseRoot(const std::string& root) {
   struct stat info {};
   if (stat(root.c_str(), &info) == 0) {
-    if (!S_ISDIR(info.st_mode)) return InvalidArgument("--root " + root + " is not a directory");
+    if (!S_ISDIR(info.st_mode))
+      return InvalidArgument("--root " + QuoteName(root) + " is not a directory");
     return RootSource{root, Digest()};
   }
   StatusOr<Digest> digest = ParseDigest(root);
   if (!digest.ok()) {
-    return InvalidArgument("--root " + root + " is neither a directory nor a digest HASH/SIZE");
+    return InvalidArgument("--root " + QuoteName(root) +
+                           " is neither a directory nor a digest HASH/SIZE");
   }
   return RootSource{"", *digest};
 }
@@ -132,7 +146,8 @@ StatusOr<Action> BuildAction(Storage& cas, RunPlan& plan) {
       continue;
     }
     StatusOr<CapturedTree> tree = cas.CaptureTree(root.directory, CaptureOptions{});
-    if (!tree.ok()) return tree.status().WithContext("importing --root " + root.directory);
+    if (!tree.ok())
+      return tree.status().WithContext("importing --root " + QuoteName(root.directory));
     plan.action.AddRoot(tree->root);
   }
   CAIRN_ASSIGN_OR_RETURN(BuiltAction built, plan.action.Build(cas));
@@ -146,16 +161,27 @@ StatusOr<Action> BuildAction(Storage& cas, RunPlan& plan) {
   return built.action;
 }
 
+// One of the command's streams: inlined in the result when small, else
+// read from the store in bounded pieces (never whole: it may be gigabytes).
+void PrintStream(CommandContext& context, Storage& cas, const std::string& raw, bool has_digest,
+                 const Digest& digest, std::ostream& out, const char* name) {
+  if (!raw.empty() || !has_digest) {
+    out << raw;
+    out.flush();
+    return;
+  }
+  Status written = WriteBlobTo(cas, digest, out);
+  if (!written.ok()) {
+    context.err() << "cairn run: cannot print the command's " << name << ": " << written.ToString()
+                  << "\n";
+  }
+}
+
 void PrintResult(CommandContext& context, Storage& cas, const ActionResult& result) {
-  StatusOr<std::string> out = result.stdout_raw().empty() && result.has_stdout_digest()
-                                  ? cas.ReadBlob(result.stdout_digest(), 0, 0)
-                                  : StatusOr<std::string>(result.stdout_raw());
-  StatusOr<std::string> err = result.stderr_raw().empty() && result.has_stderr_digest()
-                                  ? cas.ReadBlob(result.stderr_digest(), 0, 0)
-                                  : StatusOr<std::string>(result.stderr_raw());
-  if (out.ok()) context.out() << *out;
-  context.out().flush();
-  if (err.ok()) context.err() << *err;
+  PrintStream(context, cas, result.stdout_raw(), result.has_stdout_digest(), result.stdout_digest(),
+              context.out(), "stdout");
+  PrintStream(context, cas, result.stderr_raw(), result.has_stderr_digest(), result.stderr_digest(),
+              context.err(), "stderr");
   context.err() << "exit-code: " << result.exit_code() << "\n";
   if (result.has_stdout_digest()) {
     context.err() << "stdout: " << DigestToString(result.stdout_digest()) << "\n";
@@ -163,18 +189,53 @@ void PrintResult(CommandContext& context, Storage& cas, const ActionResult& resu
   if (result.has_stderr_digest()) {
     context.err() << "stderr: " << DigestToString(result.stderr_digest()) << "\n";
   }
+  // Paths and targets were chosen by the command: quoted when unusual, so
+  // a newline in one cannot forge a line of this report.
   for (const auto& file : result.output_files()) {
-    context.err() << "output-file: " << file.path() << " " << DigestToString(file.digest())
-                  << (file.is_executable() ? " executable" : "") << "\n";
+    context.err() << "output-file: " << QuoteName(file.path()) << " "
+                  << DigestToString(file.digest()) << (file.is_executable() ? " executable" : "")
+                  << "\n";
   }
   for (const auto& directory : result.output_directories()) {
-    context.err() << "output-directory: " << directory.path() << " "
+    context.err() << "output-directory: " << QuoteName(directory.path()) << " "
                   << DigestToString(directory.tree_digest()) << " (root "
                   << DigestToString(directory.root_directory_digest()) << ")\n";
   }
   for (const auto& symlink : result.output_symlinks()) {
-    context.err() << "output-symlink: " << symlink.path() << " -> " << symlink.target() << "\n";
+    context.err() << "output-symlink: " << QuoteName(symlink.path()) << " -> "
+                  << QuoteName(symlink.target()) << "\n";
   }
+}
+
+// --format json: the whole report as one JSON object on stdout; the
+// command's streams are named by digest (`cairn cas cat` prints them).
+void PrintResultJson(CommandContext& context, const ActionResult& result) {
+  JsonWriter json;
+  json.BeginObject();
+  json.Key("exit-code").Int(result.exit_code());
+  if (result.has_stdout_digest()) json.Key("stdout").String(DigestToString(result.stdout_digest()));
+  if (result.has_stderr_digest()) json.Key("stderr").String(DigestToString(result.stderr_digest()));
+  json.Key("output-files").BeginArray();
+  for (const auto& file : result.output_files()) {
+    json.BeginObject().Key("path").String(file.path());
+    json.Key("digest").String(DigestToString(file.digest()));
+    json.Key("executable").Bool(file.is_executable()).EndObject();
+  }
+  json.EndArray().Key("output-directories").BeginArray();
+  for (const auto& directory : result.output_directories()) {
+    json.BeginObject().Key("path").String(directory.path());
+    json.Key("tree-digest").String(DigestToString(directory.tree_digest()));
+    json.Key("root-digest").String(DigestToString(directory.root_directory_digest()));
+    json.EndObject();
+  }
+  json.EndArray().Key("output-symlinks").BeginArray();
+  for (const auto& symlink : result.output_symlinks()) {
+    json.BeginObject().Key("path").String(symlink.path());
+    json.Key("target").String(symlink.target()).EndObject();
+  }
+  json.EndArray().EndObject();
+  context.out() << json.text() << "\n";
+  context.out().flush();
 }
 
 int RunRun(CommandContext& context, const std::vector<std::string>& args) {
@@ -193,6 +254,7 @@ int RunRun(CommandContext& context, const std::vector<std::string>& args) {
   parser.AddString("timeout", &arguments.timeout, "seconds before every process is killed");
   parser.AddSwitch("interactive", &arguments.interactive,
                    "attach the terminal; writable root, changes thrown away");
+  parser.AddString("format", &arguments.format, "text (default) or json");
   Status parsed = parser.Parse(args, &arguments.argv);
   if (parser.help_requested()) {
     context.out() << kHelp << "\nOptions:\n" << parser.OptionsHelp();
@@ -200,6 +262,11 @@ int RunRun(CommandContext& context, const std::vector<std::string>& args) {
   }
   if (!parsed.ok()) return context.UsageError("run", parsed.message());
   if (arguments.roots.empty()) return context.UsageError("run", "--root is required");
+  if (arguments.format != "text" && arguments.format != "json") {
+    return context.UsageError("run",
+                              "--format must be text or json, not " + QuoteName(arguments.format));
+  }
+  bool json = arguments.format == "json";
   if (arguments.argv.empty()) {
     return context.UsageError("run", "no command given (put it after --)");
   }
@@ -226,7 +293,11 @@ int RunRun(CommandContext& context, const std::vector<std::string>& args) {
   options.inline_stdout = true;
   options.inline_stderr = true;
   ExecuteOutcome outcome = (*sandbox)->Execute(*action, options);
-  if (outcome.result) PrintResult(context, **cas, *outcome.result);
+  if (outcome.result && json) {
+    PrintResultJson(context, *outcome.result);
+  } else if (outcome.result) {
+    PrintResult(context, **cas, *outcome.result);
+  }
   if (outcome.status.code() == Code::kDeadlineExceeded) {
     context.err() << "cairn run: " << outcome.status.message() << "\n";
     return kExitFailed;
