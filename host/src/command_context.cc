@@ -31,11 +31,13 @@ StatusOr<const Config*> CommandContext::GetConfig() {
   return &config_->value();
 }
 
+// Loads nothing yet: a command loads only the plugins it uses, so a broken
+// library elsewhere on the search path cannot take it down.
 StatusOr<PluginRegistry*> CommandContext::GetPlugins() {
   if (!plugins_) {
     CAIRN_ASSIGN_OR_RETURN(const Config* config, GetConfig());
     plugins_ = std::make_shared<PluginRegistry>(
-        PluginRegistry::Discover(PluginRegistry::SearchPaths(config->plugin_paths)));
+        PluginRegistry::OnSearchPath(PluginRegistry::SearchPaths(config->plugin_paths)));
   }
   return plugins_.get();
 }

@@ -3,150 +3,124 @@
 #include <algorithm>
 #include <boost/dll/runtime_symbol_info.hpp>
 #include <boost/dll/shared_library.hpp>
-#include <cstddef>
 #include <cstdlib>
 #include <exception>
 #include <filesystem>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <utility>
+
+#include "cairn/runtime/plugin_descriptor_check.h"
+#include "cairn/runtime/plugin_probe.h"
 
 namespace cairn {
 
 namespace fs = std::filesystem;
 
-namespace {
+struct PluginRegistry::Lookups {
+  std::mutex mutex;
+  std::map<std::pair<PluginKind, std::string>, std::unique_ptr<PluginRecord>> found;
+  // What a child process found in each file, so a command looking up
+  // several plugins probes each library once.
+  std::map<std::string, PluginRecord> probed;
 
-// Size of a struct up to and including `member`.
-#define CAIRN_SIZE_THROUGH(type, member) \
-  (offsetof(type, member) + sizeof(decltype(((type*)nullptr)->member)))
-
-// The size of each table a plugin hands over, as every minor version of
-// ABI 1 defines it (index = minor). A new minor appends one entry to each.
-struct TableSizes {
-  const char* what;
-  size_t by_minor[CAIRN_ABI_VERSION_MINOR + 1];
+  const PluginRecord& Probe(const std::string& file) {
+    auto known = probed.find(file);
+    if (known == probed.end()) known = probed.emplace(file, ProbePlugin(file)).first;
+    return known->second;
+  }
 };
-constexpr TableSizes kDescriptorSizes = {"its descriptor",
-                                         {CAIRN_SIZE_THROUGH(cairn_plugin_descriptor, vtable),
-                                          CAIRN_SIZE_THROUGH(cairn_plugin_descriptor, vtable)}};
-constexpr TableSizes kSandboxVtableSizes = {
-    "the sandbox function table",
-    {CAIRN_SIZE_THROUGH(cairn_sandbox_vtable, run_interactive),
-     CAIRN_SIZE_THROUGH(cairn_sandbox_vtable, run_interactive)}};
-constexpr TableSizes kStorageVtableSizes = {
-    "the storage function table",
-    {CAIRN_SIZE_THROUGH(cairn_storage_vtable, ops), CAIRN_SIZE_THROUGH(cairn_storage_vtable, ops)}};
-constexpr TableSizes kStorageOpsSizes = {"the storage operations table",
-                                         {CAIRN_SIZE_THROUGH(cairn_storage_ops, stats),
-                                          CAIRN_SIZE_THROUGH(cairn_storage_ops, remove_asset)}};
-static_assert(kStorageOpsSizes.by_minor[CAIRN_ABI_VERSION_MINOR] == sizeof(cairn_storage_ops),
-              "a table grew: give it its size for the new minor version");
-static_assert(kDescriptorSizes.by_minor[CAIRN_ABI_VERSION_MINOR] == sizeof(cairn_plugin_descriptor),
-              "a table grew: give it its size for the new minor version");
-static_assert(kSandboxVtableSizes.by_minor[CAIRN_ABI_VERSION_MINOR] == sizeof(cairn_sandbox_vtable),
-              "a table grew: give it its size for the new minor version");
+
+namespace {
 
 std::string AbiText(uint32_t major, uint32_t minor) {
   return std::to_string(major) + "." + std::to_string(minor);
 }
 
-// A table of a minor this host knows must have exactly the size that minor
-// defines; one of a newer minor may only have grown past the newest size
-// this host knows (the host then uses only the part it knows).
-std::string CheckStructSize(const TableSizes& sizes, uint32_t size, uint32_t minor) {
-  bool known = minor <= CAIRN_ABI_VERSION_MINOR;
-  size_t expected = sizes.by_minor[known ? minor : CAIRN_ABI_VERSION_MINOR];
-  if (known ? size == expected : size >= expected) return "";
-  return std::string(sizes.what) + " has struct_size " + std::to_string(size) +
-         ", but plugin ABI " + AbiText(CAIRN_ABI_VERSION_MAJOR, minor) +
-         (known ? " defines it as " : " needs at least ") + std::to_string(expected) + " bytes";
+// "NAME" for a file named cairn-NAME.so, else "".
+std::string PromisedName(const std::string& path) {
+  std::string file = fs::path(path).filename().string();
+  const std::string prefix = "cairn-";
+  const std::string suffix = ".so";
+  if (file.size() <= prefix.size() + suffix.size() || file.rfind(prefix, 0) != 0 ||
+      file.compare(file.size() - suffix.size(), suffix.size(), suffix) != 0) {
+    return "";
+  }
+  return file.substr(prefix.size(), file.size() - prefix.size() - suffix.size());
 }
 
-std::string CheckSandbox(const cairn_sandbox_vtable* vtable, uint32_t minor) {
-  std::string problem = CheckStructSize(kSandboxVtableSizes, vtable->struct_size, minor);
-  if (!problem.empty()) return problem;
-  if (vtable->create == nullptr) return "required callback 'create' is NULL";
-  if (vtable->destroy == nullptr) return "required callback 'destroy' is NULL";
-  if (vtable->capabilities == nullptr) return "required callback 'capabilities' is NULL";
-  if (vtable->execute == nullptr) return "required callback 'execute' is NULL";
-  return "";
+std::string CanonicalOrAsGiven(const std::string& entry) {
+  std::error_code error;
+  fs::path canonical = fs::weakly_canonical(entry, error);
+  return error ? entry : canonical.string();
 }
 
-std::string CheckStorage(const cairn_storage_vtable* vtable, uint32_t minor) {
-  std::string problem = CheckStructSize(kStorageVtableSizes, vtable->struct_size, minor);
-  if (!problem.empty()) return problem;
-  if (vtable->open == nullptr) return "required callback 'open' is NULL";
-  if (vtable->close == nullptr) return "required callback 'close' is NULL";
-  const cairn_storage_ops* ops = vtable->ops;
-  if (ops == nullptr) return "required table 'ops' is NULL";
-  problem = CheckStructSize(kStorageOpsSizes, ops->struct_size, minor);
-  if (!problem.empty()) return problem;
-  struct Required {
-    const char* name;
-    const void* pointer;
-  };
-  const Required required[] = {
-      {"find_missing", reinterpret_cast<const void*>(ops->find_missing)},
-      {"contains", reinterpret_cast<const void*>(ops->contains)},
-      {"read_blob", reinterpret_cast<const void*>(ops->read_blob)},
-      {"write_blob", reinterpret_cast<const void*>(ops->write_blob)},
-      {"read_blob_to_fd", reinterpret_cast<const void*>(ops->read_blob_to_fd)},
-      {"write_blob_from_fd", reinterpret_cast<const void*>(ops->write_blob_from_fd)},
-      {"read_blob_to_path", reinterpret_cast<const void*>(ops->read_blob_to_path)},
-      {"write_blob_from_path", reinterpret_cast<const void*>(ops->write_blob_from_path)},
-      {"stage_tree", reinterpret_cast<const void*>(ops->stage_tree)},
-      {"capture_tree", reinterpret_cast<const void*>(ops->capture_tree)},
-      {"get_action_result", reinterpret_cast<const void*>(ops->get_action_result)},
-      {"update_action_result", reinterpret_cast<const void*>(ops->update_action_result)},
-      {"get_reference", reinterpret_cast<const void*>(ops->get_reference)},
-      {"set_reference", reinterpret_cast<const void*>(ops->set_reference)},
-  };
-  for (const Required& callback : required) {
-    if (callback.pointer == nullptr) {
-      return std::string("required callback 'ops.") + callback.name + "' is NULL";
+// Each entry once (compared by canonical form), keeping the first spelling.
+std::vector<std::string> UniqueEntries(const std::vector<std::string>& search_paths) {
+  std::vector<std::string> unique;
+  std::vector<std::string> seen;
+  for (const std::string& entry : search_paths) {
+    std::string canonical = CanonicalOrAsGiven(entry);
+    if (std::find(seen.begin(), seen.end(), canonical) != seen.end()) continue;
+    seen.push_back(canonical);
+    unique.push_back(entry);
+  }
+  return unique;
+}
+
+// Every library on the search path, in search order.
+std::vector<std::string> CandidateFiles(const std::vector<std::string>& search_paths) {
+  std::vector<std::string> candidates;
+  for (const std::string& entry : UniqueEntries(search_paths)) {
+    fs::path dir = CanonicalOrAsGiven(entry);
+    std::error_code error;
+    std::vector<std::string> files;
+    if (fs::is_regular_file(dir, error)) {
+      files.push_back(dir.string());
+    } else if (fs::is_directory(dir, error)) {
+      for (const auto& item : fs::directory_iterator(dir, error)) {
+        if (item.path().extension() == ".so") files.push_back(item.path().string());
+      }
+    }
+    std::sort(files.begin(), files.end());
+    candidates.insert(candidates.end(), files.begin(), files.end());
+  }
+  return candidates;
+}
+
+void DisableShadowed(std::vector<PluginRecord>* records) {
+  for (auto record = records->begin(); record != records->end(); ++record) {
+    if (!record->loaded) continue;
+    for (auto earlier = records->begin(); earlier != record; ++earlier) {
+      if (earlier->loaded && earlier->kind == record->kind && earlier->name == record->name) {
+        record->loaded = false;
+        record->reason = "shadowed by " + earlier->path + ", found earlier on the search path";
+        record->descriptor = nullptr;
+        record->library.reset();
+        break;
+      }
     }
   }
-  return "";
 }
 
-// Reads the descriptor into the record; returns the reason it is unusable,
-// or "" when it is fine.
-std::string CheckDescriptor(const cairn_plugin_descriptor* descriptor, PluginRecord* record) {
-  // Negotiate first: the layout of anything past the version fields is
-  // only known once the major version matches.
-  if (descriptor->struct_size < offsetof(cairn_plugin_descriptor, kind)) {
-    return "its descriptor is too small (" + std::to_string(descriptor->struct_size) +
-           " bytes) to hold an ABI version";
+Status Disabled(PluginKind kind, const std::string& name, const PluginRecord& record) {
+  return FailedPrecondition(PluginKindName(kind) + " plugin '" + name + "' at " + record.path +
+                            " is disabled: " + record.reason);
+}
+
+Status Missing(PluginKind kind, const std::string& name, const std::vector<PluginRecord>& records,
+               const std::vector<std::string>& search_paths) {
+  std::string available;
+  for (const PluginRecord& record : records) {
+    if (record.loaded && record.kind == kind)
+      available += (available.empty() ? "" : ", ") + record.name;
   }
-  record->abi_major = descriptor->abi_major;
-  record->abi_minor = descriptor->abi_minor;
-  if (descriptor->abi_major != CAIRN_ABI_VERSION_MAJOR) {
-    return "it was built for plugin ABI " + AbiText(descriptor->abi_major, descriptor->abi_minor) +
-           ", but this host speaks plugin ABI " +
-           AbiText(CAIRN_ABI_VERSION_MAJOR, CAIRN_ABI_VERSION_MINOR) +
-           " (major versions must match)";
-  }
-  std::string problem =
-      CheckStructSize(kDescriptorSizes, descriptor->struct_size, descriptor->abi_minor);
-  if (!problem.empty()) return problem;
-  if (descriptor->name == nullptr || descriptor->name[0] == '\0')
-    return "its descriptor has no name";
-  record->name = descriptor->name;
-  record->version = descriptor->version != nullptr ? descriptor->version : "";
-  record->description = descriptor->description != nullptr ? descriptor->description : "";
-  if (descriptor->version == nullptr) return "its descriptor has no version";
-  if (descriptor->vtable == nullptr) return "its descriptor has no function table";
-  switch (descriptor->kind) {
-    case CAIRN_PLUGIN_KIND_SANDBOX:
-      record->kind = PluginKind::kSandbox;
-      return CheckSandbox(static_cast<const cairn_sandbox_vtable*>(descriptor->vtable),
-                          descriptor->abi_minor);
-    case CAIRN_PLUGIN_KIND_STORAGE:
-      record->kind = PluginKind::kStorage;
-      return CheckStorage(static_cast<const cairn_storage_vtable*>(descriptor->vtable),
-                          descriptor->abi_minor);
-    default:
-      return "its descriptor has the unknown kind " + std::to_string(descriptor->kind) +
-             " (expected 1 = sandbox or 2 = storage)";
-  }
+  std::string where;
+  for (const std::string& path : search_paths) where += (where.empty() ? "" : ", ") + path;
+  return NotFound("no " + PluginKindName(kind) + " plugin named '" + name +
+                  "' (available: " + (available.empty() ? "none" : available) +
+                  "; searched: " + (where.empty() ? "nothing" : where) + ")");
 }
 
 }  // namespace
@@ -196,8 +170,14 @@ PluginRecord PluginRegistry::Inspect(const std::string& path) {
                     AbiText(CAIRN_ABI_VERSION_MAJOR, CAIRN_ABI_VERSION_MINOR) + ")";
     return record;
   }
-  record.reason = CheckDescriptor(descriptor, &record);
+  record.reason = CheckPluginDescriptor(descriptor, &record);
   if (!record.reason.empty()) return record;
+  std::string promised = PromisedName(path);
+  if (!promised.empty() && promised != record.name) {
+    record.reason = "its file name promises a plugin named '" + promised +
+                    "', but its descriptor names '" + record.name + "'";
+    return record;
+  }
   record.descriptor = descriptor;
   record.library = std::move(library);
   record.loaded = true;
@@ -230,64 +210,92 @@ std::vector<std::string> PluginRegistry::SearchPaths(const std::vector<std::stri
   return paths;
 }
 
+PluginRegistry::PluginRegistry() = default;
+PluginRegistry::PluginRegistry(PluginRegistry&& other) noexcept = default;
+PluginRegistry& PluginRegistry::operator=(PluginRegistry&& other) noexcept = default;
+PluginRegistry::~PluginRegistry() = default;
+
 PluginRegistry PluginRegistry::Discover(const std::vector<std::string>& search_paths) {
   PluginRegistry registry;
-  registry.search_paths_ = search_paths;
-  std::vector<std::string> seen_dirs;
-  for (const std::string& entry : search_paths) {
-    std::error_code error;
-    fs::path dir = fs::weakly_canonical(entry, error);
-    if (error) dir = entry;
-    if (std::find(seen_dirs.begin(), seen_dirs.end(), dir.string()) != seen_dirs.end()) continue;
-    seen_dirs.push_back(dir.string());
-    std::vector<std::string> files;
-    if (fs::is_regular_file(dir, error)) {
-      files.push_back(dir.string());
-    } else if (fs::is_directory(dir, error)) {
-      for (const auto& item : fs::directory_iterator(dir, error)) {
-        if (item.path().extension() == ".so") files.push_back(item.path().string());
-      }
-    }
-    std::sort(files.begin(), files.end());
-    for (const std::string& file : files) {
-      PluginRecord record = Inspect(file);
-      if (record.loaded) {
-        for (const PluginRecord& earlier : registry.plugins_) {
-          if (earlier.loaded && earlier.kind == record.kind && earlier.name == record.name) {
-            record.loaded = false;
-            record.reason = "shadowed by " + earlier.path + ", found earlier on the search path";
-            record.descriptor = nullptr;
-            record.library.reset();
-            break;
-          }
-        }
-      }
-      registry.plugins_.push_back(std::move(record));
-    }
+  registry.search_paths_ = UniqueEntries(search_paths);
+  for (const std::string& file : CandidateFiles(search_paths)) {
+    registry.plugins_.push_back(Inspect(file));
   }
+  DisableShadowed(&registry.plugins_);
   return registry;
 }
 
+PluginRegistry PluginRegistry::OnSearchPath(const std::vector<std::string>& search_paths) {
+  PluginRegistry registry;
+  registry.search_paths_ = UniqueEntries(search_paths);
+  registry.lookups_ = std::make_unique<Lookups>();
+  return registry;
+}
+
+std::vector<PluginRecord> PluginRegistry::Survey() const {
+  std::vector<PluginRecord> records;
+  for (const std::string& file : CandidateFiles(search_paths_)) {
+    records.push_back(ProbePlugin(file));
+  }
+  DisableShadowed(&records);
+  return records;
+}
+
 StatusOr<const PluginRecord*> PluginRegistry::Find(PluginKind kind, const std::string& name) const {
+  if (lookups_) return LookUp(kind, name);
   const PluginRecord* disabled = nullptr;
-  std::string available;
   for (const PluginRecord& record : plugins_) {
     if (record.kind == kind && record.name == name) {
       if (record.loaded) return &record;
       if (disabled == nullptr) disabled = &record;
     }
-    if (record.loaded && record.kind == kind)
-      available += (available.empty() ? "" : ", ") + record.name;
   }
-  if (disabled != nullptr) {
-    return FailedPrecondition(PluginKindName(kind) + " plugin '" + name + "' at " + disabled->path +
-                              " is disabled: " + disabled->reason);
+  if (disabled != nullptr) return Disabled(kind, name, *disabled);
+  return Missing(kind, name, plugins_, search_paths_);
+}
+
+// Walks the search path in order, as Discover() would, but loads into this
+// process only a file named for the plugin or one a child process found to
+// be it: the first loadable match is the one Discover() would not shadow.
+StatusOr<const PluginRecord*> PluginRegistry::LookUp(PluginKind kind,
+                                                     const std::string& name) const {
+  std::lock_guard<std::mutex> lock(lookups_->mutex);
+  auto key = std::make_pair(kind, name);
+  auto cached = lookups_->found.find(key);
+  if (cached != lookups_->found.end()) return cached->second.get();
+  std::optional<PluginRecord> disabled;
+  for (const std::string& file : CandidateFiles(search_paths_)) {
+    std::string promised = PromisedName(file);
+    if (!promised.empty() && promised != name) continue;
+    if (promised.empty()) {
+      const PluginRecord& probed = lookups_->Probe(file);
+      if (probed.kind != kind || probed.name != name) continue;
+      if (!probed.loaded) {
+        if (!disabled) disabled = probed;
+        continue;
+      }
+    }
+    PluginRecord record = Inspect(file);
+    if (record.loaded && record.kind == kind) {
+      auto stored = std::make_unique<PluginRecord>(std::move(record));
+      const PluginRecord* result = stored.get();
+      lookups_->found.emplace(key, std::move(stored));
+      return result;
+    }
+    bool same_kind = record.kind == kind || record.kind == PluginKind::kUnknown;
+    if (!record.loaded && same_kind && !disabled) {
+      record.library.reset();
+      disabled = std::move(record);
+    }
   }
-  std::string where;
-  for (const std::string& path : search_paths_) where += (where.empty() ? "" : ", ") + path;
-  return NotFound("no " + PluginKindName(kind) + " plugin named '" + name +
-                  "' (available: " + (available.empty() ? "none" : available) +
-                  "; searched: " + (where.empty() ? "nothing" : where) + ")");
+  if (disabled) return Disabled(kind, name, *disabled);
+  // Only on failure: list what there is, without loading any of it here.
+  std::vector<PluginRecord> records;
+  for (const std::string& file : CandidateFiles(search_paths_)) {
+    records.push_back(lookups_->Probe(file));
+  }
+  DisableShadowed(&records);
+  return Missing(kind, name, records, search_paths_);
 }
 
 }  // namespace cairn

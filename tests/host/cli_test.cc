@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <sstream>
 
 #include "cairn/host/command.h"
@@ -104,6 +105,64 @@ TEST_F(CliTest, UnknownSandboxPluginExitsFourListingWhatExists) {
                           "--root", home_.path(), "--", "true"});
   EXPECT_EQ(result.code, 4) << result.err;
   EXPECT_NE(result.err.find("no sandbox plugin named 'nonesuch'"), std::string::npos) << result.err;
+}
+
+// The three crashing variants sit first on the search path in each of
+// these: a command must survive them unless it uses one.
+TEST_F(CliTest, PluginsListsLibrariesThatCrashWhileLoadingAsDisabledWithTheirSignal) {
+  CliResult result =
+      Cli({"plugins", "--plugin-path", CAIRN_CRASHING_DIR, "--plugin-path", CAIRN_VARIANT_DIR});
+  EXPECT_EQ(result.code, 0) << result.err;
+  EXPECT_NE(result.out.find(std::string(CAIRN_CRASHING_DIR) +
+                            "/crash-in-entry.so\n"
+                            "    reason: crashed with SIGSEGV while loading"),
+            std::string::npos)
+      << result.out;
+  EXPECT_NE(result.out.find(std::string(CAIRN_CRASHING_DIR) +
+                            "/crash-in-constructor.so\n"
+                            "    reason: crashed with SIGABRT while loading"),
+            std::string::npos)
+      << result.out;
+  EXPECT_NE(result.out.find("variant-crash-in-create"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("variant-good"), std::string::npos) << result.out;
+}
+
+TEST_F(CliTest, CasStatsWorksWithCrashingPluginsOnTheSearchPath) {
+  TempDir project;
+  project.Write("cairn.yaml", "storage:\n  plugin: cas-local\n  options:\n    path: " +
+                                  project.path() + "/cas\n");
+  CliResult result =
+      Cli({"--project", project.path(), "--plugin-path", CAIRN_CRASHING_DIR, "cas", "stats"});
+  EXPECT_EQ(result.code, 0) << result.err;
+  EXPECT_FALSE(result.out.empty());
+}
+
+TEST_F(CliTest, CasStatsSkipsACrashingLibraryNamedForAnotherPlugin) {
+  TempDir plugins;
+  std::filesystem::copy_file(std::string(CAIRN_CRASHING_DIR) + "/crash-in-entry.so",
+                             plugins.path() + "/cairn-crasher.so");
+  CliResult result = Cli({"--cache-dir", home_.path() + "/cache-dir", "--plugin-path",
+                          plugins.path(), "cas", "stats"});
+  EXPECT_EQ(result.code, 0) << result.err;
+}
+
+TEST_F(CliTest, RunReachesItsSandboxPastCrashingPluginsOnTheSearchPath) {
+  CliResult result =
+      Cli({"--plugin-path", CAIRN_CRASHING_DIR, "--plugin-path", CAIRN_VARIANT_DIR, "--sandbox",
+           "variant-good", "run", "--root", home_.path(), "--", "true"});
+  // The variant sandbox runs nothing: its own error proves it was reached.
+  EXPECT_NE(result.err.find("the variant plugin executes nothing"), std::string::npos)
+      << result.err;
+}
+
+TEST_F(CliTest, UnknownPluginErrorSearchedEachDirectoryOnce) {
+  CliResult result = Cli({"--plugin-path", CAIRN_VARIANT_DIR, "--plugin-path",
+                          std::string(CAIRN_VARIANT_DIR) + "/", "--sandbox", "nonesuch", "run",
+                          "--root", home_.path(), "--", "true"});
+  EXPECT_EQ(result.code, 4) << result.err;
+  size_t first = result.err.find(CAIRN_VARIANT_DIR);
+  ASSERT_NE(first, std::string::npos) << result.err;
+  EXPECT_EQ(result.err.find(CAIRN_VARIANT_DIR, first + 1), std::string::npos) << result.err;
 }
 
 }  // namespace

@@ -4,9 +4,19 @@
 // Without a variant it is a well-formed sandbox plugin whose callbacks do
 // nothing useful.
 //
+// The CAIRN_VARIANT_CRASH_* and CAIRN_VARIANT_HANG_* variants kill or
+// block whatever process loads them, at load time (a static constructor),
+// in the entry symbol, or in `create`: they are built into directories of
+// their own, which only the tests about crashing plugins put on a search
+// path.
+//
 // Written against plugin.h alone, without Cairn's C++ helpers, and with no
 // exception guards: CAIRN_VARIANT_THROWING_CALLBACK throws straight through
 // the C ABI, as a careless third-party plugin would.
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 
@@ -26,7 +36,20 @@ void ReleaseNew(cairn_buffer* buffer) { delete[] buffer->data; }
   return code;
 }
 
+#if defined(CAIRN_VARIANT_CRASH_IN_ENTRY) || defined(CAIRN_VARIANT_CRASH_IN_CREATE)
+// A segmentation fault the compiler cannot optimise away.
+void Segfault() { std::raise(SIGSEGV); }
+#endif
+
+#ifdef CAIRN_VARIANT_CRASH_IN_CONSTRUCTOR
+// Runs when the library is loaded, before the host can call anything.
+[[maybe_unused]] const bool kAborted = (std::abort(), true);
+#endif
+
 int32_t Create(const cairn_host_services*, const char*, uint64_t, void** sandbox, cairn_error*) {
+#ifdef CAIRN_VARIANT_CRASH_IN_CREATE
+  Segfault();
+#endif
   static int instance;
   *sandbox = &instance;
   return CAIRN_CODE_OK;
@@ -104,6 +127,12 @@ extern "C" CAIRN_PLUGIN_EXPORT const cairn_plugin_descriptor* cairn_plugin_entry
                                                                                  uint32_t) {
 #ifdef CAIRN_VARIANT_THROWING_ENTRY
   throw std::runtime_error("entry exploded");
+#endif
+#ifdef CAIRN_VARIANT_CRASH_IN_ENTRY
+  Segfault();
+#endif
+#ifdef CAIRN_VARIANT_HANG_IN_ENTRY
+  while (true) pause();
 #endif
   return &kDescriptor;
 }

@@ -16,7 +16,11 @@ const char kHelp[] =
     "version, plugin ABI, status and file. A plugin that cannot be used is\n"
     "listed as disabled with the reason (no entry symbol, another ABI major\n"
     "version, a malformed descriptor, a missing callback, shadowed by a\n"
-    "plugin of the same name found earlier).\n"
+    "plugin of the same name found earlier, crashed while loading).\n"
+    "\n"
+    "Each library is checked in a child process, so one that crashes or\n"
+    "hangs while loading is listed as disabled with the signal or the time\n"
+    "limit, and the listing goes on.\n"
     "\n"
     "The search path is, in order: --plugin-path flags, `plugin-paths` from\n"
     "the configuration, the directories in $CAIRN_PLUGIN_PATH, and the\n"
@@ -58,8 +62,9 @@ int RunPlugins(CommandContext& context, const std::vector<std::string>& args) {
       context.out() << "  " << path << "\n";
     context.out() << "\n";
   }
+  std::vector<PluginRecord> found = (*registry)->Survey();
   std::vector<const PluginRecord*> shown;
-  for (const PluginRecord& record : (*registry)->plugins()) {
+  for (const PluginRecord& record : found) {
     if (!kind.empty() && PluginKindName(record.kind) != kind) continue;
     shown.push_back(&record);
   }

@@ -54,7 +54,8 @@ class CommandContext {
   // The merged configuration (defaults < cairn.yaml < user config <
   // command line). Errors name FILE:LINE:COLUMN.
   StatusOr<const Config*> GetConfig();
-  // Every plugin found on the configured search paths.
+  // The plugins on the configured search path, loaded only when looked up
+  // (PluginRegistry::OnSearchPath): Survey() lists them all safely.
   StatusOr<PluginRegistry*> GetPlugins();
   // The active store (the configured storage plugin, opened once).
   StatusOr<std::shared_ptr<Storage>> OpenStorage();

@@ -17,7 +17,7 @@
 // Sandbox they return are thread-safe.
 //
 //   auto plugins = std::make_shared<PluginRegistry>(
-//       PluginRegistry::Discover(PluginRegistry::SearchPaths({})));
+//       PluginRegistry::OnSearchPath(PluginRegistry::SearchPaths({})));
 //   RuntimeOptions options;
 //   options.storage = {"cas-local", "path: /tmp/cas\n"};
 //   options.build_sandbox = {"bwrap"};
