@@ -218,7 +218,7 @@ Status LocalCas::StageTree(const Digest& root, const std::string& path,
 StatusOr<CapturedTree> LocalCas::CaptureTree(const std::string& path,
                                              const CaptureOptions& options) {
   LeaseScope scope(*leases_);
-  TreeCapture capture(*objects_, options_.threads, [this] { return IsCancelled(); });
+  TreeCapture capture(options_.path, *objects_, options_.threads, [this] { return IsCancelled(); });
   return capture.Capture(path, options);
 }
 

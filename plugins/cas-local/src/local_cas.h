@@ -26,6 +26,9 @@
 //   assets/KIND/ab/...  one record per asset URI (Remote Asset), KIND blob or
 //                       directory; see asset_store.h
 //   leases/PID-RANDOM   one flock-ed lease per open store; see lease_manager.h
+//   capture-index/HASH  per captured directory (HASH: SHA-256 of its real
+//                       path), what its files were when last captured, so
+//                       unchanged ones are not read again; capture_index.h
 //   gc.lock             serialises garbage collections across processes
 //
 // Capabilities (ABI 1.1): CAIRN_STORAGE_INSTANCES, UPLOADS, ASSETS and

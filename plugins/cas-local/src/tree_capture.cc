@@ -6,10 +6,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <ctime>
 #include <unordered_set>
 #include <vector>
 
 #include "cairn/merkle.h"
+#include "capture_index.h"
 #include "file_util.h"
 #include "parallel.h"
 
@@ -20,6 +22,7 @@ struct FileRecord {
   std::string name;
   Digest digest;
   bool executable = false;
+  struct stat st;  // when it was read
 };
 
 struct DirectoryRecord {
@@ -117,7 +120,7 @@ StatusOr<CapturedTree> TreeCapture::Capture(const std::string& path,
                                      : DT_FIFO;
       }
       if (type == DT_REG) {
-        records[index].files.push_back(FileRecord{name, {}, false});
+        records[index].files.push_back(FileRecord{name, {}, false, {}});
       } else if (type == DT_DIR) {
         DirectoryRecord child;
         child.path = Join(relative, name);
@@ -163,6 +166,9 @@ StatusOr<CapturedTree> TreeCapture::Capture(const std::string& path,
   for (size_t d = 0; d < records.size(); ++d) {
     for (size_t f = 0; f < records[d].files.size(); ++f) files.push_back({d, f});
   }
+  struct timespec started;
+  ::clock_gettime(CLOCK_REALTIME, &started);
+  CaptureIndex index = CaptureIndex::Load(root_, path);
   std::vector<OpenDirectoryCache> open_directories(static_cast<size_t>(std::max(threads_, 1)));
   auto import_file = [&](int worker, size_t i) -> Status {
     if (cancelled_ && cancelled_()) return Cancelled("capture of " + path + " was cancelled");
@@ -180,9 +186,21 @@ StatusOr<CapturedTree> TreeCapture::Capture(const std::string& path,
     }
     FileRecord& file = record.files[files[i].file];
     std::string where = path + "/" + Join(record.path, file.name);
+    // Unchanged since the last capture, and still stored: nothing to read.
+    struct stat& st = file.st;
+    if (::fstatat(cached.fd.get(), file.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+        S_ISREG(st.st_mode)) {
+      if (const Digest* known = index.Find(st)) {
+        CAIRN_ASSIGN_OR_RETURN(bool present, objects_.Contains(*known));
+        if (present) {
+          file.executable = (st.st_mode & S_IXUSR) != 0;
+          file.digest = *known;
+          return Status::Ok();
+        }
+      }
+    }
     UniqueFd fd(::openat(cached.fd.get(), file.name.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
     if (!fd.valid()) return ErrnoStatus("open", where, errno);
-    struct stat st;
     if (::fstat(fd.get(), &st) != 0) return ErrnoStatus("stat", where, errno);
     if (!S_ISREG(st.st_mode)) return FailedPrecondition(where + " changed while being captured");
     file.executable = (st.st_mode & S_IXUSR) != 0;
@@ -192,6 +210,10 @@ StatusOr<CapturedTree> TreeCapture::Capture(const std::string& path,
     return Status::Ok();
   };
   CAIRN_RETURN_IF_ERROR(ParallelForWithWorker(files.size(), threads_, import_file));
+  for (const FileRef& ref : files) {
+    const FileRecord& file = records[ref.directory].files[ref.file];
+    index.Add(file.st, file.digest);
+  }
 
   // 3. Directory messages, children before parents (reverse BFS order).
   std::vector<std::pair<Digest, std::string>> serialized(records.size());
@@ -215,6 +237,9 @@ StatusOr<CapturedTree> TreeCapture::Capture(const std::string& path,
     CAIRN_ASSIGN_OR_RETURN(record.digest, objects_.WriteBytes(bytes, std::nullopt));
     if (options.store_tree) serialized[index] = {record.digest, std::move(bytes)};
   }
+
+  // Only a cache: a capture that cannot record it still succeeded.
+  (void)index.Save(started);
 
   CapturedTree captured;
   captured.root = records[0].digest;
