@@ -16,6 +16,7 @@ packages=(
   libyaml-cpp-dev libssl-dev libspdlog-dev
   libgtest-dev libgmock-dev
   bubblewrap busybox-static openssl clang-format
+  clang libfuzzer-14-dev  # tools/fuzz.sh and its ctest test (label fuzz)
 )
 
 missing=()
