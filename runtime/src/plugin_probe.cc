@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -88,6 +89,9 @@ void WriteAll(int fd, const std::string& data) {
   // Whatever the library prints goes to stderr, never into the host's
   // standard output (a listing a script may read).
   dup2(STDERR_FILENO, STDOUT_FILENO);
+  // A library that crashes here is expected to: no core file for it.
+  rlimit no_core{0, 0};
+  setrlimit(RLIMIT_CORE, &no_core);
   std::string report;
   try {
     report = Encode(PluginRegistry::Inspect(path));
