@@ -1,6 +1,7 @@
 // Cleanup, for each local sandbox: whatever tree an action leaves in its
 // working directory, and however the host process ends, the scratch
-// directory is emptied and the host survives.
+// directory is emptied (and the run's pids cgroup removed) and the host
+// survives.
 #include <dirent.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -15,6 +16,7 @@
 
 #include <gtest/gtest.h>
 
+#include "cairn/sandbox_common/process_limit.h"
 #include "sandbox_harness.h"
 
 namespace cairn::testing {
@@ -141,7 +143,24 @@ TEST_P(SandboxCleanupTest, ScratchLeftByAKilledRunIsRemovedWhenASandboxIsNextCre
     }
     return found;
   };
-  for (int tries = 0; tries < 600 && left_by_child().size() < 2; ++tries) {
+  // Its pids cgroup too, where one can be made here.
+  std::string cgroup_parent;
+  {
+    StatusOr<std::unique_ptr<PidsCgroup>> probe = PidsCgroup::Create("cairn-test-probe", 8);
+    if (probe.ok()) cgroup_parent = (*probe)->path().substr(0, (*probe)->path().rfind('/'));
+  }
+  const std::string owned_cgroup = "cairn-" + owned;
+  auto cgroups_of_child = [&] {
+    std::vector<std::string> found;
+    if (cgroup_parent.empty()) return found;
+    for (const std::string& name : Entries(cgroup_parent)) {
+      if (name.rfind(owned_cgroup, 0) == 0) found.push_back(name);
+    }
+    return found;
+  };
+  for (int tries = 0; tries < 600 && (left_by_child().size() < 2 ||
+                                      (!cgroup_parent.empty() && cgroups_of_child().empty()));
+       ++tries) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   std::vector<std::string> before = left_by_child();
@@ -157,6 +176,10 @@ TEST_P(SandboxCleanupTest, ScratchLeftByAKilledRunIsRemovedWhenASandboxIsNextCre
     ASSERT_TRUE(next.ok()) << next.status().ToString();
   }  // its janitor finishes the removal
   EXPECT_TRUE(left_by_child().empty()) << Joined(left_by_child());
+  if (!cgroup_parent.empty()) {
+    EXPECT_TRUE(cgroups_of_child().empty())
+        << "left in " << cgroup_parent << ": " << Joined(cgroups_of_child());
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(LocalSandboxes, SandboxCleanupTest, ::testing::Values("bwrap", "chroot"),

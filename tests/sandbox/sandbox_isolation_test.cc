@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
@@ -15,6 +16,7 @@
 
 #include <gtest/gtest.h>
 
+#include "cairn/sandbox_common/scratch_janitor.h"
 #include "sandbox_harness.h"
 
 namespace cairn::testing {
@@ -220,6 +222,21 @@ TEST_P(SandboxIsolationTest, TheHostEnvironmentDoesNotLeakIn) {
   EXPECT_EQ(Stdout(outcome), "ONLY=this\nPWD=/build\n");
 }
 
+// PID 1 is bwrap's namespace init (with bwrap's command line) or the
+// chroot sandbox's init (a clone of the host process): /proc/1/cmdline is
+// readable by every process inside, and must show nothing of the host.
+TEST_P(SandboxIsolationTest, PidOneShowsNothingOfTheHostsCommandLine) {
+  ActionOptions options;
+  options.arguments = {"sh", "-c", "tr '\\0' ' ' < /proc/1/cmdline; echo; cat /proc/1/comm"};
+  ExecuteOutcome outcome = Run(options);
+  ASSERT_TRUE(outcome.status.ok()) << outcome.status.ToString();
+  std::string shown = Stdout(outcome);
+  EXPECT_EQ(shown.find(harness_.base_dir()), std::string::npos) << shown;
+  EXPECT_EQ(shown.find("/tmp/"), std::string::npos) << shown;
+  EXPECT_EQ(shown.find(program_invocation_short_name), std::string::npos) << shown;
+  EXPECT_NE(shown.find_first_not_of(" \n"), std::string::npos) << "nothing shown at all";
+}
+
 TEST_P(SandboxIsolationTest, UnixUidAndGidAreHonoured) {
   ActionOptions options;
   options.arguments = {"sh", "-c", "id -u; id -g; echo made > out"};
@@ -251,7 +268,7 @@ int SharedRootsIn(const std::string& scratch_dir, const std::string& sandbox) {
   while (struct dirent* entry = readdir(dir)) {
     std::string name = entry->d_name;
     bool removing = name.size() > 9 && name.compare(name.size() - 9, 9, ".removing") == 0;
-    if (name.rfind(sandbox + "-root-", 0) == 0 && !removing) ++count;
+    if (name.rfind(OwnedScratchPrefix(sandbox + "-") + "root-", 0) == 0 && !removing) ++count;
   }
   closedir(dir);
   return count;

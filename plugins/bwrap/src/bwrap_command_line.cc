@@ -2,11 +2,10 @@
 
 namespace cairn {
 
-std::vector<std::string> BwrapCommandLine(const std::string& bwrap_path,
-                                          const LaunchRequest& request, int info_fd) {
+std::vector<std::string> BwrapOptions(const LaunchRequest& request, int info_fd) {
   const ActionSpec& spec = *request.spec;
   const StagedRoot& root = *request.root;
-  std::vector<std::string> argv = {bwrap_path, "--unshare-all"};
+  std::vector<std::string> argv = {"--unshare-all"};
   if (spec.platform.network) argv.push_back("--share-net");
   if (spec.platform.uid || spec.platform.gid) {
     argv.push_back("--unshare-user");
@@ -51,11 +50,6 @@ std::vector<std::string> BwrapCommandLine(const std::string& bwrap_path,
     argv.insert(argv.end(), {"--setenv", name, value});
   }
   argv.insert(argv.end(), {"--info-fd", std::to_string(info_fd)});
-  argv.push_back("--");
-  // bwrap execvp()s argv[0] with the Command's PATH (it is bwrap's own
-  // environment after --clearenv/--setenv), which finds the program that
-  // ResolveProgram found; argv[0] itself stays as the Command gave it.
-  argv.insert(argv.end(), spec.arguments.begin(), spec.arguments.end());
   return argv;
 }
 

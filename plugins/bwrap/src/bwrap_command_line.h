@@ -1,4 +1,4 @@
-// bwrap_command_line.h — the bwrap argv for one run.
+// bwrap_command_line.h — the bwrap options for one run.
 //
 // Built explicitly, option by option, so what the sandbox allows is
 // readable in one place:
@@ -24,9 +24,12 @@
 
 namespace cairn {
 
+// bwrap's options, without the command. They name host paths (the staged
+// root, the working directory), so Launch hands them over through
+// `--args FD` rather than on bwrap's command line, which the namespace's
+// init keeps and every process inside can read as /proc/1/cmdline.
 // `info_fd`: the descriptor number bwrap writes its {"child-pid": N} to.
-std::vector<std::string> BwrapCommandLine(const std::string& bwrap_path,
-                                          const LaunchRequest& request, int info_fd);
+std::vector<std::string> BwrapOptions(const LaunchRequest& request, int info_fd);
 
 }  // namespace cairn
 

@@ -3,25 +3,27 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <vector>
 
 #include "bwrap_command_line.h"
 #include "cairn/plugin_options.h"
 #include "cairn/plugin_support.h"
-
-extern char** environ;
+#include "cairn/unique_fd.h"
 
 namespace cairn {
 namespace {
 
 constexpr int kInfoFd = 3;  // bwrap's --info-fd inside the spawned process
+constexpr int kArgsFd = 4;  // bwrap's --args
 
 bool IsExecutableFile(const std::string& path) {
   struct stat info {};
@@ -65,27 +67,76 @@ pid_t ChildPid(const std::string& info) {
   return pid > 0 ? static_cast<pid_t>(pid) : -1;
 }
 
-class SpawnAttributes {
- public:
-  SpawnAttributes() {
-    posix_spawnattr_init(&attr_);
-    posix_spawn_file_actions_init(&actions_);
+// bwrap's options as NUL-terminated strings in an anonymous file, for
+// `--args`.
+StatusOr<UniqueFd> OptionsFile(const std::vector<std::string>& options) {
+  UniqueFd file(memfd_create("bwrap-args", MFD_CLOEXEC));
+  if (!file.valid()) return ErrnoStatus("memfd_create", "for bwrap --args", errno);
+  std::string data;
+  for (const std::string& option : options) data.append(option).push_back('\0');
+  for (size_t done = 0; done < data.size();) {
+    ssize_t written = write(file.get(), data.data() + done, data.size() - done);
+    if (written < 0 && errno == EINTR) continue;
+    if (written < 0) return ErrnoStatus("write", "bwrap's options", errno);
+    done += static_cast<size_t>(written);
   }
-  ~SpawnAttributes() {
-    posix_spawnattr_destroy(&attr_);
-    posix_spawn_file_actions_destroy(&actions_);
-  }
-  posix_spawnattr_t attr_;
-  posix_spawn_file_actions_t actions_;
+  if (lseek(file.get(), 0, SEEK_SET) != 0) return ErrnoStatus("seek", "bwrap's options", errno);
+  return file;
+}
+
+// What the child between clone() and execve() needs, prepared beforehand:
+// it may only make system calls (the host is multithreaded).
+struct SpawnPlan {
+  const char* path;
+  char* const* argv;
+  char* const* envp;
+  int fds[5];  // become 0, 1, 2, kInfoFd, kArgsFd
+  bool own_group;
+  int cgroup_procs_fd;
+  uint64_t max_processes;
 };
+
+[[noreturn]] void Die(int stderr_fd, const char* message) {
+  ssize_t ignored = write(stderr_fd, message, std::strlen(message));
+  (void)ignored;
+  _exit(1);  // with "bwrap: ..." on stderr, as bwrap's own setup failures
+}
+
+[[noreturn]] void ExecBwrap(const SpawnPlan& plan) {
+  if (JoinProcessLimit(plan.cgroup_procs_fd, plan.max_processes) != 0) {
+    Die(plan.fds[2], "bwrap: cairn could not apply max-processes to the sandbox\n");
+  }
+  // Its own process group, for the last-resort kill.
+  if (plan.own_group) setpgid(0, 0);
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+  for (int signal_number :
+       {SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGPIPE, SIGCHLD, SIGTSTP, SIGTTIN, SIGTTOU}) {
+    signal(signal_number, SIG_DFL);
+  }
+  // Out of the way of 0..kArgsFd first, then into place.
+  int moved[5];
+  for (int i = 0; i < 5; ++i) {
+    moved[i] = fcntl(plan.fds[i], F_DUPFD, kArgsFd + 1);
+    if (moved[i] < 0) _exit(127);
+  }
+  for (int i = 0; i < 5; ++i) {
+    if (dup2(moved[i], i) < 0) _exit(127);
+  }
+  // Nothing else of the host's leaks into the sandbox.
+  syscall(SYS_close_range, kArgsFd + 1, ~0U, 0);
+  execve(plan.path, plan.argv, plan.envp);
+  Die(2, "bwrap: cairn could not execute bwrap\n");
+}
 
 }  // namespace
 
 BwrapSandbox::BwrapSandbox(HostServices host, std::string scratch_dir, std::string bwrap_path,
-                           size_t root_cache_size)
+                           size_t root_cache_size, uint64_t max_processes)
     : LocalSandbox(std::move(host), "bwrap", std::move(scratch_dir),
                    CAIRN_SANDBOX_INTERACTIVE | CAIRN_SANDBOX_NETWORK | CAIRN_SANDBOX_UID_GID,
-                   root_cache_size),
+                   root_cache_size, nullptr, max_processes),
       bwrap_path_(std::move(bwrap_path)) {}
 
 StatusOr<std::unique_ptr<Sandbox>> BwrapSandbox::Create(const HostServices& host,
@@ -95,19 +146,25 @@ StatusOr<std::unique_ptr<Sandbox>> BwrapSandbox::Create(const HostServices& host
   CAIRN_ASSIGN_OR_RETURN(std::string scratch_dir,
                          options.GetString("scratch-dir", DefaultScratchDir(host)));
   CAIRN_ASSIGN_OR_RETURN(size_t root_cache_size, RootCacheCapacity(options, "bwrap"));
+  CAIRN_ASSIGN_OR_RETURN(uint64_t max_processes, MaxProcesses(options, "bwrap"));
   CAIRN_RETURN_IF_ERROR(options.Finish());
   if (scratch_dir.empty() || scratch_dir.front() != '/') {
     return InvalidArgument("bwrap: option scratch-dir must be an absolute path, not '" +
                            scratch_dir + "'");
   }
   CAIRN_ASSIGN_OR_RETURN(std::string bwrap_path, FindBwrap(configured));
-  return std::unique_ptr<Sandbox>(new BwrapSandbox(host, scratch_dir, bwrap_path, root_cache_size));
+  return std::unique_ptr<Sandbox>(
+      new BwrapSandbox(host, scratch_dir, bwrap_path, root_cache_size, max_processes));
 }
 
 StatusOr<LaunchedProcess> BwrapSandbox::Launch(const LaunchRequest& request) {
-  int info[2];
-  if (pipe2(info, O_CLOEXEC) != 0) return ErrnoStatus("pipe", "for bwrap --info-fd", errno);
-  std::vector<std::string> arguments = BwrapCommandLine(bwrap_path_, request, kInfoFd);
+  CAIRN_ASSIGN_OR_RETURN(UniqueFd options, OptionsFile(BwrapOptions(request, kInfoFd)));
+  // Only what the command itself shows: the host's paths went to --args.
+  std::vector<std::string> arguments = {"bwrap", "--args", std::to_string(kArgsFd), "--"};
+  // bwrap execvp()s argv[0] with the Command's PATH (it is bwrap's own
+  // environment after --clearenv/--setenv), which finds the program that
+  // ResolveProgram found; argv[0] itself stays as the Command gave it.
+  arguments.insert(arguments.end(), request.spec->arguments.begin(), request.spec->arguments.end());
   std::vector<char*> argv;
   for (std::string& argument : arguments) argv.push_back(argument.data());
   argv.push_back(nullptr);
@@ -116,42 +173,28 @@ StatusOr<LaunchedProcess> BwrapSandbox::Launch(const LaunchRequest& request) {
   char path_variable[] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
   char* envp[] = {path_variable, nullptr};
 
-  SpawnAttributes spawn;
-  short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
-  if (!request.interactive) {
-    // Its own process group, for the last-resort kill.
-    flags |= POSIX_SPAWN_SETPGROUP;
-    posix_spawnattr_setpgroup(&spawn.attr_, 0);
-  }
-  posix_spawnattr_setflags(&spawn.attr_, flags);
-  sigset_t none, defaults;
-  sigemptyset(&none);
-  posix_spawnattr_setsigmask(&spawn.attr_, &none);
-  sigemptyset(&defaults);
-  for (int signal_number :
-       {SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGPIPE, SIGCHLD, SIGTSTP, SIGTTIN, SIGTTOU}) {
-    sigaddset(&defaults, signal_number);
-  }
-  posix_spawnattr_setsigdefault(&spawn.attr_, &defaults);
-  posix_spawn_file_actions_adddup2(&spawn.actions_, request.stdin_fd, 0);
-  posix_spawn_file_actions_adddup2(&spawn.actions_, request.stdout_fd, 1);
-  posix_spawn_file_actions_adddup2(&spawn.actions_, request.stderr_fd, 2);
-  posix_spawn_file_actions_adddup2(&spawn.actions_, info[1], kInfoFd);
-  // Nothing else of the host's leaks into the sandbox.
-  posix_spawn_file_actions_addclosefrom_np(&spawn.actions_, kInfoFd + 1);
-
-  pid_t pid = -1;
-  int spawned =
-      posix_spawn(&pid, bwrap_path_.c_str(), &spawn.actions_, &spawn.attr_, argv.data(), envp);
+  int info[2];
+  if (pipe2(info, O_CLOEXEC) != 0) return ErrnoStatus("pipe", "for bwrap --info-fd", errno);
+  SpawnPlan plan{bwrap_path_.c_str(),
+                 argv.data(),
+                 envp,
+                 {request.stdin_fd, request.stdout_fd, request.stderr_fd, info[1], options.get()},
+                 !request.interactive,
+                 request.cgroup_procs_fd,
+                 request.max_processes};
+  // A plain fork (no atfork handlers: the child runs no library code).
+  long pid = syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+  if (pid == 0) ExecBwrap(plan);
+  int error = errno;
   close(info[1]);
-  if (spawned != 0) {
+  if (pid < 0) {
     close(info[0]);
-    return ErrnoStatus("spawn", bwrap_path_, spawned);
+    return ErrnoStatus("fork", "for " + bwrap_path_, error);
   }
   LaunchedProcess launched;
-  launched.pid = pid;
+  launched.pid = static_cast<pid_t>(pid);
   launched.status_fd = info[0];
-  launched.kill = [pid](const std::string& status_text) {
+  launched.kill = [pid = launched.pid](const std::string& status_text) {
     pid_t init = ChildPid(status_text);
     // Killing the namespace's init kills everything in it; bwrap then
     // notices and exits. Without its pid, the process group is all we have.

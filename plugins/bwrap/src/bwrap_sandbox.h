@@ -12,11 +12,20 @@
 //   root-cache-size: how many staged read-only roots are kept for later
 //                runs of the same root (default 8; 0 stages every run
 //                afresh). See staged_root_cache.h.
+//   max-processes: how many processes (and threads) one action may have
+//                at once (default 4096): a pids cgroup where one can be
+//                made, RLIMIT_NPROC otherwise (see process_limit.h; the
+//                log says which applies). Forks past it fail in the action.
 //
 // Every process of an action lives in bwrap's PID namespace. On timeout or
 // cancellation the namespace's init (bwrap's child-pid, from --info-fd) is
 // SIGKILLed: the kernel then kills every process in it before bwrap itself
 // can exit, so Execute returns only when all of them are gone.
+//
+// bwrap reads its options (which name the host's scratch paths) from an
+// anonymous file (`--args`), so the namespace's init — whose command line
+// every process inside can read as /proc/1/cmdline — shows only
+// "bwrap --args 4 -- " and the Command's own arguments.
 #ifndef CAIRN_PLUGINS_BWRAP_BWRAP_SANDBOX_H
 #define CAIRN_PLUGINS_BWRAP_BWRAP_SANDBOX_H
 
@@ -40,7 +49,7 @@ class BwrapSandbox : public LocalSandbox {
 
  private:
   BwrapSandbox(HostServices host, std::string scratch_dir, std::string bwrap_path,
-               size_t root_cache_size);
+               size_t root_cache_size, uint64_t max_processes);
 
   std::string bwrap_path_;
 };

@@ -14,14 +14,20 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <iterator>
+#include <sstream>
 
 #include "cairn/sandbox_common/local_sandbox.h"
+#include "cairn/sandbox_common/process_limit.h"
 
 namespace cairn {
 namespace {
 
 constexpr int kErrorFd = 3;  // the error pipe inside the child
+constexpr const char* kInitName = "cairn-init";
 
 struct DeviceBind {
   std::string host;    // "/dev/null"
@@ -49,6 +55,8 @@ struct Prepared {
   std::vector<char*> argv, envp;
   std::vector<std::string> environment;
   std::vector<std::string> arguments;
+  // This process's argv strings, overwritten in the child.
+  unsigned long arg_start = 0, arg_end = 0;
 };
 
 size_t FormatNumber(long value, char* out) {
@@ -129,6 +137,39 @@ void DropPrivileges(const ChrootChildSpec& spec) {
   Fail("execve", spec.program.c_str());
 }
 
+// Nothing of the host's command line (this child's copy of the host's
+// memory) stays visible as /proc/1/cmdline or /proc/1/comm. Overwritten in
+// place: prctl(PR_SET_MM) would need CAP_SYS_RESOURCE, which a container's
+// root often lacks; the kernel shows [arg_start, arg_end) as it is.
+void HideHostCommandLine(const Prepared& prepared) {
+  // An address the kernel reported for this very memory (see
+  // FindArgumentArea), so the cast is the point.
+  char* arguments =
+      reinterpret_cast<char*>(prepared.arg_start);  // NOLINT(performance-no-int-to-ptr)
+  size_t length = prepared.arg_end - prepared.arg_start;
+  std::memset(arguments, 0, length);
+  for (size_t i = 0; kInitName[i] != '\0' && i + 1 < length; ++i) arguments[i] = kInitName[i];
+  CheckCall(prctl(PR_SET_NAME, kInitName, 0, 0, 0), "set the init's name", "");
+}
+
+// This process's argument area (fields 48 and 49 of /proc/self/stat).
+Status FindArgumentArea(Prepared* prepared) {
+  std::ifstream in("/proc/self/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  size_t after_name = stat.rfind(')');
+  if (after_name == std::string::npos) return Internal("cannot parse /proc/self/stat");
+  std::istringstream fields(stat.substr(after_name + 1));
+  std::string field;
+  for (int number = 3; fields >> field; ++number) {
+    if (number == 48) prepared->arg_start = std::strtoul(field.c_str(), nullptr, 10);
+    if (number == 49) prepared->arg_end = std::strtoul(field.c_str(), nullptr, 10);
+  }
+  if (prepared->arg_end <= prepared->arg_start) {
+    return Internal("cannot find this process's command line in /proc/self/stat");
+  }
+  return Status::Ok();
+}
+
 [[noreturn]] void RunInit(const Prepared& prepared, int error_fd) {
   const ChrootChildSpec& spec = *prepared.spec;
   // Descriptors first: 0-2 for the command, 3 for errors, nothing else.
@@ -136,13 +177,19 @@ void DropPrivileges(const ChrootChildSpec& spec) {
   int out = fcntl(spec.stdout_fd, F_DUPFD, 10);
   int err = fcntl(spec.stderr_fd, F_DUPFD, 10);
   int report = fcntl(error_fd, F_DUPFD, 10);
+  int limit = spec.cgroup_procs_fd >= 0 ? fcntl(spec.cgroup_procs_fd, F_DUPFD, 10) : -1;
   if (in < 0 || out < 0 || err < 0 || report < 0) _exit(127);
   if (dup2(report, kErrorFd) < 0) _exit(127);
   fcntl(kErrorFd, F_SETFD, FD_CLOEXEC);
   CheckCall(dup2(in, 0), "dup2", "stdin");
   CheckCall(dup2(out, 1), "dup2", "stdout");
   CheckCall(dup2(err, 2), "dup2", "stderr");
+  // Before it starts anything, so every process of the run counts.
+  CheckCall(JoinProcessLimit(limit, spec.max_processes), "apply", "max-processes");
   CheckCall(syscall(SYS_close_range, kErrorFd + 1, ~0U, 0), "close_range", "");
+  // Rooted at the run's cgroup, so the command sees nothing of the host's.
+  CheckCall(unshare(CLONE_NEWCGROUP), "unshare", "the cgroup namespace");
+  HideHostCommandLine(prepared);
 
   if (!spec.interactive) setpgid(0, 0);
   prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
@@ -221,6 +268,7 @@ void DropPrivileges(const ChrootChildSpec& spec) {
 StatusOr<pid_t> StartChrootChild(const ChrootChildSpec& spec, int error_fd) {
   Prepared prepared;
   prepared.spec = &spec;
+  CAIRN_RETURN_IF_ERROR(FindArgumentArea(&prepared));
   prepared.proc_dir = spec.root_dir + "/proc";
   for (const char* cover : {"sys", "sysrq-trigger", "irq", "bus"}) {
     prepared.proc_covers.push_back(prepared.proc_dir + "/" + cover);
@@ -244,8 +292,7 @@ StatusOr<pid_t> StartChrootChild(const ChrootChildSpec& spec, int error_fd) {
   for (std::string& variable : prepared.environment) prepared.envp.push_back(variable.data());
   prepared.envp.push_back(nullptr);
 
-  unsigned long flags =
-      CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP | SIGCHLD;
+  unsigned long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD;
   if (!spec.network) flags |= CLONE_NEWNET;
   long pid = syscall(SYS_clone, flags, 0, 0, 0, 0);
   if (pid < 0) {

@@ -3,6 +3,11 @@
 // StartChrootChild() clone()s a child into new mount, PID, UTS, IPC and
 // (unless network=on) network namespaces. That child is PID 1 of its
 // namespace; it
+//   0. joins the run's process limit (a pids cgroup, or RLIMIT_NPROC),
+//      then a new cgroup namespace rooted there, and replaces its command
+//      line — a copy of the host's, which any process inside could read
+//      as /proc/1/cmdline — with "cairn-init" (overwritten in place, and
+//      its name, /proc/1/comm, with prctl PR_SET_NAME),
 //   1. makes every mount private, binds the staged root onto itself
 //      read-only (nosuid, nodev) with the run's private working directory
 //      bound read-write over its working directory (or the whole root
@@ -26,6 +31,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -49,6 +55,9 @@ struct ChrootChildSpec {
   int stdin_fd = 0;
   int stdout_fd = 1;
   int stderr_fd = 2;
+  // The process limit, joined before anything else (process_limit.h).
+  int cgroup_procs_fd = -1;
+  uint64_t max_processes = 0;
 };
 
 // Returns PID 1's pid (in this process's namespace); `error_fd` is the

@@ -12,10 +12,11 @@
 
 namespace cairn {
 
-ChrootSandbox::ChrootSandbox(HostServices host, std::string scratch_dir, size_t root_cache_size)
+ChrootSandbox::ChrootSandbox(HostServices host, std::string scratch_dir, size_t root_cache_size,
+                             uint64_t max_processes)
     : LocalSandbox(std::move(host), "chroot", std::move(scratch_dir),
                    CAIRN_SANDBOX_INTERACTIVE | CAIRN_SANDBOX_NETWORK | CAIRN_SANDBOX_UID_GID,
-                   root_cache_size) {}
+                   root_cache_size, nullptr, max_processes) {}
 
 StatusOr<std::unique_ptr<Sandbox>> ChrootSandbox::Create(const HostServices& host,
                                                          std::string_view options_yaml) {
@@ -23,6 +24,7 @@ StatusOr<std::unique_ptr<Sandbox>> ChrootSandbox::Create(const HostServices& hos
   CAIRN_ASSIGN_OR_RETURN(std::string scratch_dir,
                          options.GetString("scratch-dir", DefaultScratchDir(host)));
   CAIRN_ASSIGN_OR_RETURN(size_t root_cache_size, RootCacheCapacity(options, "chroot"));
+  CAIRN_ASSIGN_OR_RETURN(uint64_t max_processes, MaxProcesses(options, "chroot"));
   CAIRN_RETURN_IF_ERROR(options.Finish());
   if (scratch_dir.empty() || scratch_dir.front() != '/') {
     return InvalidArgument("chroot: option scratch-dir must be an absolute path, not '" +
@@ -33,7 +35,8 @@ StatusOr<std::unique_ptr<Sandbox>> ChrootSandbox::Create(const HostServices& hos
                               std::to_string(geteuid()) +
                               "); use the bwrap sandbox, or run as root");
   }
-  return std::unique_ptr<Sandbox>(new ChrootSandbox(host, scratch_dir, root_cache_size));
+  return std::unique_ptr<Sandbox>(
+      new ChrootSandbox(host, scratch_dir, root_cache_size, max_processes));
 }
 
 StatusOr<LaunchedProcess> ChrootSandbox::Launch(const LaunchRequest& request) {
@@ -62,6 +65,8 @@ StatusOr<LaunchedProcess> ChrootSandbox::Launch(const LaunchRequest& request) {
   child.stdin_fd = request.stdin_fd;
   child.stdout_fd = request.stdout_fd;
   child.stderr_fd = request.stderr_fd;
+  child.cgroup_procs_fd = request.cgroup_procs_fd;
+  child.max_processes = request.max_processes;
 
   int errors[2];
   if (pipe2(errors, O_CLOEXEC) != 0) return ErrnoStatus("pipe", "for setup errors", errno);

@@ -13,6 +13,10 @@
 //   root-cache-size: how many staged read-only roots are kept for later
 //                runs of the same root (default 8; 0 stages every run
 //                afresh). See staged_root_cache.h.
+//   max-processes: how many processes (and threads) one action may have
+//                at once (default 4096): a pids cgroup where one can be
+//                made, RLIMIT_NPROC otherwise (see process_limit.h; the
+//                log says which applies). Forks past it fail in the action.
 #ifndef CAIRN_PLUGINS_CHROOT_CHROOT_SANDBOX_H
 #define CAIRN_PLUGINS_CHROOT_CHROOT_SANDBOX_H
 
@@ -36,7 +40,8 @@ class ChrootSandbox : public LocalSandbox {
                     bool interactive) override;
 
  private:
-  ChrootSandbox(HostServices host, std::string scratch_dir, size_t root_cache_size);
+  ChrootSandbox(HostServices host, std::string scratch_dir, size_t root_cache_size,
+                uint64_t max_processes);
 };
 
 }  // namespace cairn

@@ -133,15 +133,17 @@ StatusOr<size_t> RootCacheCapacity(PluginOptions& options, const std::string& sa
 
 LocalSandbox::LocalSandbox(HostServices host, std::string name, std::string scratch_dir,
                            uint32_t flags, size_t root_cache_capacity,
-                           std::shared_ptr<SupervisionClock> clock)
+                           std::shared_ptr<SupervisionClock> clock, uint64_t max_processes)
     : host_(std::move(host)),
       name_(std::move(name)),
       scratch_dir_(std::move(scratch_dir)),
       flags_(flags),
       clock_(clock ? std::move(clock) : std::make_shared<SteadyClock>()),
+      max_processes_(max_processes),
       janitor_(std::make_unique<ScratchJanitor>()),
       roots_(std::make_unique<StagedRootCache>(scratch_dir_, name_ + "-", root_cache_capacity,
                                                janitor_.get())) {
+  if (max_processes_ > 0) PidsCgroup::RemoveLeftovers("cairn-" + name_ + "-");
   size_t leftovers = janitor_->DisposeLeftovers(scratch_dir_, name_ + "-");
   if (leftovers > 0) {
     host_.Info(name_ + ": removing " + std::to_string(leftovers) + " scratch director" +
@@ -308,6 +310,7 @@ StatusOr<SupervisionResult> LocalSandbox::RunCommand(Run& run, const ExecuteOpti
   supervision.stderr_path = run.root->stderr_path();
   supervision.live_output_fd = options.live_output_fd;
 
+  std::unique_ptr<PidsCgroup> cgroup = LimitProcesses(request);
   auto* metadata = result->mutable_execution_metadata();
   *metadata->mutable_execution_start_timestamp() = Now();
   StatusOr<LaunchedProcess> launched = Launch(request);
@@ -325,7 +328,32 @@ StatusOr<SupervisionResult> LocalSandbox::RunCommand(Run& run, const ExecuteOpti
                ": the action's processes survived being killed; its process group "
                "was sent SIGKILL");
   }
+  if (cgroup && cgroup->LimitReached()) {
+    host_.Warn(name_ + ": the action reached its limit of " + std::to_string(max_processes_) +
+               " processes (max-processes, enforced by the pids cgroup " + cgroup->path() +
+               "): its forks past the limit failed");
+  }
   return supervised;
+}
+
+std::unique_ptr<PidsCgroup> LocalSandbox::LimitProcesses(LaunchRequest& request) {
+  if (max_processes_ == 0) return nullptr;
+  StatusOr<std::unique_ptr<PidsCgroup>> cgroup =
+      PidsCgroup::Create(OwnedScratchPrefix("cairn-" + name_ + "-") + "run", max_processes_);
+  if (cgroup.ok()) {
+    request.cgroup_procs_fd = (*cgroup)->procs_fd();
+    host_.Debug(name_ + ": at most " + std::to_string(max_processes_) +
+                " processes (max-processes), enforced by the pids cgroup " + (*cgroup)->path());
+    return std::move(*cgroup);
+  }
+  request.max_processes = max_processes_;
+  if (!told_about_rlimit_.exchange(true)) {
+    host_.Info(name_ + ": max-processes (" + std::to_string(max_processes_) +
+               ") is enforced with RLIMIT_NPROC, which the kernel does not apply to commands "
+               "running as the host's root: no pids cgroup can be made here (" +
+               cgroup.status().message() + ")");
+  }
+  return nullptr;
 }
 
 StatusOr<int> LocalSandbox::RunInteractive(const Action& action,
@@ -339,6 +367,7 @@ StatusOr<int> LocalSandbox::RunInteractive(const Action& action,
   request.stdin_fd = options.stdin_fd;
   request.stdout_fd = options.stdout_fd;
   request.stderr_fd = options.stderr_fd;
+  std::unique_ptr<PidsCgroup> cgroup = LimitProcesses(request);
   CAIRN_ASSIGN_OR_RETURN(LaunchedProcess launched, Launch(request));
 
   // The terminal's Ctrl-C belongs to the interactive command, so the host's

@@ -24,9 +24,12 @@ pid_t OwnerOf(const std::string& name, const std::string& prefix) {
   return static_cast<pid_t>(std::atol(digits.c_str()));
 }
 
-bool ProcessIsGone(pid_t pid) { return pid > 0 && kill(pid, 0) != 0 && errno == ESRCH; }
-
 }  // namespace
+
+bool OwnedByDeadProcess(const std::string& name, const std::string& prefix) {
+  pid_t owner = OwnerOf(name, prefix);
+  return owner > 0 && owner != getpid() && kill(owner, 0) != 0 && errno == ESRCH;
+}
 
 std::string OwnedScratchPrefix(const std::string& prefix) {
   return prefix + std::to_string(getpid()) + "-";
@@ -46,7 +49,7 @@ ScratchJanitor::~ScratchJanitor() {
 void ScratchJanitor::Dispose(std::string path) {
   // Renamed first, so the name is free and the removal is visibly pending.
   std::string doomed = path + ".removing";
-  if (std::rename(path.c_str(), doomed.c_str()) != 0) doomed = path;
+  if (std::rename(path.c_str(), doomed.c_str()) != 0) doomed = std::move(path);
   std::lock_guard<std::mutex> lock(mutex_);
   pending_.push_back(std::move(doomed));
   if (!worker_.joinable()) {
@@ -70,8 +73,7 @@ size_t ScratchJanitor::DisposeLeftovers(const std::string& scratch_parent,
   if (dir == nullptr) return 0;
   while (struct dirent* entry = readdir(dir)) {
     std::string name = entry->d_name;
-    pid_t owner = OwnerOf(name, prefix);
-    if (owner != getpid() && ProcessIsGone(owner)) leftovers.push_back(scratch_parent + "/" + name);
+    if (OwnedByDeadProcess(name, prefix)) leftovers.push_back(scratch_parent + "/" + name);
   }
   closedir(dir);
   for (std::string& path : leftovers) Dispose(std::move(path));

@@ -32,6 +32,7 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -40,6 +41,7 @@
 #include "cairn/plugin_options.h"
 #include "cairn/sandbox.h"
 #include "cairn/sandbox_common/action_spec.h"
+#include "cairn/sandbox_common/process_limit.h"
 #include "cairn/sandbox_common/process_supervisor.h"
 #include "cairn/sandbox_common/scratch_janitor.h"
 #include "cairn/sandbox_common/staged_root.h"
@@ -62,6 +64,11 @@ struct LaunchRequest {
   int stdin_fd = -1;
   int stdout_fd = -1;
   int stderr_fd = -1;
+  // The process limit (process_limit.h): the launcher's first process
+  // calls JoinProcessLimit(cgroup_procs_fd, max_processes) before it starts
+  // anything else (-1 / 0: none).
+  int cgroup_procs_fd = -1;
+  uint64_t max_processes = 0;
 };
 
 // What Launch started: a child of this process, supervised through
@@ -87,10 +94,11 @@ class LocalSandbox : public Sandbox {
   // `name` names the sandbox in messages and scratch directories; `flags`
   // are its CAIRN_SANDBOX_* capabilities; `root_cache_capacity` is how many
   // staged read-only roots are kept for reuse (0: none); `clock` decides
-  // timeouts (a SteadyClock when null).
+  // timeouts (a SteadyClock when null); `max_processes` bounds each run's
+  // processes (0: no bound; see process_limit.h).
   LocalSandbox(HostServices host, std::string name, std::string scratch_dir, uint32_t flags,
                size_t root_cache_capacity = kDefaultStagedRootCacheCapacity,
-               std::shared_ptr<SupervisionClock> clock = nullptr);
+               std::shared_ptr<SupervisionClock> clock = nullptr, uint64_t max_processes = 0);
 
   // Whether the writable parts must be chowned to unixUID/unixGID (true
   // when the sandbox really switches user rather than mapping it).
@@ -113,6 +121,9 @@ class LocalSandbox : public Sandbox {
   // Execute, but for the final kCompleted report.
   ExecuteOutcome ExecuteAndReport(const Action& action, const ExecuteOptions& options,
                                   const StageReporter& report);
+  // A pids cgroup for one run, or null with `request` set for RLIMIT_NPROC
+  // (process_limit.h); logs which applies.
+  std::unique_ptr<PidsCgroup> LimitProcesses(LaunchRequest& request);
   // Launches and supervises the command of a prepared run.
   StatusOr<SupervisionResult> RunCommand(Run& run, const ExecuteOptions& options,
                                          const StageReporter& report, ActionResult* result);
@@ -122,6 +133,8 @@ class LocalSandbox : public Sandbox {
   std::string scratch_dir_;
   uint32_t flags_;
   std::shared_ptr<SupervisionClock> clock_;
+  uint64_t max_processes_;
+  std::atomic<bool> told_about_rlimit_{false};
   // Destroyed after the cache, finishing every pending removal (the cached
   // roots' included).
   std::unique_ptr<ScratchJanitor> janitor_;

@@ -53,6 +53,10 @@ class ScratchJanitor {
 // by this process start, so that DisposeLeftovers can tell their owner.
 std::string OwnedScratchPrefix(const std::string& prefix);
 
+// Whether `name` is `prefix` + PID + "-" ... for a PID that is neither this
+// process nor any other that still exists.
+bool OwnedByDeadProcess(const std::string& name, const std::string& prefix);
+
 }  // namespace cairn
 
 #endif  // CAIRN_SANDBOX_COMMON_SCRATCH_JANITOR_H

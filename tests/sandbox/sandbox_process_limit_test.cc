@@ -1,0 +1,105 @@
+// max-processes, for each local sandbox: a burst of processes past the
+// limit fails inside the action, and the limit's cgroup goes with the run.
+#include <dirent.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "cairn/sandbox_common/process_limit.h"
+#include "sandbox_harness.h"
+
+namespace cairn::testing {
+namespace {
+
+std::vector<std::string> EntriesStartingWith(const std::string& dir, const std::string& prefix) {
+  std::vector<std::string> names;
+  DIR* handle = opendir(dir.c_str());
+  if (handle == nullptr) return names;
+  while (struct dirent* entry = readdir(handle)) {
+    std::string name = entry->d_name;
+    if (name.rfind(prefix, 0) == 0) names.push_back(name);
+  }
+  closedir(handle);
+  return names;
+}
+
+class SandboxProcessLimitTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    if (!RunningAsRoot()) GTEST_SKIP() << "the sandbox tests need root; CI runs as root";
+    // As root, only a pids cgroup binds: RLIMIT_NPROC is not enforced for
+    // the host's root user.
+    StatusOr<std::unique_ptr<PidsCgroup>> probe = PidsCgroup::Create("cairn-test-probe", 8);
+    if (!probe.ok())
+      GTEST_SKIP() << "no pids cgroup can be made here: " << probe.status().ToString();
+    std::string path = (*probe)->path();
+    cgroup_parent_ = path.substr(0, path.rfind('/'));
+    ASSERT_TRUE(harness_.setup_status().ok()) << harness_.setup_status().ToString();
+    StatusOr<Digest> root = harness_.ImportBusyboxRoot();
+    ASSERT_TRUE(root.ok()) << root.status().ToString();
+    root_ = *root;
+  }
+
+  ExecuteOutcome Run(const std::string& sandbox_options, const std::string& script) {
+    auto sandbox = harness_.OpenSandbox(GetParam(), sandbox_options);
+    EXPECT_TRUE(sandbox.ok()) << sandbox.status().ToString();
+    ExecuteOutcome outcome;
+    if (!sandbox.ok()) return outcome;
+    ActionOptions options;
+    options.arguments = {"sh", "-c", script};
+    options.timeout_seconds = 60;  // bounds the test whatever happens
+    StatusOr<Action> action = harness_.MakeAction(root_, options);
+    EXPECT_TRUE(action.ok()) << action.status().ToString();
+    return (*sandbox)->Execute(*action, ExecuteOptions());
+  }
+
+  SandboxHarness harness_;
+  Digest root_;
+  std::string cgroup_parent_;
+};
+
+// 200 short sleeps in the background: bounded in count and in time even
+// without the limit (they would all end after 5 s).
+constexpr const char* kBurst = "for i in $(seq 200); do sleep 5 & done; wait; echo all started";
+
+TEST_P(SandboxProcessLimitTest, ABurstOfProcessesPastMaxProcessesFailsToFork) {
+  ExecuteOutcome outcome = Run("max-processes: 64\n", kBurst);
+  ASSERT_TRUE(outcome.status.ok()) << outcome.status.ToString();
+  ASSERT_TRUE(outcome.result.has_value());
+  EXPECT_NE(outcome.result->exit_code(), 0);
+  EXPECT_EQ(ReadText(harness_.cas(), outcome.result->stdout_digest()), "");
+  EXPECT_NE(ReadText(harness_.cas(), outcome.result->stderr_digest()).find("fork"),
+            std::string::npos)
+      << ReadText(harness_.cas(), outcome.result->stderr_digest());
+  const std::string ours = "cairn-" + GetParam() + "-" + std::to_string(getpid()) + "-";
+  EXPECT_TRUE(EntriesStartingWith(cgroup_parent_, ours).empty())
+      << "the run's pids cgroup was left in " << cgroup_parent_;
+}
+
+TEST_P(SandboxProcessLimitTest, TheSameBurstRunsUnderTheDefaultLimit) {
+  ExecuteOutcome outcome =
+      Run("", "for i in $(seq 200); do sleep 1 & done; wait; echo all started");
+  ASSERT_TRUE(outcome.status.ok()) << outcome.status.ToString();
+  EXPECT_EQ(outcome.result->exit_code(), 0);
+  EXPECT_EQ(ReadText(harness_.cas(), outcome.result->stdout_digest()), "all started\n");
+}
+
+TEST_P(SandboxProcessLimitTest, MaxProcessesMustBeAPositiveNumber) {
+  auto sandbox = harness_.OpenSandbox(GetParam(), "max-processes: 0\n");
+  ASSERT_FALSE(sandbox.ok());
+  EXPECT_EQ(sandbox.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(sandbox.status().message().find("max-processes"), std::string::npos)
+      << sandbox.status().ToString();
+}
+
+INSTANTIATE_TEST_SUITE_P(LocalSandboxes, SandboxProcessLimitTest,
+                         ::testing::Values("bwrap", "chroot"),
+                         [](const ::testing::TestParamInfo<std::string>& info) {
+                           return info.param;
+                         });
+
+}  // namespace
+}  // namespace cairn::testing
