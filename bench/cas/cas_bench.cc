@@ -2,7 +2,7 @@
 //
 //   cas_bench [--small] [--stage-rows-only] [--files N] [--dirs N] [--runs N]
 //             [--big-mib N] [--big-files N] [--merge-trees N] [--merge-files N]
-//             [--keep DIR]
+//             [--keep DIR] [--cairn PATH]
 //
 // Builds the trees in a temp dir, then prints each measurement next to its
 // baseline and the ratio against the target from issue 3:
@@ -66,6 +66,7 @@ struct Settings {
   int merge_trees = 50;
   int merge_files = 1000;
   std::string keep;
+  std::string cairn;
 };
 
 // Reads and hashes files (as the store's import does, minus the write) on
@@ -148,13 +149,15 @@ int main(int argc, char** argv) {
     if (arg == "--stage-only" && i + 3 < argc)
       return StageOnly(argv[i + 1], argv[i + 2], argv[i + 3]);
     if (arg == "--small") {
-      settings = Settings{2000, 20, 3, false, 64, 4, 10, 100, ""};
+      settings = Settings{2000, 20, 3, false, 64, 4, 10, 100, "", settings.cairn};
     } else if (arg == "--files") {
       settings.files = std::stoi(next());
     } else if (arg == "--dirs") {
       settings.dirs = std::stoi(next());
     } else if (arg == "--stage-rows-only") {
       settings.stage_rows_only = true;
+    } else if (arg == "--cairn") {
+      settings.cairn = next();
     } else if (arg == "--runs") {
       settings.runs = std::stoi(next());
     } else if (arg == "--big-mib") {
@@ -178,7 +181,7 @@ int main(int argc, char** argv) {
               settings.merge_trees, settings.merge_files);
 
   if (settings.stage_rows_only) {
-    RunStageRows({work, argv[0], settings.files, settings.dirs, settings.runs});
+    RunStageRows({work, argv[0], settings.files, settings.dirs, settings.runs, settings.cairn});
     if (settings.keep.empty()) Sh("rm -rf " + work);
     return 0;
   }
@@ -199,7 +202,7 @@ int main(int argc, char** argv) {
     Report("re-import (all blobs present)", reimport, "cp -a", cp_small, 0.5);
   }
   Sh("rm -rf " + work + "/cp-small");
-  RunStageRows({work, argv[0], settings.files, settings.dirs, settings.runs});
+  RunStageRows({work, argv[0], settings.files, settings.dirs, settings.runs, settings.cairn});
 
   // --- 1 GiB in 16 files: best of three, each import in a child process
   // for its own peak RSS and CPU times.

@@ -49,7 +49,9 @@ void StageInChild(const StageRowsSettings& settings, const std::string& store,
 void Rows(const StageRowsSettings& settings, const std::string& label, int executable_every,
           uint64_t seed) {
   const std::string tree = settings.work + "/stage-tree";
-  const std::string store_path = settings.work + "/stage-store";
+  // <cache>/cas is where `cairn --cache-dir <cache>` keeps its store.
+  const std::string cache = settings.work + "/stage-cache";
+  const std::string store_path = cache + "/cas";
   BuildSmallTree(tree, settings.files, settings.dirs, seed, executable_every);
   Digest root;
   {
@@ -92,12 +94,25 @@ void Rows(const StageRowsSettings& settings, const std::string& label, int execu
                             StageInChild(settings, store_path, root_text, out);
                           },
                           {}});
+    if (!settings.cairn.empty()) {
+      ::mkdir((settings.work + "/xdg-config").c_str(), 0755);
+      std::string command = "cd " + settings.work + " && XDG_CONFIG_HOME=" + settings.work +
+                            "/xdg-config " + settings.cairn + " --cache-dir " + cache +
+                            " cas stage " + root_text + " ";
+      in_process.push_back(
+          {"cairn",
+           [command](const std::string& out) { Sh(command + out + " --hardlinks >/dev/null"); },
+           {}});
+    }
     Interleave(settings.work, settings.runs, in_process);
   }
   double cp_al = Median(in_process[0].seconds);
   Report("stage " + label, Median(in_process[1].seconds), "cp -al", cp_al, 1.5);
   Report("  as a whole process", Median(in_process[2].seconds), "cp -al", cp_al, 1.5);
-  Sh("rm -rf " + tree + " " + store_path);
+  if (in_process.size() > 3) {
+    Report("  as `cairn cas stage`", Median(in_process[3].seconds), "cp -al", cp_al, 1.5);
+  }
+  Sh("rm -rf " + tree + " " + cache);
 }
 
 }  // namespace

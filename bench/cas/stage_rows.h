@@ -1,6 +1,8 @@
 // stage_rows.h — the staging rows of cas_bench: 20,000 files staged by
-// hardlink against `cp -al` of the same tree, in this process and as a
-// whole process, for a tree with 5% executables and one with half.
+// hardlink against `cp -al` of the same tree, in this process, as a whole
+// process (this benchmark re-run as a stager) and, given a `cairn`, as a
+// whole `cairn cas stage --hardlinks` (with an empty XDG_CONFIG_HOME), for
+// a tree with 5% executables and one with half.
 //
 // ext4 on the benchmark machine is sometimes slow to allocate inodes after
 // many deletions, which hits whichever side runs next: the sides are run
@@ -18,6 +20,7 @@ struct StageRowsSettings {
   int files = 20000;
   int dirs = 100;
   int runs = 5;
+  std::string cairn;  // a built `cairn`: adds a `cairn cas stage` row
 };
 
 void RunStageRows(const StageRowsSettings& settings);
