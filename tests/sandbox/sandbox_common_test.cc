@@ -32,9 +32,9 @@ TEST(RelativePathTest, RefusesAbsoluteDottedAndEmptyComponentsNamingThePath) {
   }
 }
 
-Platform MakePlatform(std::vector<std::pair<std::string, std::string>> properties) {
+Platform MakePlatform(const std::vector<std::pair<std::string, std::string>>& properties) {
   Platform platform;
-  for (auto& [name, value] : properties) {
+  for (const auto& [name, value] : properties) {
     auto* property = platform.add_properties();
     property->set_name(name);
     property->set_value(value);

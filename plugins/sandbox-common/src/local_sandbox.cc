@@ -348,10 +348,17 @@ std::unique_ptr<PidsCgroup> LocalSandbox::LimitProcesses(LaunchRequest& request)
   }
   request.max_processes = max_processes_;
   if (!told_about_rlimit_.exchange(true)) {
-    host_.Info(name_ + ": max-processes (" + std::to_string(max_processes_) +
-               ") is enforced with RLIMIT_NPROC, which the kernel does not apply to commands "
-               "running as the host's root: no pids cgroup can be made here (" +
-               cgroup.status().message() + ")");
+    std::string why = "no pids cgroup can be made here (" + cgroup.status().message() + ")";
+    if (geteuid() == 0) {
+      // The kernel exempts the host's root from RLIMIT_NPROC: only a
+      // command run as another user (unixUID, chroot) is bound.
+      host_.Warn(name_ + ": max-processes (" + std::to_string(max_processes_) +
+                 ") is not enforced for commands running as root: " + why +
+                 ", and RLIMIT_NPROC does not bind root");
+    } else {
+      host_.Debug(name_ + ": at most " + std::to_string(max_processes_) +
+                  " processes (max-processes) per user, enforced with RLIMIT_NPROC: " + why);
+    }
   }
   return nullptr;
 }
