@@ -101,6 +101,23 @@ TEST_F(StageCheckTest, VerifyOnStageCatchesAHardlinkedObjectModifiedBehindTheSto
   EXPECT_FALSE(Exists(ObjectPath(digest)));
 }
 
+TEST_F(StageCheckTest, FsckReportsACorruptExecutableVariantAndRepairRemovesOnlyIt) {
+  ASSERT_OK_AND_ASSIGN(Digest digest, store().WriteBlob("#!/bin/sh\n", std::nullopt));
+  Digest root = StoreRootWithFile(store(), "run", digest, true);
+  MakeDir(temp_ / "first");
+  ASSERT_OK(store().StageTree(root, temp_ / "first", Hardlinks(true)));
+  std::string variant = ObjectPath(digest) + ".x";
+  ASSERT_EQ(Shell("printf '#!/bin/ksh' | dd of=" + variant + " conv=notrunc status=none"), 0);
+  ASSERT_OK_AND_ASSIGN(VerifyReport report, store().Verify(true));
+  EXPECT_EQ(report.problems, 1u);
+  EXPECT_THAT(report.lines, HasSubstr("executable variant of object " + digest.hash()));
+  EXPECT_FALSE(Exists(variant));
+  EXPECT_TRUE(Exists(ObjectPath(digest)));
+  MakeDir(temp_ / "again");
+  ASSERT_OK(store().StageTree(root, temp_ / "again", Hardlinks(true)));
+  EXPECT_EQ(ReadFile(temp_ / "again/run"), "#!/bin/sh\n");
+}
+
 TEST_F(StageCheckTest, DigestClaimingThreeBytesForASixByteObjectIsNotFoundWhateverTheStage) {
   ASSERT_OK_AND_ASSIGN(Digest real, store().WriteBlob("abcdef", std::nullopt));
   Digest lie = MakeDigest(real.hash(), 3);

@@ -373,10 +373,15 @@ StatusOr<Digest> ObjectStore::StreamRest(int fd, Sha256& hasher, TempFile& temp,
 }
 
 Status ObjectStore::RemoveObject(const std::string& hash) {
-  for (const std::string& path : {RelativePath(hash), ExecutablePath(hash)}) {
-    if (::unlinkat(objects_fd_.get(), path.c_str(), 0) != 0 && errno != ENOENT) {
-      return ErrnoStatus("remove object", hash, errno);
-    }
+  if (::unlinkat(objects_fd_.get(), RelativePath(hash).c_str(), 0) != 0 && errno != ENOENT) {
+    return ErrnoStatus("remove object", hash, errno);
+  }
+  return RemoveExecutableVariant(hash);
+}
+
+Status ObjectStore::RemoveExecutableVariant(const std::string& hash) {
+  if (::unlinkat(objects_fd_.get(), ExecutablePath(hash).c_str(), 0) != 0 && errno != ENOENT) {
+    return ErrnoStatus("remove the executable variant of object", hash, errno);
   }
   return Status::Ok();
 }

@@ -102,6 +102,8 @@ class ObjectStore {
 
   // Unlinks an object and its executable variant (absent is fine).
   Status RemoveObject(const std::string& hash);
+  // Unlinks the executable variant alone (absent is fine).
+  Status RemoveExecutableVariant(const std::string& hash);
 
   // Visits every object (not in any particular order).
   Status ForEachObject(const std::function<void(const ObjectInfo&)>& visit) const;

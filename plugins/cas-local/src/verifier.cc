@@ -28,6 +28,7 @@ Status Verifier::VerifyObjects(bool repair, VerifyReport* report) {
   std::sort(objects.begin(), objects.end(),
             [](const ObjectInfo& a, const ObjectInfo& b) { return a.hash < b.hash; });
   std::vector<std::string> problems(objects.size());
+  std::vector<char> bad_object(objects.size(), 0);
   CAIRN_RETURN_IF_ERROR(ParallelFor(objects.size(), threads_, [&](size_t i) -> Status {
     const ObjectInfo& object = objects[i];
     std::string path = ObjectStore::RelativePath(object.hash);
@@ -37,11 +38,21 @@ Status Verifier::VerifyObjects(bool repair, VerifyReport* report) {
       return ErrnoStatus("open object", object.hash, errno);
     }
     StatusOr<Digest> actual = DigestOfFd(fd.get());
+    bad_object[i] = !actual.ok() || actual->hash() != object.hash;
     if (!actual.ok()) {
       problems[i] = "unreadable object " + object.hash + ": " + actual.status().message();
     } else if (actual->hash() != object.hash) {
       problems[i] = "corrupt object " + object.hash + " (" + std::to_string(actual->size_bytes()) +
                     " bytes): its content hashes to " + actual->hash();
+    }
+    const std::string variant_path = ObjectStore::ExecutablePath(object.hash);
+    UniqueFd variant(
+        ::openat(objects_.objects_fd(), variant_path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    if (!variant.valid()) return Status::Ok();  // never made, or removed meanwhile
+    StatusOr<Digest> variant_digest = DigestOfFd(variant.get());
+    if (!variant_digest.ok() || variant_digest->hash() != object.hash) {
+      if (!problems[i].empty()) problems[i] += "\n";
+      problems[i] += "corrupt executable variant of object " + object.hash;
     }
     return Status::Ok();
   }));
@@ -49,7 +60,12 @@ Status Verifier::VerifyObjects(bool repair, VerifyReport* report) {
     if (problems[i].empty()) continue;
     ++report->problems;
     report->lines += problems[i] + (repair ? " (removed)" : "") + "\n";
-    if (repair) CAIRN_RETURN_IF_ERROR(objects_.RemoveObject(objects[i].hash));
+    if (!repair) continue;
+    if (!bad_object[i]) {  // only the variant is bad: it goes alone
+      CAIRN_RETURN_IF_ERROR(objects_.RemoveExecutableVariant(objects[i].hash));
+    } else {
+      CAIRN_RETURN_IF_ERROR(objects_.RemoveObject(objects[i].hash));
+    }
   }
   if (repair) {
     StatusOr<UniqueFd> tmp = OpenDirectory(AT_FDCWD, root_ + "/tmp");

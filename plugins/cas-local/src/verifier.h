@@ -3,6 +3,9 @@
 // Re-hashes every object on `threads` threads; an object whose content does
 // not hash to its name (bit flip, truncation) is reported and, with repair,
 // removed, so it counts as missing and is fetched or rebuilt next time.
+// An executable variant (object_stager.h) that does not hash to its
+// object's name is reported too and, with repair, removed alone: the next
+// stage of an executable makes it again from the object.
 // Entries of the action cache and references that do not parse are
 // handled the same way. Leftover temporary files of killed writers are
 // debris, not damage: they are removed without being reported.
