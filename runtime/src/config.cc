@@ -108,29 +108,27 @@ void DropStaleStorageOptions(ConfigNode* base, const ConfigNode& overlay) {
 void FoldSandboxOptions(ConfigNode* layer, const ConfigNode& merged) {
   if (!layer->is_map()) return;
   for (const char* section : {"sandbox", "local-sandbox"}) {
-    ConfigNode* choice = layer->Get(section);
-    const ConfigNode* options =
-        choice != nullptr && choice->is_map() ? choice->Get("options") : nullptr;
-    if (options == nullptr) continue;
-    const ConfigNode* plugin = choice->Get("plugin");
+    // Copies, not pointers: adding `sandboxes` below may move the layer's
+    // entries, and with them everything a pointer into them points at.
+    const ConfigNode* choice = layer->Get(section);
+    if (choice == nullptr || !choice->is_map() || choice->Get("options") == nullptr) continue;
+    ConfigNode options = *choice->Get("options");
+    std::string plugin;
+    if (const ConfigNode* named = choice->Get("plugin")) plugin = named->scalar();
     const ConfigNode* earlier = merged.is_map() ? merged.Get(section) : nullptr;
-    if (plugin == nullptr && earlier != nullptr && earlier->is_map())
-      plugin = earlier->Get("plugin");
-    if (plugin != nullptr && !plugin->scalar().empty()) {
-      if (layer->Get("sandboxes") == nullptr) {
-        layer->Set("sandboxes", ConfigNode::Map(options->location()), options->location());
-      }
-      ConfigNode* sandboxes = layer->Get("sandboxes");
-      ConfigNode folded = ConfigNode::Map(options->location());
-      folded.MergeFrom(*options);
-      if (const ConfigNode* given = sandboxes->Get(plugin->scalar())) {
-        ConfigNode combined = *given;
-        combined.MergeFrom(folded);
-        folded = std::move(combined);
-      }
-      sandboxes->Set(plugin->scalar(), std::move(folded), options->location());
+    if (plugin.empty() && earlier != nullptr && earlier->is_map() && earlier->Get("plugin")) {
+      plugin = earlier->Get("plugin")->scalar();
     }
-    RemoveKey(choice, "options");
+    RemoveKey(layer->Get(section), "options");
+    if (plugin.empty()) continue;
+    if (layer->Get("sandboxes") == nullptr || !layer->Get("sandboxes")->is_map()) {
+      layer->Set("sandboxes", ConfigNode::Map(options.location()), options.location());
+    }
+    ConfigNode* sandboxes = layer->Get("sandboxes");
+    ConfigNode folded = ConfigNode::Map(options.location());
+    if (const ConfigNode* given = sandboxes->Get(plugin)) folded = *given;
+    folded.MergeFrom(options);
+    sandboxes->Set(plugin, std::move(folded), options.location());
   }
 }
 

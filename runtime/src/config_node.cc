@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <filesystem>
 #include <fstream>
@@ -11,6 +12,20 @@
 
 namespace cairn {
 namespace {
+
+// YAML is Unicode text: bytes that are not UTF-8 would print as something
+// else than they are (two keys could print alike).
+Status RequireUtf8(std::string_view text, const SourceLocation& where, const char* what) {
+  for (size_t i = 0; i < text.size();) {
+    size_t length = Utf8SequenceLength(text, i);
+    if (length == 0) {
+      return ConfigError(where,
+                         std::string(what) + " holds bytes that are not UTF-8: " + QuoteName(text));
+    }
+    i += length;
+  }
+  return Status::Ok();
+}
 
 SourceLocation LocationOf(const YAML::Mark& mark, const std::string& file) {
   SourceLocation where;
@@ -46,6 +61,7 @@ class Converter {
       case YAML::NodeType::Null:
         return ConfigNode::Null(where);
       case YAML::NodeType::Scalar:
+        CAIRN_RETURN_IF_ERROR(RequireUtf8(node.Scalar(), where, "a value"));
         return ConfigNode::Scalar(node.Scalar(), where);
       case YAML::NodeType::Sequence: {
         ConfigNode sequence = ConfigNode::Sequence(where);
@@ -61,6 +77,7 @@ class Converter {
           SourceLocation key_where = LocationOf(pair.first.Mark(), file_);
           if (!pair.first.IsScalar()) return ConfigError(key_where, "keys must be plain strings");
           std::string key = pair.first.Scalar();
+          CAIRN_RETURN_IF_ERROR(RequireUtf8(key, key_where, "a key"));
           if (map.Get(key) != nullptr) {
             return ConfigError(key_where, "duplicate key '" + key + "'");
           }
@@ -143,10 +160,15 @@ StatusOr<ConfigNode> ConfigNode::Parse(const std::string& text, const std::strin
 StatusOr<ConfigNode> ConfigNode::ParseFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return ErrnoStatus("cannot read configuration file", QuoteName(path), errno);
-  // Never more than one byte past the bound, whatever the file's size.
-  std::string text(kMaxConfigDocumentBytes + 1, '\0');
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  text.resize(static_cast<size_t>(in.gcount()));
+  // Never more than one byte past the bound, whatever the file's size, and
+  // no more memory than the file needs.
+  std::string text;
+  char chunk[64 * 1024];
+  while (in && text.size() <= kMaxConfigDocumentBytes) {
+    size_t want = std::min(sizeof(chunk), kMaxConfigDocumentBytes + 1 - text.size());
+    in.read(chunk, static_cast<std::streamsize>(want));
+    text.append(chunk, static_cast<size_t>(in.gcount()));
+  }
   if (in.bad()) return ErrnoStatus("cannot read configuration file", QuoteName(path), errno);
   return Parse(text, path);
 }

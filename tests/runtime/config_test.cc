@@ -270,6 +270,29 @@ TEST_F(ConfigTest, BadPushValueNamesItsPosition) {
       << config.status().message();
 }
 
+TEST_F(ConfigTest, BytesThatAreNotUtf8AreRefusedWhereTheyStand) {
+  std::string file = project_.Write("cairn.yaml", "sandbox:\n  plugin: bw\xffrap\n");
+  StatusOr<Config> config = Load();
+  ASSERT_FALSE(config.ok());
+  EXPECT_NE(config.status().message().find(file + ":2:11: a value holds bytes that are not UTF-8"),
+            std::string::npos)
+      << config.status().message();
+}
+
+// The options given beside a choice, in a file without `sandboxes:`, are
+// moved under a `sandboxes:` the loader adds (the fuzzer found that adding
+// it once left a pointer into the moved entries: run under ASan there).
+TEST_F(ConfigTest, OptionsBesideAChoiceInAFileWithoutSandboxesAreKept) {
+  project_.Write("cairn.yaml",
+                 "sandbox:\n  plugin: bwrap\n  options: {network: false}\n"
+                 "local-sandbox:\n  plugin: chroot\n  options: {root-cache-size: 1}\n");
+  StatusOr<Config> config = Load();
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->sandbox_options["bwrap"].options_yaml, "network: false");
+  EXPECT_EQ(config->sandbox_options["chroot"].options_yaml, "root-cache-size: 1");
+  EXPECT_EQ(config->sandbox.options_yaml, "");
+}
+
 TEST_F(ConfigTest, AnInvalidEndpointIsAConfigurationErrorAtItsKey) {
   std::string user = home_.Write("user.yaml", "artifact-caches:\n  - url: smtp://x\n");
   StatusOr<Config> config = Load({}, user);
