@@ -67,6 +67,24 @@ size_t Utf8SequenceLength(std::string_view text, size_t i) {
   return length;
 }
 
+std::string EscapeMessage(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size();) {
+    auto byte = static_cast<unsigned char>(text[i]);
+    size_t length = Utf8SequenceLength(text, i);
+    bool control = byte < 0x20 ? byte != '\n' && byte != '\t' : byte == 0x7f;
+    if (length == 0 || control) {
+      AppendOctal(byte, &out);
+      ++i;
+      continue;
+    }
+    out.append(text.substr(i, length));
+    i += length;
+  }
+  return out;
+}
+
 std::string QuoteC(std::string_view text) {
   std::string out = "\"";
   for (size_t i = 0; i < text.size();) {

@@ -5,6 +5,7 @@
 #include <ostream>
 
 #include "cairn/host/command.h"
+#include "cairn/quote.h"
 #include "cairn/runtime/runtime.h"
 #include "cairn/status_details.h"
 
@@ -67,7 +68,8 @@ StatusOr<std::shared_ptr<Sandbox>> CommandContext::OpenLocalSandbox() {
 }
 
 int CommandContext::Fail(const Status& status) {
-  err_ << "cairn: " << status.ToString() << "\n";
+  // The message may carry bytes from a plugin or a command.
+  err_ << "cairn: " << EscapeMessage(status.ToString()) << "\n";
   bool cancelled = cancellation_ != nullptr && cancellation_->IsCancelled();
   if (status.code() == Code::kCancelled || cancelled) return kExitInterrupted;
   std::string reason = ErrorReason(status);

@@ -58,3 +58,17 @@ TEST(JsonWriterTest, InvalidUtf8IsWrittenAsEscapedSurrogates) {
 
 }  // namespace
 }  // namespace cairn
+
+namespace cairn {
+namespace {
+
+TEST(EscapeMessageTest, KeepsTextNewlinesTabsAndUtf8AndEscapesTheRest) {
+  EXPECT_EQ(EscapeMessage("line one\n\tline two: caf\xc3\xa9"),
+            "line one\n\tline two: caf\xc3\xa9");
+  EXPECT_EQ(EscapeMessage("a\x1b[2Jb"), "a\\033[2Jb");
+  EXPECT_EQ(EscapeMessage("bad \xff byte\r"), "bad \\377 byte\\015");
+  EXPECT_EQ(EscapeMessage("del\x7f"), "del\\177");
+}
+
+}  // namespace
+}  // namespace cairn

@@ -30,6 +30,13 @@ std::string QuoteC(std::string_view text);
 // that starts with '"' is therefore always a quoted one.
 std::string QuoteName(std::string_view text);
 
+// A message for a terminal or a log: `text` unchanged but for control
+// bytes other than newline and tab, DEL and bytes that are not valid UTF-8,
+// which become three-digit octal escapes (\033, \377). For error messages
+// that may embed text from a plugin or a command; names inside them should
+// already have gone through QuoteName.
+std::string EscapeMessage(std::string_view text);
+
 // The length of the valid UTF-8 sequence starting at text[i] (1 to 4;
 // 1 for ASCII), or 0 when the bytes there are not valid UTF-8 (overlong
 // forms, surrogates and code points past U+10FFFF included).
