@@ -7,77 +7,16 @@
 
 #include "cairn/merkle.h"
 #include "cairn/testing/in_memory_storage.h"
+#include "cairn/testing/tree_builder.h"
 
 namespace cairn {
 namespace {
 
 using ::cairn::testing::InMemoryStorage;
 using ::cairn::testing::StorageOp;
+using ::cairn::testing::TreeBuilder;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-
-// Builds trees from "path=content" / "path*=content" (executable) /
-// "path@=target" (symlink) / "path/" (empty directory) specs.
-class TreeBuilder {
- public:
-  explicit TreeBuilder(Storage& storage) : storage_(storage) {}
-
-  Digest Build(const std::vector<std::string>& specs) {
-    Node root;
-    for (const std::string& spec : specs) Add(root, spec);
-    return Write(root);
-  }
-
- private:
-  struct Node {
-    std::map<std::string, Node> children;
-    std::map<std::string, std::pair<std::string, bool>> files;
-    std::map<std::string, std::string> symlinks;
-  };
-
-  void Add(Node& root, const std::string& spec) {
-    size_t equals = spec.find('=');
-    std::string path = spec.substr(0, equals);
-    Node* node = &root;
-    size_t start = 0;
-    for (size_t slash; (slash = path.find('/', start)) != std::string::npos; start = slash + 1) {
-      node = &node->children[path.substr(start, slash - start)];
-    }
-    std::string name = path.substr(start);
-    if (equals == std::string::npos) return;  // "dir/" made the directory
-    std::string value = spec.substr(equals + 1);
-    if (!name.empty() && name.back() == '@') {
-      node->symlinks[name.substr(0, name.size() - 1)] = value;
-    } else if (!name.empty() && name.back() == '*') {
-      node->files[name.substr(0, name.size() - 1)] = {value, true};
-    } else {
-      node->files[name] = {value, false};
-    }
-  }
-
-  Digest Write(const Node& node) {
-    Directory directory;
-    for (const auto& [name, file] : node.files) {
-      FileNode* f = directory.add_files();
-      f->set_name(name);
-      *f->mutable_digest() = *storage_.WriteBlob(file.first, std::nullopt);
-      f->set_is_executable(file.second);
-    }
-    for (const auto& [name, child] : node.children) {
-      DirectoryNode* d = directory.add_directories();
-      d->set_name(name);
-      *d->mutable_digest() = Write(child);
-    }
-    for (const auto& [name, target] : node.symlinks) {
-      SymlinkNode* s = directory.add_symlinks();
-      s->set_name(name);
-      s->set_target(target);
-    }
-    return *storage_.WriteMessage(directory);
-  }
-
-  Storage& storage_;
-};
 
 std::vector<std::string> Listing(Storage& storage, const Digest& root) {
   std::vector<std::string> lines;

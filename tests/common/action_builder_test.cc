@@ -10,7 +10,7 @@
 #include "cairn/action_validator.h"
 #include "cairn/status_details.h"
 #include "cairn/testing/in_memory_storage.h"
-#include "test_trees.h"
+#include "cairn/testing/tree_builder.h"
 
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 

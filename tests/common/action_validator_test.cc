@@ -8,7 +8,7 @@
 
 #include "cairn/status_details.h"
 #include "cairn/testing/in_memory_storage.h"
-#include "test_trees.h"
+#include "cairn/testing/tree_builder.h"
 
 namespace cairn {
 namespace {

@@ -1,9 +1,10 @@
-// Trees for the common library's tests: Directory messages written to a
-// Storage from short specs, so a test states its tree in one line.
+// cairn/testing/tree_builder.h — trees for tests: Directory messages
+// written to a Storage from short specs, so a test states its tree in one
+// line.
 //   "usr/bin/tool=content"   a file      "usr/bin/tool*=content"  executable
 //   "lib/link@=target"       a symlink   "empty/"                 a directory
-#ifndef CAIRN_TESTS_COMMON_TEST_TREES_H
-#define CAIRN_TESTS_COMMON_TEST_TREES_H
+#ifndef CAIRN_TESTING_TREE_BUILDER_H
+#define CAIRN_TESTING_TREE_BUILDER_H
 
 #include <map>
 #include <string>
@@ -86,4 +87,4 @@ inline Directory DirectoryWith(const std::string& name, const Digest& child) {
 
 }  // namespace cairn::testing
 
-#endif  // CAIRN_TESTS_COMMON_TEST_TREES_H
+#endif  // CAIRN_TESTING_TREE_BUILDER_H
