@@ -252,7 +252,8 @@ Status ReadSandboxOptions(const ConfigNode& merged, const Variables& variables, 
                                              config->remote_execution->location.file));
     by_plugin.emplace(kRemoteExecutionPlugin, std::move(endpoint));
   }
-  if (const ConfigNode* sandboxes = merged.Get("sandboxes")) {
+  const ConfigNode* sandboxes = merged.Get("sandboxes");
+  if (sandboxes != nullptr) {
     for (const ConfigNode::Entry& entry : sandboxes->entries()) {
       auto [slot, added] = by_plugin.emplace(entry.key, entry.value);
       if (!added) slot->second.MergeFrom(entry.value);
@@ -263,6 +264,12 @@ Status ReadSandboxOptions(const ConfigNode& merged, const Variables& variables, 
     choice.plugin = plugin;
     choice.location = options.location();
     CAIRN_RETURN_IF_ERROR(ReadOptions(options, variables, &choice));
+    // Options made from the endpoint alone point at `remote-execution`,
+    // not at the generated text they were parsed from.
+    bool named = sandboxes != nullptr && sandboxes->Get(plugin) != nullptr;
+    if (plugin == kRemoteExecutionPlugin && config->remote_execution && !named) {
+      choice.location = choice.options_location = config->remote_execution->location;
+    }
     config->sandbox_options[plugin] = std::move(choice);
   }
   return Status::Ok();

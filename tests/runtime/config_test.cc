@@ -254,6 +254,12 @@ TEST_F(ConfigTest, RemoteExecutionAndArtifactCachesAreRead) {
   ASSERT_TRUE(config.ok()) << config.status().ToString();
   ASSERT_TRUE(config->remote_execution.has_value());
   EXPECT_EQ(config->remote_execution->instance_name, "main");
+  // The remote plugin's options are the endpoint, and point at it.
+  const PluginChoice& remote = config->sandbox_options["remote"];
+  EXPECT_NE(remote.options_yaml.find("instance-name: main"), std::string::npos);
+  EXPECT_EQ(remote.options_location.file, user);
+  EXPECT_EQ(remote.options_location.line, config->remote_execution->location.line);
+  EXPECT_GT(remote.options_location.line, 1);
   ASSERT_EQ(config->artifact_caches.size(), 1u);
   EXPECT_TRUE(config->artifact_caches[0].push);
   EXPECT_EQ(config->artifact_caches[0].server_cert, home_.path() + "/ca.pem");
