@@ -18,22 +18,11 @@
 #include <cstring>
 
 #include "cairn/plugin.h"
+#include "raw_error.h"
 
 namespace {
 
-void ReleaseNew(cairn_buffer* buffer) { delete[] buffer->data; }
-
-int32_t Answer(cairn_error* error, int32_t code, const char* message) {
-  size_t size = std::strlen(message);
-  error->code = code;
-  error->message.data = new uint8_t[size];
-  std::memcpy(error->message.data, message, size);
-  error->message.size = size;
-  error->message.release = &ReleaseNew;
-  return code;
-}
-
-#define ANSWER(name) Answer(error, CAIRN_CODE_NOT_FOUND, "minor-storage: " name)
+#define ANSWER(name) raw_plugin::Fail(error, CAIRN_CODE_NOT_FOUND, "minor-storage: " name)
 
 int32_t Open(const cairn_host_services*, const char*, uint64_t, void** store, cairn_error*) {
   static int instance;

@@ -21,20 +21,11 @@
 #include <stdexcept>
 
 #include "cairn/plugin.h"
+#include "raw_error.h"
 
 namespace {
 
-void ReleaseNew(cairn_buffer* buffer) { delete[] buffer->data; }
-
-[[maybe_unused]] int32_t Fail(cairn_error* error, int32_t code, const char* message) {
-  size_t size = std::strlen(message);
-  error->code = code;
-  error->message.data = new uint8_t[size];
-  std::memcpy(error->message.data, message, size);
-  error->message.size = size;
-  error->message.release = &ReleaseNew;
-  return code;
-}
+using raw_plugin::Fail;
 
 #if defined(CAIRN_VARIANT_CRASH_IN_ENTRY) || defined(CAIRN_VARIANT_CRASH_IN_CREATE)
 // A segmentation fault the compiler cannot optimise away.
