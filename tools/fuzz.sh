@@ -4,11 +4,13 @@
 # each for a bounded time, two at a time. Fails on the first crash, leak,
 # timeout or out-of-memory, printing the reproducer's path.
 #
-#   tools/fuzz.sh                        # every target, 60 s each
+#   tools/fuzz.sh                        # every target, 60 s each, a new seed each time
 #   tools/fuzz.sh --seconds 10 digest    # one target (with or without _fuzzer)
+#   tools/fuzz.sh --seed 1 --runs 300000 # the same inputs every time (the test suite's run)
 #   FUZZ_BUILD_DIR=/tmp/f tools/fuzz.sh  # default: ./build-fuzz
 #
-# The corpus of each target grows in BUILD/fuzz-corpus/TARGET between runs;
+# The corpus of each target grows in BUILD/fuzz-corpus/TARGET between runs
+# (not with --seed, which starts from fuzz/corpus/ alone each time);
 # crashes land in BUILD/fuzz-artifacts/TARGET/. To replay a reproducer:
 #   BUILD/bin/TARGET BUILD/fuzz-artifacts/TARGET/crash-...
 # Exit status: 0 clean, 1 a target failed, 2 usage or build error, 77
@@ -18,15 +20,19 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 build_dir=${FUZZ_BUILD_DIR:-$here/build-fuzz}
 seconds=60
+seed=0
+runs=-1
 jobs=2
 all_targets=(digest_fuzzer resource_name_fuzzer plugin_descriptor_fuzzer config_fuzzer
              directory_fuzzer)
 targets=()
 
-usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) seconds=${2:?--seconds needs a number}; shift 2 ;;
+    --seed) seed=${2:?--seed needs a number}; shift 2 ;;
+    --runs) runs=${2:?--runs needs a number}; shift 2 ;;
     --jobs) jobs=${2:?--jobs needs a number}; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     -*) echo "fuzz: unknown option $1" >&2; usage >&2; exit 2 ;;
@@ -68,13 +74,20 @@ run_target() {
   local corpus=$build_dir/fuzz-corpus/$target
   local artifacts=$build_dir/fuzz-artifacts/$target
   local seeds=$here/fuzz/corpus/${target%_fuzzer}
+  # A fixed seed repeats its inputs only from the same starting corpus: the
+  # checked-in seeds, with what the run finds kept aside and dropped.
+  if [ "$seed" -ne 0 ]; then
+    corpus=$build_dir/fuzz-corpus-seed-$seed/$target
+    rm -rf "$corpus"
+  fi
   mkdir -p "$corpus" "$artifacts"
   local inputs=("$corpus")
   [ -d "$seeds" ] && inputs+=("$seeds")
   # cairn_common is linked into the host and, hidden, into each plugin by
   # design: the same class in both is not an ODR violation here.
   ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:detect_odr_violation=0} \
-    "$build_dir/bin/$target" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=2048 \
+    "$build_dir/bin/$target" -max_total_time="$seconds" -seed="$seed" -runs="$runs" \
+    -timeout=20 -rss_limit_mb=2048 \
     -max_len=65536 -artifact_prefix="$artifacts/" -print_final_stats=1 "${inputs[@]}" \
     >"$build_dir/fuzz-$target.log" 2>&1
 }
@@ -86,7 +99,7 @@ report() {
   local log=$build_dir/fuzz-$target.log
   if [ "$status" -eq 0 ]; then
     echo "fuzz: $target: clean ($(grep -m1 -o 'stat::number_of_executed_units: *[0-9]*' "$log" \
-      | grep -o '[0-9]*$' || echo '?') runs in ${seconds} s)"
+      | grep -o '[0-9]*$' || echo '?') runs, seed $seed)"
     return
   fi
   failed=1

@@ -248,13 +248,21 @@ void ConfigNode::MergeFrom(const ConfigNode& other) {
 
 namespace {
 
+// yaml-cpp prints "---" and "... x" bare, and at the start of a line they
+// mark a document; such scalars are printed quoted.
+void EmitScalar(const std::string& text, YAML::Emitter& out) {
+  bool marker = text.compare(0, 3, "---") == 0 || text.compare(0, 3, "...") == 0;
+  if (marker) out << YAML::DoubleQuoted;
+  out << text;
+}
+
 void Emit(const ConfigNode& node, YAML::Emitter& out) {
   switch (node.kind()) {
     case ConfigNode::Kind::kNull:
       out << YAML::Null;
       break;
     case ConfigNode::Kind::kScalar:
-      out << node.scalar();
+      EmitScalar(node.scalar(), out);
       break;
     case ConfigNode::Kind::kSequence:
       out << YAML::BeginSeq;
@@ -264,7 +272,9 @@ void Emit(const ConfigNode& node, YAML::Emitter& out) {
     case ConfigNode::Kind::kMap:
       out << YAML::BeginMap;
       for (const ConfigNode::Entry& entry : node.entries()) {
-        out << YAML::Key << entry.key << YAML::Value;
+        out << YAML::Key;
+        EmitScalar(entry.key, out);
+        out << YAML::Value;
         Emit(entry.value, out);
       }
       out << YAML::EndMap;
@@ -273,6 +283,21 @@ void Emit(const ConfigNode& node, YAML::Emitter& out) {
 }
 
 }  // namespace
+
+bool ConfigNode::SameContent(const ConfigNode& other) const {
+  if (kind_ != other.kind_ || scalar_ != other.scalar_) return false;
+  if (items_.size() != other.items_.size() || entries_.size() != other.entries_.size()) {
+    return false;
+  }
+  for (size_t i = 0; i < items_.size(); ++i) {
+    if (!items_[i].SameContent(other.items_[i])) return false;
+  }
+  for (size_t i = 0; i < entries_.size(); ++i) {
+    if (entries_[i].key != other.entries_[i].key) return false;
+    if (!entries_[i].value.SameContent(other.entries_[i].value)) return false;
+  }
+  return true;
+}
 
 std::string ConfigNode::ToYaml() const {
   if (is_null()) return "";

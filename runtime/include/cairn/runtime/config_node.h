@@ -95,8 +95,13 @@ class ConfigNode {
   // leaves the node as it is.
   void MergeFrom(const ConfigNode& other);
 
-  // YAML text of this node (for handing plugin options across the ABI).
+  // YAML text of this node (for handing plugin options across the ABI);
+  // parsing it gives a node with the same content.
   std::string ToYaml() const;
+
+  // True when both trees hold the same kinds, keys in the same order and
+  // scalars; where they came from does not count.
+  bool SameContent(const ConfigNode& other) const;
 
  private:
   Kind kind_ = Kind::kNull;
