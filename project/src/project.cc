@@ -1,0 +1,1 @@
+// The project loader: project.conf and elements (see cairn/project/project.h).

@@ -1,0 +1,1 @@
+// The scheduler (see cairn/scheduler/scheduler.h).
