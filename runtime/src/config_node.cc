@@ -147,6 +147,22 @@ StatusOr<ConfigNode> ConfigNode::Parse(const std::string& text, const std::strin
   if (text.size() > kMaxConfigDocumentBytes) {
     return TooLarge(LocationAt(text, kMaxConfigDocumentBytes, file));
   }
+  // YAML text is UTF-8 here: without this check yaml-cpp takes a document
+  // starting with a NUL or a UTF-16 byte order mark for UTF-16 (found by
+  // the configuration fuzzer). Control characters YAML does not allow are
+  // refused where they stand.
+  for (size_t at = 0; at < text.size();) {
+    unsigned char byte = static_cast<unsigned char>(text[at]);
+    size_t length = Utf8SequenceLength(text, at);
+    bool control = (byte < 0x20 && byte != '\t' && byte != '\n' && byte != '\r') || byte == 0x7f;
+    if (length == 0 || control) {
+      return ConfigError(LocationAt(text, at, file),
+                         length == 0 ? "the text is not UTF-8"
+                                     : "control character " + QuoteC(std::string(1, text[at])) +
+                                           " (YAML allows tab, newline and carriage return only)");
+    }
+    at += length;
+  }
   YAML::Node root;
   try {
     root = YAML::Load(text);
@@ -249,10 +265,14 @@ void ConfigNode::MergeFrom(const ConfigNode& other) {
 namespace {
 
 // yaml-cpp prints "---" and "... x" bare, and at the start of a line they
-// mark a document; such scalars are printed quoted.
+// mark a document; it also prints a carriage return bare, which reads back
+// as a line break. Such scalars are printed double-quoted, with escapes.
 void EmitScalar(const std::string& text, YAML::Emitter& out) {
   bool marker = text.compare(0, 3, "---") == 0 || text.compare(0, 3, "...") == 0;
-  if (marker) out << YAML::DoubleQuoted;
+  bool control = std::any_of(text.begin(), text.end(), [](char c) {
+    return static_cast<unsigned char>(c) < 0x20 && c != '\n';
+  });
+  if (marker || control) out << YAML::DoubleQuoted;
   out << text;
 }
 

@@ -13,9 +13,11 @@ namespace {
 
 const std::vector<std::string>& AwkwardScalars() {
   static const std::vector<std::string> scalars = {
-      "---", "...", "--- x", "... x", "---x", "", " ", "~", "null", "Null", "true", "no",
-      "0x1f", "1e3", ".inf", "a: b", "- x", "-", "? x", "#x", "x #y", "&a", "*a", "!x", "%YAML",
-      "|", ">", "'", "\"", " x", "x ", "\n", "x\ny", "\t", "{", "[", "@", "`", "é"};
+      "---",  "...",  "--- x", "... x",        "---x",  "",     " ",      "~",   "null",
+      "Null", "true", "no",    "0x1f",         "1e3",   ".inf", "a: b",   "- x", "-",
+      "? x",  "#x",   "x #y",  "&a",           "*a",    "!x",   "%YAML",  "|",   ">",
+      "'",    "\"",   " x",    "x ",           "\n",    "x\ny", "\t",     "{",   "[",
+      "@",    "`",    "é",     "\xef\xbf\xbf", "-(-\r", "a\rb", "x\r\ny", "\r"};
   return scalars;
 }
 
@@ -25,8 +27,10 @@ void ExpectRoundTrip(const std::string& document) {
   std::string printed = node->ToYaml();
   StatusOr<ConfigNode> again = ConfigNode::Parse(printed, "again.yaml");
   ASSERT_TRUE(again.ok()) << "printed:\n" << printed << "\n" << again.status().ToString();
-  EXPECT_TRUE(node->SameContent(*again)) << "from:\n" << document << "\nprinted:\n" << printed
-                                         << "\nwhich parses as:\n" << again->ToYaml();
+  EXPECT_TRUE(node->SameContent(*again)) << "from:\n"
+                                         << document << "\nprinted:\n"
+                                         << printed << "\nwhich parses as:\n"
+                                         << again->ToYaml();
 }
 
 TEST(ConfigRoundTripTest, ATopLevelScalarThatLooksLikeADocumentMarkerStaysAScalar) {
@@ -44,6 +48,27 @@ TEST(ConfigRoundTripTest, AwkwardScalarsSurviveAtTheTopInSequencesAndInMaps) {
     ExpectRoundTrip("key: " + quoted + "\n" + quoted + ": value\nnested: {" + quoted + ": " +
                     quoted + "}\n");
   }
+}
+
+TEST(ConfigRoundTripTest, ControlCharactersAndUtf16AreRefusedWhereTheyStand) {
+  // Found by the configuration fuzzer: a document starting with a NUL was
+  // read as UTF-16, and its text did not survive the round trip.
+  StatusOr<ConfigNode> nul = ConfigNode::Parse(std::string("a: 1\nb: \0\n", 10), "in.yaml");
+  ASSERT_FALSE(nul.ok());
+  EXPECT_NE(nul.status().message().find("in.yaml:2:4: control character"), std::string::npos)
+      << nul.status().ToString();
+  StatusOr<ConfigNode> utf16 = ConfigNode::Parse(std::string("\xff\xfe"
+                                                             "a\0:\0 \0b\0",
+                                                             10),
+                                                 "in.yaml");
+  ASSERT_FALSE(utf16.ok());
+  EXPECT_NE(utf16.status().message().find("in.yaml:1:1: the text is not UTF-8"), std::string::npos)
+      << utf16.status().ToString();
+}
+
+TEST(ConfigRoundTripTest, ACarriageReturnInAKeyStaysInTheKey) {
+  // Found by the configuration fuzzer.
+  ExpectRoundTrip(" -s: &s\n - -(-\r # -`-arn -   -- -: *s\n )");
 }
 
 TEST(ConfigRoundTripTest, NullsEmptyCollectionsAndNestingKeepTheirShape) {
