@@ -72,14 +72,15 @@ Status Includer::ProcessNode(ConfigNode& node) {
   return Status::Ok();
 }
 
-StatusOr<ConfigNode> Includer::Load(const Include& include) {
+std::string Includer::DisplayPath(const Include& include) const {
+  return (fs::path(project_dir_) / fs::path(include.name).lexically_normal()).string();
+}
+
+StatusOr<std::string> Includer::Resolve(const Include& include) {
+  // realpath() costs a system call per path component: once per name.
+  auto known = resolved_.find(include.name);
+  if (known != resolved_.end()) return known->second;
   const std::string quoted = "'" + include.name + "'";
-  if (include.name.empty()) return ConfigError(include.where, "empty file name in '(@)'");
-  if (include.name.find(':') != std::string::npos) {
-    return ConfigError(include.where, "cannot include " + quoted +
-                                          ": includes from junctions ('junction:file') are not "
-                                          "supported");
-  }
   fs::path relative = fs::path(include.name).lexically_normal();
   if (relative.is_absolute() || (!relative.empty() && *relative.begin() == "..")) {
     return ConfigError(include.where,
@@ -101,6 +102,19 @@ StatusOr<ConfigNode> Includer::Load(const Include& include) {
         include.where,
         "cannot include " + quoted + ": it leads outside the project directory (to " + key + ")");
   }
+  resolved_.emplace(include.name, key);
+  return key;
+}
+
+StatusOr<ConfigNode> Includer::Load(const Include& include) {
+  const std::string quoted = "'" + include.name + "'";
+  if (include.name.empty()) return ConfigError(include.where, "empty file name in '(@)'");
+  if (include.name.find(':') != std::string::npos) {
+    return ConfigError(include.where, "cannot include " + quoted +
+                                          ": includes from junctions ('junction:file') are not "
+                                          "supported");
+  }
+  CAIRN_ASSIGN_OR_RETURN(const std::string key, Resolve(include));
   for (size_t i = 0; i < chain_.size(); ++i) {
     if (chain_[i].first != key) continue;
     std::string cycle;
@@ -111,10 +125,11 @@ StatusOr<ConfigNode> Includer::Load(const Include& include) {
   auto cached = processed_.find(key);
   if (cached != processed_.end()) return cached->second;
 
-  if (fs::is_directory(canonical, error)) {
+  std::error_code error;
+  if (fs::is_directory(key, error)) {
     return ConfigError(include.where, "cannot include " + quoted + ": it is a directory");
   }
-  StatusOr<ConfigNode> parsed = ConfigNode::ParseFile(path.string());
+  StatusOr<ConfigNode> parsed = ConfigNode::ParseFile(DisplayPath(include));
   if (!parsed.ok()) {
     // A YAML error names its own position; an I/O error needs the (@).
     if (parsed.status().code() == Code::kInvalidArgument) return parsed.status();

@@ -11,9 +11,17 @@
 // an earlier one. Includes nest; every path is relative to the project
 // directory, wherever the including file is.
 //
+//   // An element, in bst's order: its own (?) first, then its includes,
+//   // each included file with its (?) processed before it is composited.
 //   Includer includer(project_dir);
-//   includer.set_options(&pool);  // for elements, as bst does
+//   includer.set_options(&pool);
+//   CAIRN_RETURN_IF_ERROR(pool.ProcessConditionals(element));
 //   CAIRN_RETURN_IF_ERROR(includer.Process(element));
+//
+//   // project.conf: includes first (options may be declared in them), then
+//   // the (?) of the whole composed file once the options are set.
+//   Includer conf_includer(project_dir);
+//   CAIRN_RETURN_IF_ERROR(conf_includer.Process(project_conf));
 //
 // Each included file is read and processed once per Includer and copied
 // into every map including it. Not thread-safe: one Includer per thread.
@@ -60,12 +68,18 @@ class Includer {
   Status ProcessNode(ConfigNode& node);
   Status ProcessValue(ConfigNode& value);
   StatusOr<ConfigNode> Load(const Include& include);
+  // The canonical path of an include, checked to be in the project.
+  StatusOr<std::string> Resolve(const Include& include);
+  // The path files are read from, and so named in positions.
+  std::string DisplayPath(const Include& include) const;
 
   std::string project_dir_;            // as given
   std::string canonical_project_dir_;  // symlinks resolved
   const OptionPool* options_ = nullptr;
   // Canonical path -> the file with its own includes (and options) done.
   std::unordered_map<std::string, ConfigNode> processed_;
+  // Name as written -> canonical path.
+  std::unordered_map<std::string, std::string> resolved_;
   // Canonical paths of the files being processed, outermost first, with
   // their names as written.
   std::vector<std::pair<std::string, std::string>> chain_;
