@@ -76,6 +76,37 @@ StatusOr<std::vector<std::string>> ScalarList(const ConfigNode& node, const std:
 OptionPool::OptionPool(std::string host_arch)
     : host_arch_(host_arch.empty() ? HostArch() : std::move(host_arch)) {}
 
+OptionPool::OptionPool(const OptionPool& other)
+    : host_arch_(other.host_arch_), options_(other.options_), index_(other.index_) {}
+
+OptionPool& OptionPool::operator=(const OptionPool& other) {
+  host_arch_ = other.host_arch_;
+  options_ = other.options_;
+  index_ = other.index_;
+  ForgetResults();
+  return *this;
+}
+
+void OptionPool::ForgetResults() {
+  if (!cache_) cache_ = std::make_unique<ResultCache>();
+  std::lock_guard<std::mutex> lock(cache_->mutex);
+  cache_->results.clear();
+}
+
+StatusOr<bool> OptionPool::Evaluate(const std::string& expression) const {
+  if (cache_) {
+    std::lock_guard<std::mutex> lock(cache_->mutex);
+    auto known = cache_->results.find(expression);
+    if (known != cache_->results.end()) return known->second;
+  }
+  CAIRN_ASSIGN_OR_RETURN(bool holds, EvaluateCondition(expression, *this));
+  if (cache_) {
+    std::lock_guard<std::mutex> lock(cache_->mutex);
+    cache_->results.emplace(expression, holds);
+  }
+  return holds;
+}
+
 StatusOr<OptionPool::Option> OptionPool::ReadOption(const ConfigNode::Entry& entry) const {
   Option option;
   option.name = entry.key;
@@ -194,6 +225,7 @@ StatusOr<OptionPool::Option> OptionPool::ReadOption(const ConfigNode::Entry& ent
 }
 
 Status OptionPool::Declare(const ConfigNode& options) {
+  ForgetResults();
   if (options.is_null()) return Status::Ok();
   if (!options.is_map()) return ConfigError(options.location(), "'options' must be a map");
   for (const ConfigNode::Entry& entry : options.entries()) {
@@ -211,6 +243,7 @@ Status OptionPool::Declare(const ConfigNode& options) {
 
 Status OptionPool::SetOption(Option& option, const std::string& value,
                              const SourceLocation& where) {
+  ForgetResults();
   const std::string described =
       std::string(TypeName(static_cast<int>(option.type))) + " option '" + option.name + "'";
   switch (option.type) {
@@ -293,6 +326,7 @@ Status OptionPool::SetValues(const ConfigNode& values) {
       }
       std::sort(flags.begin(), flags.end());
       option.value = ConditionValue::StringList(flags);
+      ForgetResults();
       continue;
     }
     if (!value.is_scalar()) {
@@ -378,7 +412,7 @@ Status OptionPool::ApplyConditionals(ConfigNode& map, ConfigNode&& conditions) c
                          "a conditional must be a map with one key, its expression");
     }
     ConfigNode::Entry& entry = condition.entries()[0];
-    StatusOr<bool> holds = EvaluateCondition(entry.key, *this);
+    StatusOr<bool> holds = Evaluate(entry.key);
     if (!holds.ok()) {
       return ConfigError(entry.key_location,
                          "cannot evaluate '" + entry.key + "': " + holds.status().message());

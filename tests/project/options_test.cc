@@ -196,6 +196,21 @@ TEST_F(OptionPoolTest, CommandLineValuesChangeWhichFragmentsApply) {
   EXPECT_EQ(Processed("a: 1\n(?):\n- debug: {a: 3}\n- not debug: {a: 4}\n"), Yaml("a: 3\n"));
 }
 
+TEST_F(OptionPoolTest, RememberedResultsAreForgottenWhenAValueChanges) {
+  const std::string text = "a: 1\n(?):\n- debug: {a: 3}\n";
+  EXPECT_EQ(Processed(text), Yaml("a: 1\n"));
+  ASSERT_TRUE(pool_.Set("debug", "true", kCommandLine).ok());
+  EXPECT_EQ(Processed(text), Yaml("a: 3\n"));
+  ASSERT_TRUE(pool_.SetValues(Parse("debug: false\n", "user.yaml")).ok());
+  EXPECT_EQ(Processed(text), Yaml("a: 1\n"));
+  // A copy changed on its own does not answer for the original.
+  OptionPool copy = pool_;
+  ASSERT_TRUE(copy.Set("debug", "true", kCommandLine).ok());
+  ASSERT_TRUE(copy.Evaluate("debug").ok());
+  EXPECT_TRUE(*copy.Evaluate("debug"));
+  EXPECT_FALSE(*pool_.Evaluate("debug"));
+}
+
 TEST_F(OptionPoolTest, FragmentsApplyListDirectivesToTheEnclosingMap) {
   EXPECT_EQ(Processed("cmds: [make]\n"
                       "(?):\n"

@@ -29,7 +29,10 @@
 #define CAIRN_PROJECT_OPTIONS_H
 
 #include <map>
+#include <memory>
+#include <mutex>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -43,6 +46,11 @@ class OptionPool {
  public:
   // `host_arch` is the default of arch options; empty means uname's machine.
   explicit OptionPool(std::string host_arch = "");
+  // A copy starts with an empty cache of condition results.
+  OptionPool(const OptionPool& other);
+  OptionPool& operator=(const OptionPool& other);
+  OptionPool(OptionPool&& other) noexcept = default;
+  OptionPool& operator=(OptionPool&& other) noexcept = default;
 
   // Reads project.conf's `options:` map (null: no options). Errors are
   // ConfigErrors naming FILE:LINE:COLUMN: a bad option or variable name, a
@@ -83,6 +91,11 @@ class OptionPool {
   // and cache keys).
   std::vector<std::pair<std::string, std::string>> Values() const;
 
+  // EvaluateCondition with these options, remembering the result of each
+  // expression until a value changes: a project repeats its conditions in
+  // many elements.
+  StatusOr<bool> Evaluate(const std::string& expression) const;
+
   // The value an expression sees for `name`; nullptr for no such option.
   const ConditionValue* ConditionValueOf(const std::string& name) const;
 
@@ -112,6 +125,14 @@ class OptionPool {
   std::string host_arch_;
   std::vector<Option> options_;          // declaration order
   std::map<std::string, size_t> index_;  // name -> options_ index
+
+  struct ResultCache {
+    std::mutex mutex;
+    std::unordered_map<std::string, bool> results;  // expression -> truth
+  };
+  // Emptied whenever a value changes; null only in a moved-from pool.
+  std::unique_ptr<ResultCache> cache_ = std::make_unique<ResultCache>();
+  void ForgetResults();
 };
 
 }  // namespace cairn::project
