@@ -43,7 +43,9 @@ Status Includer::ProcessNode(ConfigNode& node) {
     entries.erase(directive);
 
     std::vector<Include> includes;
-    if (value.is_scalar()) {
+    if (value.is_null()) {
+      // "(@):" with nothing: bst includes nothing.
+    } else if (value.is_scalar()) {
       includes.push_back({value.scalar(), value.location()});
     } else if (value.is_sequence()) {
       for (const ConfigNode& item : value.items()) {

@@ -182,6 +182,11 @@ TEST_F(IncluderTest, IncludedFileMustHoldAMap) {
   EXPECT_EQ(Processed("(@): empty.yml\na: 1\n"), Yaml("a: 1\n"));
 }
 
+TEST_F(IncluderTest, EmptyIncludeIncludesNothing) {
+  EXPECT_EQ(Processed("a: 1\n(@):\nb: 2\n"), Yaml("a: 1\nb: 2\n"));
+  EXPECT_EQ(Processed("a: 1\n(@): []\n"), Yaml("a: 1\n"));
+}
+
 TEST_F(IncluderTest, BadIncludeValuesAreErrors) {
   EXPECT_EQ(ProcessError("(@): {a: 1}\n"),
             "element.bst:1:6: '(@)' must be a file name or a list of file names");
