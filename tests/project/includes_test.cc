@@ -104,6 +104,14 @@ TEST_F(IncluderTest, OptionsProcessTheIncludedFilesConditionals) {
             Yaml("cmds: [configure, make, check]\n"));
 }
 
+TEST_F(IncluderTest, WithOptionsTheIncludingFileWinsOverIncludedConditionals) {
+  OptionPool pool("x86_64");
+  ASSERT_TRUE(pool.Declare(Parse("debug: {type: bool, description: d, default: true}\n")).ok());
+  project_.Write("inc.yml", "(?):\n- debug: {x: from-include, y: from-include}\n");
+  includer_.set_options(&pool);
+  EXPECT_EQ(Processed("(@): inc.yml\nx: own\n"), Yaml("x: own\ny: from-include\n"));
+}
+
 TEST_F(IncluderTest, FilesAreReadOnceAndCopiedIntoEachUse) {
   project_.Write("inc.yml", "list: [a]\n");
   EXPECT_EQ(Processed("(@): inc.yml\nlist: {(>): [b]}\n"), Yaml("list: [a, b]\n"));
