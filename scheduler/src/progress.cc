@@ -45,8 +45,8 @@ std::string TruncateColumns(std::string text, size_t max_columns) {
   return text;
 }
 
-// Whole write(2)s only fail for reasons retrying will not fix; progress is
-// not worth failing a build for, so what cannot be written is dropped.
+// Only an interrupted write(2) is tried again: progress is not worth
+// failing or stalling a build for, so what cannot be written is dropped.
 void WriteAll(int fd, std::string_view bytes) {
   while (!bytes.empty()) {
     ssize_t written = ::write(fd, bytes.data(), bytes.size());
@@ -96,9 +96,31 @@ std::string WithoutColours(std::string_view line) {
   return out;
 }
 
-// `text` split at newlines, each line without colours, escaped and indented; a final
-// newline ends the last line rather than starting an empty one, and the
-// '\r' of a CRLF line ending is dropped rather than shown as \015.
+// `text` as EscapeMessage prints it, and the C1 controls (U+0080..U+009F,
+// which some terminals obey like ESC sequences: U+009B is CSI) escaped too.
+std::string Printable(std::string_view text) {
+  std::string escaped = EscapeMessage(text);
+  if (escaped.find('\xc2') == std::string::npos) return escaped;
+  std::string out;
+  out.reserve(escaped.size());
+  for (size_t i = 0; i < escaped.size(); ++i) {
+    auto next = i + 1 < escaped.size() ? static_cast<unsigned char>(escaped[i + 1]) : 0;
+    if (escaped[i] == '\xc2' && next >= 0x80 && next < 0xa0) {
+      char octal[16];
+      std::snprintf(octal, sizeof octal, "\\302\\%03o", next);
+      out += octal;
+      ++i;
+      continue;
+    }
+    out += escaped[i];
+  }
+  return out;
+}
+
+// `text` split at newlines, each line without colours, Printable and
+// indented; a final newline ends the last line rather than starting an
+// empty one, and the '\r' of a CRLF line ending is dropped rather than
+// shown as \015.
 std::string IndentedLines(std::string_view text) {
   std::string out;
   while (!text.empty()) {
@@ -106,7 +128,7 @@ std::string IndentedLines(std::string_view text) {
     std::string_view line = text.substr(0, end);
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     out += kIndent;
-    out += EscapeMessage(WithoutColours(line));
+    out += Printable(WithoutColours(line));
     out += '\n';
     if (end == std::string_view::npos) break;
     text.remove_prefix(end + 1);
@@ -229,7 +251,7 @@ void ProgressReporter::Log(const std::string& line) {
   std::string_view text = line;
   if (!text.empty() && text.back() == '\n') text.remove_suffix(1);
   std::lock_guard<std::mutex> lock(mutex_);
-  Emit(EscapeMessage(text) + "\n");
+  Emit(Printable(text) + "\n");
 }
 
 void ProgressReporter::Finish() {

@@ -4,9 +4,11 @@
 #include "cairn/scheduler/progress.h"
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <optional>
 #include <regex>
 #include <sstream>
@@ -213,7 +215,9 @@ TEST(ProgressPlain, EscapesControlBytesFromNamesMessagesAndLogs) {
   Pipe pipe;
   ProgressReporter progress(pipe.write_fd(), false, 1);
   ProgressEvent failure = Event(ElementEvent::kFailed, "evil\x1b[2J.bst", "abc");
-  failure.message = "bad\x07 bell";
+  failure.message =
+      "bad\x07 bell, \xc2\x9b"
+      "2J C1 CSI, caf\xc3\xa9 kept";
   failure.log_tail = "\x1b[1;31mred\x1b[0m then \x1b[2J\n";
   progress.Report(failure);
   progress.Log("warning: \x1b]0;title\x07");
@@ -221,7 +225,9 @@ TEST(ProgressPlain, EscapesControlBytesFromNamesMessagesAndLogs) {
   EXPECT_EQ(out.find('\x1b'), std::string::npos) << out;
   EXPECT_EQ(out.find('\x07'), std::string::npos) << out;
   EXPECT_NE(out.find("evil\\033[2J.bst"), std::string::npos) << out;
-  EXPECT_NE(out.find("    bad\\007 bell\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("    bad\\007 bell, \\302\\2332J C1 CSI, caf\xc3\xa9 kept\n"),
+            std::string::npos)
+      << out;
   // Colours in a log are dropped; other sequences are shown escaped.
   EXPECT_NE(out.find("    red then \\033[2J\n"), std::string::npos) << out;
   EXPECT_NE(out.find("warning: \\033]0;title\\007\n"), std::string::npos) << out;
@@ -387,7 +393,7 @@ TEST(ProgressTerminal, ANameTooLongForTheLineKeepsItsEnd) {
 TEST(ProgressTerminal, StatusLineFollowsTheWidthOfARealTerminal) {
   NoColor no_color("1");
   int master = posix_openpt(O_RDWR | O_NOCTTY);
-  ASSERT_GE(master, 0);
+  if (master < 0) GTEST_SKIP() << "no pseudo-terminals here: " << strerror(errno);
   ASSERT_EQ(grantpt(master), 0);
   ASSERT_EQ(unlockpt(master), 0);
   int tty = open(ptsname(master), O_RDWR | O_NOCTTY);

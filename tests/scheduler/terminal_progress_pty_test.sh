@@ -25,7 +25,7 @@ trap cleanup EXIT
 fail() {
   echo "FAIL: $*"
   echo "--- screen:"
-  cat "$work/screen"
+  cat "$work/screen" 2> /dev/null || true
   exit 1
 }
 
@@ -56,7 +56,7 @@ run() {
       last=$(grep -v '^$' "$work/screen" | tail -n 1)
       echo "$last" | grep -Eq "$status_re" || fail "the status line is not the bottom line"
       [ ${#last} -le 99 ] || fail "a status line of ${#last} columns on a 100-column terminal"
-      # ...and names a running build with its time, the oldest first.
+      # At some point it names a running build with its time.
       if echo "$last" | grep -Eq '^\[[0-9]+/6\] building: [^ ]+\.bst \([0-9]+s\)'; then
         seen_named=1
       fi
@@ -70,42 +70,39 @@ run() {
   tmux_ capture-pane -p -e -t "$name" > "$work/screen.e"
 }
 
-# once TEXT: TEXT is on exactly one line of the screen.
-once() {
-  count=$(grep -Fxc -- "$1" "$work/screen" || true)
-  [ "$count" = 1 ] || fail "expected once, found $count times: $1"
-}
-
+# The screen after the demo, line for line, times replaced by T (the unit
+# tests check them; here a loaded machine may stretch the demo's pauses).
+# Each scrolled line is there once; the summary replaced the status line,
+# leaving no piece of it (from a wrap, or a clear that missed) and no piece
+# of an escape sequence shown as text.
 check_final_screen() {
-  once "[WARNING] demo: a scripted build, nothing is built"
-  once "[00:00:00] CACHED  base/alpine.bst (5e6f7a8b)"
-  once "[00:00:00] START   base/busybox-with-a-rather-long-element-name.bst (1a2b3c4d)"
-  once "[00:00:00] START   components/gcc-toolchain-stage1.bst (2b3c4d5e)"
-  once "[00:00:00] START   components/zlib.bst (3c4d5e6f)"
-  once "[00:00:00] START   components/openssl.bst (4d5e6f7a)"
-  once "[00:00:01] SUCCESS components/zlib.bst (3c4d5e6f)"
-  once "[00:00:02] FAILURE components/openssl.bst (4d5e6f7a)"
-  once "    install-commands[2] \`make install\` exited with code 2"
-  once "    Log file: /tmp/cairn-demo/logs/openssl.log"
-  once "    cp: cannot create regular file '/usr/lib': Read-only file system"
-  once "    make: *** [install] Error 2"
-  once "[00:00:02] SKIPPED app/curl.bst (5f6a7b8c)"
-  once "[00:00:03] SUCCESS components/gcc-toolchain-stage1.bst (2b3c4d5e)"
-  once "[00:00:03] SUCCESS base/busybox-with-a-rather-long-element-name.bst (1a2b3c4d)"
-  count=$(grep -Ec '^3 built, 1 cached, 1 failed, 1 skipped in [0-9]+\.[0-9] s$' "$work/screen" || true)
-  [ "$count" = 1 ] || fail "the summary line is not on screen once"
-  # The summary is the last line: the status line is gone, and no piece of
-  # it (from a wrap, or a clear that missed) is left anywhere.
-  last=$(grep -v '^$' "$work/screen" | tail -n 1)
-  echo "$last" | grep -q '^3 built, ' || fail "the last line is not the summary: $last"
-  if grep -Eq 'building:|cached: [0-9]|failed: [0-9]' "$work/screen"; then
-    fail "a status line or a piece of one is left on screen"
-  fi
-  # Pieces of escape sequences shown as text ("[K", "[0m", "^[", "\033").
-  # The demo prints no other "[" followed by one of these letters.
-  if grep -E '\[[0-9;]*[A-HJKSTfhlmnsu]|\^\[|\\033' "$work/screen"; then
-    fail "escape sequence debris on screen"
-  fi
+  sed -e 's/^\[[0-9][0-9]:[0-9][0-9]:[0-9][0-9]\] /[T] /' \
+      -e 's/ skipped in [0-9]*\.[0-9] s$/ skipped in T s/' "$work/screen" |
+    sed -e :a -e '/^\n*$/{$d;N;ba' -e '}' > "$work/screen.normal"
+  cat > "$work/expected" << 'END'
+[WARNING] demo: a scripted build, nothing is built
+[T] CACHED  base/alpine.bst (5e6f7a8b)
+[T] START   base/busybox-with-a-rather-long-element-name.bst (1a2b3c4d)
+[T] START   components/gcc-toolchain-stage1.bst (2b3c4d5e)
+[T] START   components/zlib.bst (3c4d5e6f)
+[T] START   components/openssl.bst (4d5e6f7a)
+[T] SUCCESS components/zlib.bst (3c4d5e6f)
+[T] FAILURE components/openssl.bst (4d5e6f7a)
+    install-commands[2] `make install` exited with code 2
+    Log file: /tmp/cairn-demo/logs/openssl.log
+    Printing the last 3 lines from the log file:
+    ======================================================================
+    cp libcrypto.so /usr/lib
+    cp: cannot create regular file '/usr/lib': Read-only file system
+    make: *** [install] Error 2
+    ======================================================================
+
+[T] SKIPPED app/curl.bst (5f6a7b8c)
+[T] SUCCESS components/gcc-toolchain-stage1.bst (2b3c4d5e)
+[T] SUCCESS base/busybox-with-a-rather-long-element-name.bst (1a2b3c4d)
+3 built, 1 cached, 1 failed, 1 skipped in T s
+END
+  diff -u "$work/expected" "$work/screen.normal" || fail "the screen is not as expected"
 }
 
 esc=$(printf '\033')
