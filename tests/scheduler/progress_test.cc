@@ -363,6 +363,29 @@ TEST(ProgressTerminal, RefresherUpdatesElapsedTimesWithoutEvents) {
   EXPECT_EQ(shown, (std::vector<std::string>{"[00:00:00] START   slow.bst", expected}));
 }
 
+TEST(ProgressTerminal, RefresherWritesNothingWhileTheStatusLineStaysTheSame) {
+  NoColor no_color("1");
+  Pipe pipe;
+  FakeClock clock;  // stands still
+  ProgressReporter progress(pipe.write_fd(), true, 1, clock.AsFunction());
+  progress.Report(Event(ElementEvent::kStarted, "a.bst"));
+  const std::string before = pipe.Read();
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));  // a few ticks
+  EXPECT_EQ(pipe.Read(), before);
+}
+
+TEST(ProgressTerminal, DestructorStopsTheRefresherWithoutWaitingForItsTick) {
+  Pipe pipe;
+  std::optional<ProgressReporter> progress;
+  progress.emplace(pipe.write_fd(), true, 1);
+  progress->Report(Event(ElementEvent::kStarted, "a.bst"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the refresher is waiting
+  auto start = steady_clock::now();
+  progress.reset();
+  // A refresher that slept through its interval would take up to 250 ms.
+  EXPECT_LT(steady_clock::now() - start, std::chrono::milliseconds(100));
+}
+
 TEST(ProgressTerminal, StatusLineIsCutToTheWidthKeepingTheCounts) {
   NoColor no_color("1");
   Pipe pipe;

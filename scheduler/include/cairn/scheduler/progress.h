@@ -34,10 +34,15 @@
 // control bytes and bytes that are not UTF-8 escaped (cairn/quote.h), so a
 // build log cannot move the cursor or change colours.
 //
+// Nothing else may write to the same terminal while the reporter lives: a
+// line written behind its back lands after the status line, on the same
+// row. Warnings and notes go through Log() instead.
+//
 // Threads: Report, Log and Finish may be called from any thread at once;
 // each event's lines are written whole, in one write(2), never interleaved
-// with another's. Write errors are ignored: progress is not worth failing
-// a build for.
+// with another's. Writes happen under the reporter's lock, so a terminal
+// that stops reading (Ctrl-S) holds up the callers until it reads again.
+// Write errors are ignored: progress is not worth failing a build for.
 //
 //   ProgressReporter progress(STDERR_FILENO, isatty(STDERR_FILENO), plan.size());
 //   progress.Report({ElementEvent::kStarted, "base/busybox.bst", key});
@@ -53,7 +58,6 @@
 #include <mutex>
 #include <string>
 #include <thread>
-#include <utility>
 #include <vector>
 
 namespace cairn::scheduler {
