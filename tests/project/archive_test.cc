@@ -287,7 +287,9 @@ TEST_F(ArchiveTest, WrittenTarReadsBackToTheSameTree) {
   std::string long_name(150, 'n');
   Digest root = Build({"usr/bin/tool*=binary", "usr/lib/libz.so@=libz.so.1", "usr/lib/libz.so.1=z",
                        "etc/abs@=/usr/lib", "var/empty/", "a-b=dash sorts before slash", "a/x=1",
-                       "deep/" + long_name + "/f=long", "caf\xc3\xa9/na\xc3\xafve=utf8", "zero="});
+                       "deep/" + long_name + "/f=long", "caf\xc3\xa9/na\xc3\xafve=utf8", "zero=",
+                       // Larger than one chunk of the writer's reads.
+                       "big=" + std::string(9 << 20, 'b')});
   std::string path = Written(root);
   StatusOr<Digest> back = ImportTarArchive(store_, path, *Sha256OfFile(path), "");
   ASSERT_TRUE(back.ok()) << back.status().ToString();
@@ -321,6 +323,13 @@ TEST_F(ArchiveTest, WritingTheSameTreeTwiceGivesTheSameBytes) {
   EXPECT_EQ(first, second);
   EXPECT_EQ(first.size() % 10240, 0u);
   EXPECT_EQ(first.find(std::string("PaxHeader")), std::string::npos);
+}
+
+TEST_F(ArchiveTest, AFileThatIsNoTarArchiveIsInvalidArgument) {
+  std::string path = dir_.Write("not.tar", "PK\x03\x04 this is not a tar archive at all");
+  StatusOr<Digest> root = ImportTarArchive(store_, path, *Sha256OfFile(path), "");
+  EXPECT_EQ(root.status().code(), Code::kInvalidArgument);
+  EXPECT_THAT(root.status().message(), HasSubstr(path));
 }
 
 TEST_F(ArchiveTest, AnEmptyTreeIsAnEmptyArchive) {
