@@ -219,6 +219,9 @@ ProgressReporter::~ProgressReporter() {
 }
 
 void ProgressReporter::Report(const ProgressEvent& event) {
+  // A session queues every element at its start: redrawing the status line
+  // for each would write thousands of identical lines.
+  if (event.event == ElementEvent::kQueued) return;
   std::lock_guard<std::mutex> lock(mutex_);
   switch (event.event) {
     case ElementEvent::kQueued:
@@ -230,21 +233,29 @@ void ProgressReporter::Report(const ProgressEvent& event) {
       running_.push_back({event.element, clock_()});
       break;
     case ElementEvent::kSucceeded:
+      ++built_;
+      StopRunning(event.element);
+      break;
     case ElementEvent::kFailed:
+      ++failed_;
+      StopRunning(event.element);
+      break;
     case ElementEvent::kSkipped:
-      ++(event.event == ElementEvent::kSucceeded ? built_
-         : event.event == ElementEvent::kFailed  ? failed_
-                                                 : skipped_);
-      // Only as many are running as there are jobs: a scan is cheap.
-      for (auto it = running_.begin(); it != running_.end(); ++it) {
-        if (it->element == event.element) {
-          running_.erase(it);
-          break;
-        }
-      }
+      ++skipped_;
+      StopRunning(event.element);
       break;
   }
   Emit(EventText(event));
+}
+
+void ProgressReporter::StopRunning(const std::string& element) {
+  // Only as many are running as there are jobs: a scan is cheap.
+  for (auto it = running_.begin(); it != running_.end(); ++it) {
+    if (it->element == element) {
+      running_.erase(it);
+      return;
+    }
+  }
 }
 
 void ProgressReporter::Log(const std::string& line) {

@@ -346,6 +346,15 @@ TEST(ProgressTerminal, ScreenShowsEachLineOnceAndOneCurrentStatusLineAtTheBottom
                            }));
 }
 
+TEST(ProgressTerminal, QueuedElementsDrawNothing) {
+  Pipe pipe;
+  ProgressReporter progress(pipe.write_fd(), true, 3);
+  for (const char* name : {"a.bst", "b.bst", "c.bst"}) {
+    progress.Report(Event(ElementEvent::kQueued, name));
+  }
+  EXPECT_EQ(pipe.Read(), "");
+}
+
 TEST(ProgressTerminal, RefresherUpdatesElapsedTimesWithoutEvents) {
   NoColor no_color("1");
   Pipe pipe;

@@ -116,6 +116,7 @@ class ProgressReporter {
     std::chrono::steady_clock::time_point started;
   };
 
+  void StopRunning(const std::string& element);  // needs mutex_
   std::string EventText(const ProgressEvent& event) const;
   std::string Timestamp() const;
   std::string Colored(const char* color, const std::string& text) const;
