@@ -1,1 +1,749 @@
-// The project loader: project.conf and elements (see cairn/project/project.h).
+#include "cairn/project/project.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <functional>
+#include <set>
+#include <thread>
+
+#include "cairn/project/composite.h"
+#include "cairn/project/defaults.h"
+#include "cairn/project/includes.h"
+#include "cairn/quote.h"
+
+namespace cairn::project {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr char kProjectFile[] = "project.conf";
+
+// The keys each kind of file may hold (BuildStream 1.6's, plus 2.x's
+// min-version and defaults).
+const std::set<std::string>& ProjectKeys() {
+  static const std::set<std::string> keys = {"format-version",
+                                             "min-version",
+                                             "name",
+                                             "element-path",
+                                             "variables",
+                                             "environment",
+                                             "environment-nocache",
+                                             "split-rules",
+                                             "elements",
+                                             "sources",
+                                             "plugins",
+                                             "aliases",
+                                             "artifacts",
+                                             "options",
+                                             "fail-on-overlap",
+                                             "shell",
+                                             "fatal-warnings",
+                                             "ref-storage",
+                                             "sandbox",
+                                             "mirrors",
+                                             "remote-execution",
+                                             "defaults"};
+  return keys;
+}
+
+const std::set<std::string>& ElementKeys() {
+  static const std::set<std::string> keys = {
+      "kind",    "depends",   "build-depends", "runtime-depends",
+      "sources", "variables", "environment",   "environment-nocache",
+      "config",  "public",    "sandbox",       "description"};
+  return keys;
+}
+
+// Variables BuildStream sets itself; a file may not.
+const std::set<std::string>& ProtectedVariables() {
+  static const std::set<std::string> names = {"project-name", "element-name", "max-jobs"};
+  return names;
+}
+
+std::string JoinKeys(const std::set<std::string>& keys) {
+  std::string joined;
+  for (const std::string& key : keys) joined += (joined.empty() ? "" : ", ") + key;
+  return joined;
+}
+
+Status CheckKeys(const ConfigNode& map, const std::set<std::string>& allowed, const char* what) {
+  for (const ConfigNode::Entry& entry : map.entries()) {
+    if (allowed.count(entry.key) == 0) {
+      return ConfigError(entry.key_location, "unknown key '" + entry.key + "' in " + what +
+                                                 " (known: " + JoinKeys(allowed) + ")");
+    }
+  }
+  return Status::Ok();
+}
+
+StatusOr<std::string> ReadString(const ConfigNode& node, const char* what) {
+  if (!node.is_scalar())
+    return ConfigError(node.location(), std::string(what) + " must be a string");
+  return std::string(StripYamlWhitespace(node.scalar()));
+}
+
+StatusOr<std::vector<std::string>> ReadStringList(const ConfigNode* node, const char* what) {
+  std::vector<std::string> values;
+  if (node == nullptr || node->is_null()) return values;
+  if (!node->is_sequence()) {
+    return ConfigError(node->location(), std::string(what) + " must be a list of strings");
+  }
+  for (const ConfigNode& item : node->items()) {
+    CAIRN_ASSIGN_OR_RETURN(std::string value, ReadString(item, what));
+    values.push_back(std::move(value));
+  }
+  return values;
+}
+
+StatusOr<ConfigNode> MapOrEmpty(const ConfigNode* node, const SourceLocation& where,
+                                const char* what) {
+  if (node == nullptr || node->is_null()) return ConfigNode::Map(where);
+  if (!node->is_map())
+    return ConfigError(node->location(), std::string(what) + " must be a mapping");
+  return *node;
+}
+
+StatusOr<uint32_t> ReadId(const ConfigNode& sandbox, const char* key) {
+  const ConfigNode* node = sandbox.Get(key);
+  if (node == nullptr || node->is_null()) return 0u;
+  CAIRN_ASSIGN_OR_RETURN(std::string text, ReadString(*node, key));
+  char* end = nullptr;
+  errno = 0;
+  unsigned long value = std::strtoul(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0' || errno != 0 || value > 0xFFFFFFFEul) {
+    return ConfigError(node->location(),
+                       std::string(key) + " must be a number from 0 to 4294967294");
+  }
+  return static_cast<uint32_t>(value);
+}
+
+// Inside `base` (a directory), `relative` must stay there.
+bool StaysInside(const fs::path& base, const fs::path& candidate) {
+  auto base_it = base.begin();
+  auto it = candidate.begin();
+  for (; base_it != base.end() && !base_it->empty(); ++base_it, ++it) {
+    if (it == candidate.end() || *it != *base_it) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+// --- Element readers ---------------------------------------------------
+
+std::vector<std::string> Element::ConfigList(const std::string& key) const {
+  std::vector<std::string> values;
+  const ConfigNode* node = config.Get(key);
+  if (node == nullptr || !node->is_sequence()) return values;
+  for (const ConfigNode& item : node->items()) {
+    if (item.is_scalar()) values.push_back(item.scalar());
+  }
+  return values;
+}
+
+std::string Element::ConfigString(const std::string& key, const std::string& fallback) const {
+  const ConfigNode* node = config.Get(key);
+  return node != nullptr && node->is_scalar() ? node->scalar() : fallback;
+}
+
+bool Element::ConfigBool(const std::string& key, bool fallback) const {
+  const ConfigNode* node = config.Get(key);
+  if (node == nullptr || !node->is_scalar()) return fallback;
+  const std::string& text = node->scalar();
+  if (text == "true" || text == "True" || text == "TRUE" || text == "yes") return true;
+  if (text == "false" || text == "False" || text == "FALSE" || text == "no") return false;
+  return fallback;
+}
+
+std::vector<std::string> Element::IntegrationCommands() const {
+  std::vector<std::string> commands;
+  const ConfigNode* bst = public_data.Get("bst");
+  const ConfigNode* list = bst != nullptr ? bst->Get("integration-commands") : nullptr;
+  if (list == nullptr || !list->is_sequence()) return commands;
+  for (const ConfigNode& item : list->items()) {
+    if (item.is_scalar()) commands.push_back(item.scalar());
+  }
+  return commands;
+}
+
+std::map<std::string, std::vector<std::string>> Element::SplitRules() const {
+  std::map<std::string, std::vector<std::string>> rules;
+  const ConfigNode* bst = public_data.Get("bst");
+  const ConfigNode* splits = bst != nullptr ? bst->Get("split-rules") : nullptr;
+  if (splits == nullptr || !splits->is_map()) return rules;
+  for (const ConfigNode::Entry& domain : splits->entries()) {
+    std::vector<std::string>& patterns = rules[domain.key];
+    if (!domain.value.is_sequence()) continue;
+    for (const ConfigNode& item : domain.value.items()) {
+      if (item.is_scalar()) patterns.emplace_back(StripYamlWhitespace(item.scalar()));
+    }
+  }
+  return rules;
+}
+
+// --- ElementGraph ------------------------------------------------------
+
+const Element* ElementGraph::Find(const std::string& name) const {
+  auto found = by_name_.find(name);
+  return found == by_name_.end() ? nullptr : found->second;
+}
+
+std::vector<const Element*> ElementGraph::RuntimeClosure(const Element& element) const {
+  std::vector<const Element*> order;
+  std::vector<char> seen(elements_.size(), 0);
+  // Depth first, dependencies before dependents, each once.
+  std::function<void(const Element&)> visit = [&](const Element& current) {
+    if (seen[current.index]) return;
+    seen[current.index] = 1;
+    for (const Element* dependency : current.runtime_dependencies) visit(*dependency);
+    order.push_back(&current);
+  };
+  visit(element);
+  return order;
+}
+
+std::vector<const Element*> ElementGraph::BuildClosure(const Element& element) const {
+  std::vector<const Element*> order;
+  std::vector<char> seen(elements_.size(), 0);
+  std::function<void(const Element&)> visit = [&](const Element& current) {
+    if (seen[current.index]) return;
+    seen[current.index] = 1;
+    for (const Element* dependency : current.runtime_dependencies) visit(*dependency);
+    order.push_back(&current);
+  };
+  for (const Element* dependency : element.build_dependencies) visit(*dependency);
+  return order;
+}
+
+std::vector<const Element*> ElementGraph::Plan() const {
+  std::vector<const Element*> order;
+  order.reserve(elements_.size());
+  for (const auto& element : elements_) order.push_back(element.get());
+  return order;
+}
+
+// --- Project -----------------------------------------------------------
+
+StatusOr<std::shared_ptr<Project>> Project::Load(const LoadOptions& options) {
+  std::shared_ptr<Project> project(new Project());
+  CAIRN_RETURN_IF_ERROR(project->LoadConfiguration(options));
+  return project;
+}
+
+Status Project::LoadConfiguration(const LoadOptions& load) {
+  std::error_code error;
+  directory_ = fs::weakly_canonical(fs::absolute(load.directory, error), error).string();
+  std::string file = (fs::path(directory_) / kProjectFile).string();
+  if (!fs::exists(file, error)) {
+    return NotFound("no " + std::string(kProjectFile) + " in " + QuoteName(directory_) +
+                    " (a BuildStream-format project has one at its top)");
+  }
+  CAIRN_ASSIGN_OR_RETURN(ConfigNode conf, ConfigNode::ParseFile(file));
+  if (conf.is_null()) conf = ConfigNode::Map(SourceLocation{file, 1, 1});
+  if (!conf.is_map()) return ConfigError(conf.location(), "project.conf must be a mapping");
+
+  Includer includer(directory_);
+  CAIRN_RETURN_IF_ERROR(includer.Process(conf));
+
+  // Options first: their conditionals may appear anywhere else.
+  options_ = std::make_unique<OptionPool>();
+  if (const ConfigNode* declared = conf.Get("options")) {
+    CAIRN_RETURN_IF_ERROR(options_->Declare(*declared));
+  }
+  for (const OptionValue& value : load.option_values) {
+    CAIRN_RETURN_IF_ERROR(options_->Set(value.name, value.value, value.where));
+  }
+  CAIRN_RETURN_IF_ERROR(options_->Resolve());
+  CAIRN_RETURN_IF_ERROR(options_->ProcessConditionals(conf));
+  CAIRN_RETURN_IF_ERROR(CheckKeys(conf, ProjectKeys(), "project.conf"));
+
+  const ConfigNode* name = conf.Get("name");
+  if (name == nullptr) {
+    return ConfigError(conf.location(), "project.conf has no 'name' (the project's name)");
+  }
+  CAIRN_ASSIGN_OR_RETURN(name_, ReadString(*name, "name"));
+  if (name_.empty()) return ConfigError(name->location(), "the project's name is empty");
+
+  // The built-in defaults with project.conf on top.
+  CAIRN_ASSIGN_OR_RETURN(ConfigNode merged, ConfigNode::Parse(ProjectDefaultsYaml(), "<defaults>"));
+  CAIRN_RETURN_IF_ERROR(Composite(merged, conf));
+  CAIRN_RETURN_IF_ERROR(ResolveListDirectives(merged));
+
+  std::string element_path = ".";
+  if (const ConfigNode* path = merged.Get("element-path")) {
+    CAIRN_ASSIGN_OR_RETURN(element_path, ReadString(*path, "element-path"));
+  }
+  fs::path elements = (fs::path(directory_) / element_path).lexically_normal();
+  if (!StaysInside(fs::path(directory_), elements)) {
+    return ConfigError(merged.Get("element-path")->location(),
+                       "element-path leaves the project directory");
+  }
+  element_directory_ = elements.string();
+  if (!element_directory_.empty() && element_directory_.back() == '/')
+    element_directory_.pop_back();
+
+  if (const ConfigNode* defaults = conf.Get("defaults")) {
+    if (const ConfigNode* targets = defaults->Get("targets")) {
+      CAIRN_ASSIGN_OR_RETURN(default_targets_, ReadStringList(targets, "defaults: targets"));
+    }
+  }
+
+  // Variables: the project's name and exported options join them.
+  CAIRN_ASSIGN_OR_RETURN(variables_,
+                         MapOrEmpty(merged.Get("variables"), merged.location(), "variables"));
+  for (const ConfigNode::Entry& entry : variables_.entries()) {
+    if (ProtectedVariables().count(entry.key) != 0) {
+      return ConfigError(entry.key_location,
+                         "variable '" + entry.key + "' is set by Cairn and may not be overridden");
+    }
+  }
+  SourceLocation here{file, 0, 0};
+  variables_.Set("project-name", ConfigNode::Scalar(name_, here), here);
+  for (const auto& [variable, value] : options_->ExportedVariables()) {
+    variables_.Set(variable, ConfigNode::Scalar(value, here), here);
+  }
+  // As bst: the processors this process may use, at most eight.
+  max_jobs_ =
+      load.max_jobs > 0
+          ? load.max_jobs
+          : static_cast<int>(std::min(8u, std::max(1u, std::thread::hardware_concurrency())));
+
+  CAIRN_ASSIGN_OR_RETURN(environment_,
+                         MapOrEmpty(merged.Get("environment"), merged.location(), "environment"));
+  CAIRN_ASSIGN_OR_RETURN(environment_nocache_,
+                         ReadStringList(merged.Get("environment-nocache"), "environment-nocache"));
+  CAIRN_ASSIGN_OR_RETURN(split_rules_,
+                         MapOrEmpty(merged.Get("split-rules"), merged.location(), "split-rules"));
+  CAIRN_ASSIGN_OR_RETURN(sandbox_, MapOrEmpty(merged.Get("sandbox"), merged.location(), "sandbox"));
+  CAIRN_ASSIGN_OR_RETURN(element_overrides_,
+                         MapOrEmpty(merged.Get("elements"), merged.location(), "elements"));
+  CAIRN_ASSIGN_OR_RETURN(source_overrides_,
+                         MapOrEmpty(merged.Get("sources"), merged.location(), "sources"));
+  CAIRN_ASSIGN_OR_RETURN(ConfigNode aliases,
+                         MapOrEmpty(merged.Get("aliases"), merged.location(), "aliases"));
+  for (const ConfigNode::Entry& alias : aliases.entries()) {
+    CAIRN_ASSIGN_OR_RETURN(aliases_[alias.key], ReadString(alias.value, "an alias"));
+  }
+  if (const ConfigNode* artifacts = merged.Get("artifacts")) artifacts_ = *artifacts;
+
+  CAIRN_ASSIGN_OR_RETURN(ConfigNode shell,
+                         MapOrEmpty(merged.Get("shell"), merged.location(), "shell"));
+  CAIRN_ASSIGN_OR_RETURN(shell_command_, ReadStringList(shell.Get("command"), "shell: command"));
+  CAIRN_ASSIGN_OR_RETURN(
+      ConfigNode shell_environment,
+      MapOrEmpty(shell.Get("environment"), shell.location(), "shell: environment"));
+  for (const ConfigNode::Entry& entry : shell_environment.entries()) {
+    CAIRN_ASSIGN_OR_RETURN(shell_environment_[entry.key],
+                           ReadString(entry.value, "an environment value"));
+  }
+  return Status::Ok();
+}
+
+StatusOr<const ConfigNode*> Project::KindDefaults(const std::string& kind) const {
+  auto found = kind_defaults_.find(kind);
+  if (found != kind_defaults_.end()) return &found->second;
+  CAIRN_ASSIGN_OR_RETURN(std::string text, KindDefaultsYaml(kind));
+  CAIRN_ASSIGN_OR_RETURN(ConfigNode defaults, ConfigNode::Parse(text, "<" + kind + " defaults>"));
+  if (defaults.is_null())
+    defaults = ConfigNode::Map(SourceLocation{"<" + kind + " defaults>", 0, 0});
+  // The project's split rules are every element's default public data.
+  ConfigNode public_data = ConfigNode::Map(split_rules_.location());
+  ConfigNode bst = ConfigNode::Map(split_rules_.location());
+  bst.Set("split-rules", split_rules_, split_rules_.location());
+  public_data.Set("bst", std::move(bst), split_rules_.location());
+  ConfigNode wrapper = ConfigNode::Map(split_rules_.location());
+  wrapper.Set("public", std::move(public_data), split_rules_.location());
+  CAIRN_RETURN_IF_ERROR(Composite(defaults, wrapper));
+  if (const ConfigNode* overrides = element_overrides_.Get(kind)) {
+    CAIRN_RETURN_IF_ERROR(Composite(defaults, *overrides));
+  }
+  return &kind_defaults_.emplace(kind, std::move(defaults)).first->second;
+}
+
+StatusOr<std::string> Project::ElementName(const std::string& target) const {
+  std::error_code error;
+  fs::path path(target);
+  // A path to the file (from the shell's completion) names the element too.
+  if (fs::exists(path, error) && fs::is_regular_file(path, error)) {
+    fs::path absolute = fs::weakly_canonical(fs::absolute(path, error), error);
+    if (StaysInside(fs::path(element_directory_), absolute)) {
+      return absolute.lexically_relative(element_directory_).string();
+    }
+  }
+  return fs::path(target).lexically_normal().string();
+}
+
+// Reads element files, composes them and links their dependencies.
+class Project::ElementLoader {
+ public:
+  explicit ElementLoader(const Project& project)
+      : project_(project), includer_(project.directory_) {}
+
+  StatusOr<ElementGraph> Load(const std::vector<std::string>& targets) {
+    for (const std::string& target : targets) {
+      CAIRN_ASSIGN_OR_RETURN(std::string name, project_.ElementName(target));
+      CAIRN_ASSIGN_OR_RETURN(Element * element,
+                             Visit(name, SourceLocation{"<command line>", 0, 0}));
+      graph_.targets_.push_back(element);
+    }
+    return std::move(graph_);
+  }
+
+ private:
+  struct Declared {
+    std::string name;
+    DependencyType type;
+    SourceLocation where;
+  };
+
+  // Loads `name` and what it depends on, depth first; the stack of names
+  // being loaded finds cycles.
+  StatusOr<Element*> Visit(const std::string& name, const SourceLocation& referenced_at) {
+    auto done = loaded_.find(name);
+    if (done != loaded_.end()) return done->second;
+    auto active = std::find(stack_.begin(), stack_.end(), name);
+    if (active != stack_.end()) {
+      std::string cycle;
+      for (auto it = active; it != stack_.end(); ++it) cycle += *it + " -> ";
+      return ConfigError(referenced_at, "dependency cycle: " + cycle + name);
+    }
+    stack_.push_back(name);
+    CAIRN_ASSIGN_OR_RETURN(ConfigNode node, ReadElementFile(name, referenced_at));
+    CAIRN_ASSIGN_OR_RETURN(std::vector<Declared> declared, Dependencies(node));
+    std::vector<std::pair<Element*, DependencyType>> dependencies;
+    for (const Declared& dependency : declared) {
+      CAIRN_ASSIGN_OR_RETURN(Element * loaded, Visit(dependency.name, dependency.where));
+      dependencies.emplace_back(loaded, dependency.type);
+    }
+    stack_.pop_back();
+
+    auto element = std::make_unique<Element>();
+    element->name = name;
+    element->where = node.location();
+    for (const auto& [dependency, type] : dependencies) {
+      if (type != DependencyType::kRuntime) element->build_dependencies.push_back(dependency);
+      if (type != DependencyType::kBuild) element->runtime_dependencies.push_back(dependency);
+    }
+    CAIRN_RETURN_IF_ERROR(Compose(node, *element));
+    element->index = graph_.elements_.size();
+    Element* raw = element.get();
+    graph_.elements_.push_back(std::move(element));
+    graph_.by_name_[name] = raw;
+    loaded_[name] = raw;
+    return raw;
+  }
+
+  StatusOr<ConfigNode> ReadElementFile(const std::string& name,
+                                       const SourceLocation& referenced_at) {
+    fs::path path = (fs::path(project_.element_directory_) / name).lexically_normal();
+    if (name.empty() || fs::path(name).is_absolute() ||
+        !StaysInside(fs::path(project_.element_directory_), path)) {
+      return ConfigError(referenced_at, "element name " + QuoteName(name) +
+                                            " must be a path below the element directory");
+    }
+    std::error_code error;
+    if (!fs::is_regular_file(path, error)) {
+      return ConfigError(referenced_at, "element " + QuoteName(name) + " not found (no file " +
+                                            QuoteName(path.string()) + ")");
+    }
+    CAIRN_ASSIGN_OR_RETURN(ConfigNode node, ConfigNode::ParseFile(path.string()));
+    if (!node.is_map()) return ConfigError(node.location(), "an element must be a mapping");
+    // As bst: the element's own conditionals first, then its includes
+    // (each included file's conditionals processed before it is composited
+    // under the element, so the element's own values win).
+    CAIRN_RETURN_IF_ERROR(project_.options_->ProcessConditionals(node));
+    CAIRN_RETURN_IF_ERROR(includer_.Process(node));
+    CAIRN_RETURN_IF_ERROR(CheckKeys(node, ElementKeys(), "an element"));
+    return node;
+  }
+
+  StatusOr<std::vector<Declared>> Dependencies(const ConfigNode& node) {
+    std::vector<Declared> declared;
+    const std::pair<const char*, DependencyType> lists[] = {
+        {"depends", DependencyType::kAll},
+        {"build-depends", DependencyType::kBuild},
+        {"runtime-depends", DependencyType::kRuntime}};
+    for (const auto& [key, list_type] : lists) {
+      const ConfigNode* list = node.Get(key);
+      if (list == nullptr || list->is_null()) continue;
+      if (!list->is_sequence()) {
+        return ConfigError(list->location(), std::string(key) + " must be a list");
+      }
+      for (const ConfigNode& item : list->items()) {
+        Declared dependency{"", list_type, item.location()};
+        if (item.is_scalar()) {
+          dependency.name = std::string(StripYamlWhitespace(item.scalar()));
+        } else if (item.is_map()) {
+          CAIRN_RETURN_IF_ERROR(CheckKeys(
+              item, {"filename", "type", "junction", "strict", "config"}, "a dependency"));
+          const ConfigNode* filename = item.Get("filename");
+          if (filename == nullptr) {
+            return ConfigError(item.location(), "a dependency needs a 'filename'");
+          }
+          CAIRN_ASSIGN_OR_RETURN(dependency.name, ReadString(*filename, "filename"));
+          if (item.Get("junction") != nullptr) {
+            return ConfigError(item.Get("junction")->location(), "junctions are not supported");
+          }
+          if (const ConfigNode* type = item.Get("type")) {
+            CAIRN_ASSIGN_OR_RETURN(std::string text, ReadString(*type, "type"));
+            if (list_type != DependencyType::kAll) {
+              return ConfigError(type->location(),
+                                 "'type' is only allowed in 'depends' (here the list says it)");
+            }
+            if (text == "build") {
+              dependency.type = DependencyType::kBuild;
+            } else if (text == "runtime") {
+              dependency.type = DependencyType::kRuntime;
+            } else if (text == "all") {
+              dependency.type = DependencyType::kAll;
+            } else {
+              return ConfigError(type->location(), "dependency type '" + text +
+                                                       "' is not one of build, runtime, all");
+            }
+          }
+        } else {
+          return ConfigError(item.location(), "a dependency must be a name or a mapping");
+        }
+        if (dependency.name.empty()) return ConfigError(item.location(), "empty dependency name");
+        declared.push_back(std::move(dependency));
+      }
+    }
+    return declared;
+  }
+
+  Status Compose(const ConfigNode& node, Element& element) {
+    const ConfigNode* kind = node.Get("kind");
+    if (kind == nullptr) return ConfigError(node.location(), "the element has no 'kind'");
+    CAIRN_ASSIGN_OR_RETURN(element.kind, ReadString(*kind, "kind"));
+    StatusOr<const ConfigNode*> found = project_.KindDefaults(element.kind);
+    if (!found.ok()) {
+      return ConfigError(kind->location(), "unknown element kind '" + element.kind +
+                                               "' (known: " + JoinKinds() + ")");
+    }
+    const ConfigNode& defaults = **found;
+    const SourceLocation& where = node.location();
+
+    // Variables.
+    ConfigNode variables = project_.variables_;
+    CAIRN_RETURN_IF_ERROR(Overlay(variables, defaults.Get("variables"), "variables"));
+    if (const ConfigNode* own = node.Get("variables")) {
+      if (own->is_map()) {
+        for (const ConfigNode::Entry& entry : own->entries()) {
+          if (ProtectedVariables().count(entry.key) != 0) {
+            return ConfigError(
+                entry.key_location,
+                "variable '" + entry.key + "' is set by Cairn and may not be overridden");
+          }
+        }
+      }
+      CAIRN_RETURN_IF_ERROR(Overlay(variables, own, "variables"));
+    }
+    variables.Set("element-name", ConfigNode::Scalar(element.name, where), where);
+    variables.Set("max-jobs", ConfigNode::Scalar(std::to_string(project_.max_jobs_), where), where);
+    CAIRN_RETURN_IF_ERROR(ResolveListDirectives(variables));
+    CAIRN_ASSIGN_OR_RETURN(Variables resolved, Variables::Resolve(variables));
+    element.variables = std::move(resolved);
+    const Variables& vars = *element.variables;
+
+    // Environment.
+    ConfigNode environment = project_.environment_;
+    CAIRN_RETURN_IF_ERROR(Overlay(environment, defaults.Get("environment"), "environment"));
+    CAIRN_RETURN_IF_ERROR(Overlay(environment, node.Get("environment"), "environment"));
+    CAIRN_RETURN_IF_ERROR(ResolveListDirectives(environment));
+    for (const ConfigNode::Entry& entry : environment.entries()) {
+      CAIRN_ASSIGN_OR_RETURN(std::string value, ReadString(entry.value, "an environment value"));
+      CAIRN_ASSIGN_OR_RETURN(element.environment[entry.key],
+                             vars.Substitute(value, entry.value.location()));
+    }
+    element.environment_nocache = project_.environment_nocache_;
+    for (const ConfigNode* list :
+         {defaults.Get("environment-nocache"), node.Get("environment-nocache")}) {
+      CAIRN_ASSIGN_OR_RETURN(std::vector<std::string> names,
+                             ReadStringList(list, "environment-nocache"));
+      element.environment_nocache.insert(element.environment_nocache.end(), names.begin(),
+                                         names.end());
+    }
+
+    // Configuration of the kind.
+    element.config = ConfigNode::Map(where);
+    CAIRN_RETURN_IF_ERROR(Overlay(element.config, defaults.Get("config"), "config"));
+    CAIRN_RETURN_IF_ERROR(Overlay(element.config, node.Get("config"), "config"));
+    CAIRN_RETURN_IF_ERROR(ResolveListDirectives(element.config));
+    CAIRN_RETURN_IF_ERROR(CheckConfigKeys(element, defaults));
+    CAIRN_RETURN_IF_ERROR(vars.SubstituteTree(element.config));
+
+    // Public data: the element's split rules extend the defaults'.
+    element.public_data = ConfigNode::Map(where);
+    CAIRN_RETURN_IF_ERROR(Overlay(element.public_data, defaults.Get("public"), "public"));
+    CAIRN_RETURN_IF_ERROR(Overlay(element.public_data, node.Get("public"), "public"));
+    CAIRN_RETURN_IF_ERROR(ResolveListDirectives(element.public_data));
+    CAIRN_RETURN_IF_ERROR(vars.SubstituteTree(element.public_data));
+
+    // Sandbox.
+    ConfigNode sandbox = project_.sandbox_;
+    CAIRN_RETURN_IF_ERROR(Overlay(sandbox, defaults.Get("sandbox"), "sandbox"));
+    CAIRN_RETURN_IF_ERROR(Overlay(sandbox, node.Get("sandbox"), "sandbox"));
+    CAIRN_RETURN_IF_ERROR(
+        CheckKeys(sandbox, {"build-uid", "build-gid", "build-os", "build-arch"}, "sandbox"));
+    CAIRN_ASSIGN_OR_RETURN(element.build_uid, ReadId(sandbox, "build-uid"));
+    CAIRN_ASSIGN_OR_RETURN(element.build_gid, ReadId(sandbox, "build-gid"));
+
+    return ReadSources(node, element);
+  }
+
+  static std::string JoinKinds() {
+    std::string joined;
+    for (const std::string& kind : KnownKinds()) joined += (joined.empty() ? "" : ", ") + kind;
+    return joined;
+  }
+
+  static Status Overlay(ConfigNode& base, const ConfigNode* overlay, const char* what) {
+    if (overlay == nullptr || overlay->is_null()) return Status::Ok();
+    if (!overlay->is_map()) {
+      return ConfigError(overlay->location(), std::string(what) + " must be a mapping");
+    }
+    return Composite(base, *overlay);
+  }
+
+  // The configuration keys of a kind are those its defaults name.
+  static Status CheckConfigKeys(const Element& element, const ConfigNode& defaults) {
+    const ConfigNode* known = defaults.Get("config");
+    std::set<std::string> allowed;
+    if (known != nullptr && known->is_map()) {
+      for (const ConfigNode::Entry& entry : known->entries()) allowed.insert(entry.key);
+    }
+    // Commands of BuildElements may be added per stage (bst: any *-commands).
+    for (const ConfigNode::Entry& entry : element.config.entries()) {
+      if (allowed.count(entry.key) != 0) continue;
+      if (element.kind == "manual" && entry.key.size() > 9 &&
+          entry.key.compare(entry.key.size() - 9, 9, "-commands") == 0) {
+        continue;
+      }
+      if (element.kind == "script" && entry.key == "layout") continue;
+      return ConfigError(entry.key_location, "unknown key '" + entry.key + "' in the config of a " +
+                                                 element.kind +
+                                                 " element (known: " + JoinKeys(allowed) + ")");
+    }
+    return Status::Ok();
+  }
+
+  Status ReadSources(const ConfigNode& node, Element& element) {
+    const ConfigNode* sources = node.Get("sources");
+    if (sources == nullptr || sources->is_null()) return Status::Ok();
+    if (!sources->is_sequence()) return ConfigError(sources->location(), "sources must be a list");
+    for (const ConfigNode& item : sources->items()) {
+      if (!item.is_map()) return ConfigError(item.location(), "a source must be a mapping");
+      const ConfigNode* kind_node = item.Get("kind");
+      if (kind_node == nullptr) return ConfigError(item.location(), "the source has no 'kind'");
+      Source source;
+      source.where = item.location();
+      CAIRN_ASSIGN_OR_RETURN(source.kind, ReadString(*kind_node, "kind"));
+      ConfigNode config = ConfigNode::Map(item.location());
+      CAIRN_RETURN_IF_ERROR(
+          Overlay(config, project_.source_overrides_.Get(source.kind), "sources"));
+      CAIRN_RETURN_IF_ERROR(Composite(config, item));
+      if (const ConfigNode* directory = config.Get("directory")) {
+        CAIRN_ASSIGN_OR_RETURN(source.directory, ReadString(*directory, "directory"));
+        fs::path normal = fs::path(source.directory).lexically_normal();
+        if (normal.is_absolute() || (!normal.empty() && *normal.begin() == "..")) {
+          return ConfigError(directory->location(), "directory must stay below the build root");
+        }
+        source.directory = normal.string() == "." ? "" : normal.string();
+      }
+      if (source.kind == "local") {
+        CAIRN_RETURN_IF_ERROR(CheckKeys(config, {"kind", "path", "directory"}, "a local source"));
+        const ConfigNode* path = config.Get("path");
+        if (path == nullptr) return ConfigError(item.location(), "a local source needs a 'path'");
+        CAIRN_ASSIGN_OR_RETURN(std::string relative, ReadString(*path, "path"));
+        CAIRN_ASSIGN_OR_RETURN(source.path, ProjectPath(relative, path->location()));
+      } else if (source.kind == "tar") {
+        CAIRN_RETURN_IF_ERROR(
+            CheckKeys(config, {"kind", "url", "ref", "base-dir", "directory"}, "a tar source"));
+        const ConfigNode* url = config.Get("url");
+        if (url == nullptr) return ConfigError(item.location(), "a tar source needs a 'url'");
+        CAIRN_ASSIGN_OR_RETURN(source.url, ReadString(*url, "url"));
+        CAIRN_ASSIGN_OR_RETURN(source.path, ArchivePath(source.url, url->location()));
+        const ConfigNode* ref = config.Get("ref");
+        if (ref == nullptr) {
+          return ConfigError(item.location(),
+                             "the tar source has no 'ref' (the archive's SHA-256; "
+                             "`sha256sum " +
+                                 source.path + "` prints it)");
+        }
+        CAIRN_ASSIGN_OR_RETURN(source.ref, ReadString(*ref, "ref"));
+        source.base_dir = "*";
+        if (const ConfigNode* base = config.Get("base-dir")) {
+          CAIRN_ASSIGN_OR_RETURN(source.base_dir, ReadString(*base, "base-dir"));
+        }
+      } else {
+        return ConfigError(kind_node->location(),
+                           "unknown source kind '" + source.kind + "' (known: local, tar)");
+      }
+      element.sources.push_back(std::move(source));
+    }
+    return Status::Ok();
+  }
+
+  // A path in the project, which it may not leave.
+  StatusOr<std::string> ProjectPath(const std::string& relative, const SourceLocation& where) {
+    fs::path path = (fs::path(project_.directory_) / relative).lexically_normal();
+    if (fs::path(relative).is_absolute() || !StaysInside(fs::path(project_.directory_), path)) {
+      return ConfigError(where, "path " + QuoteName(relative) + " leaves the project directory");
+    }
+    std::error_code error;
+    if (!fs::exists(fs::symlink_status(path, error))) {
+      return ConfigError(where, "path " + QuoteName(relative) + " does not exist (looked for " +
+                                    QuoteName(path.string()) + ")");
+    }
+    std::string text = path.string();
+    if (text.size() > 1 && text.back() == '/') text.pop_back();
+    return text;
+  }
+
+  // alias:path, file:// URLs, and paths in the project.
+  StatusOr<std::string> ArchivePath(const std::string& url, const SourceLocation& where) {
+    std::string expanded = url;
+    size_t colon = url.find(':');
+    if (colon != std::string::npos && url.compare(colon, 3, "://") != 0) {
+      std::string alias = url.substr(0, colon);
+      auto found = project_.aliases_.find(alias);
+      if (found == project_.aliases_.end()) {
+        return ConfigError(where, "unknown alias '" + alias + "' in url " + QuoteName(url));
+      }
+      expanded = found->second + url.substr(colon + 1);
+    }
+    if (expanded.compare(0, 7, "file://") == 0) {
+      std::string path = expanded.substr(7);
+      if (path.empty() || path[0] != '/') {
+        return ConfigError(where,
+                           "file:// URL " + QuoteName(expanded) + " must name an absolute path");
+      }
+      std::error_code error;
+      if (!fs::exists(path, error)) {
+        return ConfigError(where, "archive " + QuoteName(path) + " does not exist");
+      }
+      return path;
+    }
+    if (expanded.find("://") != std::string::npos) {
+      return ConfigError(where, "url " + QuoteName(expanded) +
+                                    " is not local (Cairn reads tar archives from the project "
+                                    "or file:// URLs)");
+    }
+    return ProjectPath(expanded, where);
+  }
+
+  const Project& project_;
+  Includer includer_;
+  ElementGraph graph_;
+  std::unordered_map<std::string, Element*> loaded_;
+  std::vector<std::string> stack_;
+};
+
+StatusOr<ElementGraph> Project::LoadElements(const std::vector<std::string>& targets) const {
+  ElementLoader loader(*this);
+  return loader.Load(targets);
+}
+
+}  // namespace cairn::project
