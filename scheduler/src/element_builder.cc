@@ -1,0 +1,611 @@
+#include "cairn/scheduler/element_builder.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <set>
+
+#include "cairn/action_builder.h"
+#include "cairn/merkle.h"
+#include "cairn/project/archive.h"
+#include "cairn/project/local_source.h"
+#include "cairn/tree_edit.h"
+#include "cairn/unique_fd.h"
+
+namespace cairn::scheduler {
+namespace {
+
+using project::Element;
+using project::Source;
+
+// The build stages of a manual element, in the order they run.
+const char* const kManualStages[] = {"configure-commands", "build-commands", "install-commands",
+                                     "strip-commands"};
+
+constexpr char kFailurePrefix[] = "cairn: ";
+constexpr char kRunningPrefix[] = "cairn: running ";
+constexpr char kFailureMarker[] = " failed with exit code ";
+
+std::string ShellQuote(const std::string& text) {
+  std::string quoted = "'";
+  for (char c : text) {
+    if (c == '\'') {
+      quoted += "'\\''";
+    } else {
+      quoted += c;
+    }
+  }
+  return quoted + "'";
+}
+
+// "/buildstream/p/e.bst" -> "buildstream/p/e.bst"; "/" -> "".
+std::string RelativeToRoot(const std::string& path) {
+  size_t start = path.find_first_not_of('/');
+  if (start == std::string::npos) return "";
+  std::string relative = path.substr(start);
+  while (!relative.empty() && relative.back() == '/') relative.pop_back();
+  return relative;
+}
+
+std::string Variable(const Element& element, const std::string& name,
+                     const std::string& fallback = "") {
+  const std::string* value = element.variables->Find(name);
+  return value != nullptr ? *value : fallback;
+}
+
+google::protobuf::Timestamp Now() {
+  auto now = std::chrono::system_clock::now().time_since_epoch();
+  google::protobuf::Timestamp stamp;
+  stamp.set_seconds(std::chrono::duration_cast<std::chrono::seconds>(now).count());
+  stamp.set_nanos(static_cast<int32_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(now).count() % 1000000000));
+  return stamp;
+}
+
+StatusOr<Digest> EmptyTree(Storage& storage) {
+  return storage.WriteBlob(Directory().SerializeAsString());
+}
+
+// Appends to the build log.
+void LogLine(int fd, const std::string& line) {
+  std::string text = line + "\n";
+  const char* data = text.data();
+  size_t left = text.size();
+  while (left > 0) {
+    ssize_t wrote = write(fd, data, left);
+    if (wrote < 0 && errno == EINTR) continue;
+    if (wrote <= 0) return;
+    data += wrote;
+    left -= static_cast<size_t>(wrote);
+  }
+}
+
+std::string ReadTail(const std::string& path, size_t bytes) {
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return "";
+  off_t size = lseek(fd.get(), 0, SEEK_END);
+  off_t start = size > static_cast<off_t>(bytes) ? size - static_cast<off_t>(bytes) : 0;
+  std::string text(static_cast<size_t>(size - start), '\0');
+  ssize_t got = pread(fd.get(), text.data(), text.size(), start);
+  text.resize(got > 0 ? static_cast<size_t>(got) : 0);
+  return text;
+}
+
+// Glob of split rules: '**' any path, '*' and '?' within one component.
+bool GlobMatch(const char* pattern, const char* text) {
+  while (*pattern != '\0') {
+    if (pattern[0] == '*' && pattern[1] == '*') {
+      pattern += 2;
+      for (const char* at = text;; ++at) {
+        if (GlobMatch(pattern, at)) return true;
+        if (*at == '\0') return false;
+      }
+    }
+    if (*pattern == '*') {
+      ++pattern;
+      for (const char* at = text;; ++at) {
+        if (GlobMatch(pattern, at)) return true;
+        if (*at == '\0' || *at == '/') return false;
+      }
+    }
+    if (*text == '\0') return false;
+    if (*pattern == '?') {
+      if (*text == '/') return false;
+    } else if (*pattern != *text) {
+      return false;
+    }
+    ++pattern;
+    ++text;
+  }
+  return *text == '\0';
+}
+
+}  // namespace
+
+// --- Sources -----------------------------------------------------------
+
+StatusOr<Digest> SourceTrees::Tree(const Source& source) {
+  std::string id = source.kind + ":" + source.path + ":" + source.base_dir;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto found = trees_.find(id);
+    if (found != trees_.end()) return found->second;
+  }
+  StatusOr<Digest> tree =
+      source.kind == "tar"
+          ? project::ImportTarArchive(storage_, source.path, source.ref, source.base_dir)
+          : project::ImportLocalSource(storage_, source.path);
+  if (!tree.ok())
+    return tree.status().WithContext(source.where.ToString() + ": " + source.kind + " source " +
+                                     source.path);
+  std::lock_guard<std::mutex> lock(mutex_);
+  trees_[id] = *tree;
+  return *tree;
+}
+
+StatusOr<std::string> SourceTrees::Key(const Source& source) {
+  if (source.kind == "tar") return "sha256:" + source.ref;
+  CAIRN_ASSIGN_OR_RETURN(Digest tree, Tree(source));
+  return DigestToString(tree);
+}
+
+// --- Staging -----------------------------------------------------------
+
+StatusOr<Digest> StageArtifacts(const BuildContext& context,
+                                const std::vector<const Element*>& elements, bool warn_overlaps) {
+  std::vector<Digest> roots;
+  std::vector<std::string> owners;
+  for (const Element* element : elements) {
+    const std::string& key = (*context.keys)[element->index];
+    CAIRN_ASSIGN_OR_RETURN(std::optional<Artifact> artifact,
+                           context.artifacts->Find(context.project->name(), element->name, key));
+    if (!artifact || !artifact->success()) {
+      return FailedPrecondition("the artifact of " + element->name + " (" + key.substr(0, 8) +
+                                ") is not in the store");
+    }
+    if (!artifact->has_files()) continue;
+    roots.push_back(artifact->files());
+    owners.push_back(element->name);
+  }
+  CAIRN_ASSIGN_OR_RETURN(MergeResult merged, MergeTrees(*context.storage, roots));
+  if (warn_overlaps && context.warn && !merged.overlaps.empty()) {
+    std::string list;
+    for (size_t i = 0; i < merged.overlaps.size() && i < 20; ++i) {
+      list += "\n  /" + merged.overlaps[i];
+    }
+    if (merged.overlaps.size() > 20) {
+      list += "\n  ... and " + std::to_string(merged.overlaps.size() - 20) + " more";
+    }
+    context.warn("staged files overlap (the later element's win):" + list);
+  }
+  CAIRN_RETURN_IF_ERROR(CheckSymlinksStayInside(*context.storage, merged.root));
+  return merged.root;
+}
+
+std::string BuildScript(const std::vector<std::pair<std::string, std::string>>& integration,
+                        const std::vector<std::pair<std::string, std::string>>& commands,
+                        const std::string& working_directory,
+                        const std::vector<std::string>& make_directories) {
+  // Each command runs as BuildStream runs it (`sh -e -c` for integration,
+  // `sh -c -e CMD\n` for the element's own), and the first failure ends
+  // the build with a line naming it.
+  std::string script =
+      "cairn_run() {\n"
+      "  label=$1; shift\n"
+      "  printf '%s%s: %s\\n' '" +
+      std::string(kRunningPrefix) +
+      "' \"$label\" \"$4\" >&2\n"
+      "  \"$@\"\n"
+      "  code=$?\n"
+      "  if [ $code -ne 0 ]; then\n"
+      "    printf '%s%s%s%s\\n' '" +
+      std::string(kFailurePrefix) + "' \"$label\" '" + kFailureMarker +
+      "' \"$code\" >&2\n"
+      "    exit $code\n"
+      "  fi\n"
+      "}\n";
+  if (!make_directories.empty()) {
+    script += "mkdir -p";
+    for (const std::string& directory : make_directories) script += " " + ShellQuote(directory);
+    script += " || exit 1\n";
+  }
+  script += "cd / || exit 1\n";
+  for (const auto& [label, command] : integration) {
+    script += "cairn_run " + ShellQuote(label) + " sh -e -c " + ShellQuote(command) + "\n";
+  }
+  script +=
+      "cd " + ShellQuote(working_directory.empty() ? "/" : working_directory) + " || exit 1\n";
+  for (const auto& [label, command] : commands) {
+    script += "cairn_run " + ShellQuote(label) + " sh -c -e " + ShellQuote(command + "\n") + "\n";
+  }
+  return script;
+}
+
+std::string FailedCommandLine(const std::string& log_tail) {
+  size_t at = log_tail.rfind(kFailureMarker);
+  if (at == std::string::npos) return "";
+  size_t start = log_tail.rfind(kFailurePrefix, at);
+  size_t end = log_tail.find('\n', at);
+  if (start == std::string::npos) return "";
+  start += sizeof(kFailurePrefix) - 1;
+  return log_tail.substr(start, end == std::string::npos ? std::string::npos : end - start);
+}
+
+namespace {
+
+std::vector<std::pair<std::string, std::string>> IntegrationOf(
+    const std::vector<const Element*>& elements) {
+  std::vector<std::pair<std::string, std::string>> integration;
+  for (const Element* element : elements) {
+    std::vector<std::string> commands = element->IntegrationCommands();
+    for (size_t i = 0; i < commands.size(); ++i) {
+      integration.emplace_back(
+          "integration-commands[" + std::to_string(i + 1) + "] of " + element->name, commands[i]);
+    }
+  }
+  return integration;
+}
+
+std::vector<std::pair<std::string, std::string>> Labelled(const Element& element,
+                                                          const std::string& list) {
+  std::vector<std::pair<std::string, std::string>> labelled;
+  std::vector<std::string> commands = element.ConfigList(list);
+  for (size_t i = 0; i < commands.size(); ++i) {
+    labelled.emplace_back(list + "[" + std::to_string(i + 1) + "]", commands[i]);
+  }
+  return labelled;
+}
+
+}  // namespace
+
+StatusOr<PreparedBuild> PrepareBuild(const BuildContext& context, const Element& element,
+                                     bool with_sources) {
+  Storage& storage = *context.storage;
+  PreparedBuild prepared;
+  std::string build_root = Variable(element, "build-root", "/buildstream-build");
+  std::string install_root = Variable(element, "install-root", "/buildstream-install");
+  std::vector<std::pair<std::string, std::string>> integration;
+  std::vector<std::pair<std::string, std::string>> commands;
+
+  if (element.kind == "script") {
+    const ConfigNode* layout = element.config.Get("layout");
+    std::vector<const Element*> staged_at_root;
+    Digest root;
+    if (layout == nullptr || !layout->is_sequence() || layout->items().empty()) {
+      staged_at_root = context.graph->BuildClosure(element);
+      CAIRN_ASSIGN_OR_RETURN(root, StageArtifacts(context, staged_at_root, true));
+    } else {
+      CAIRN_ASSIGN_OR_RETURN(root, EmptyTree(storage));
+      for (const ConfigNode& item : layout->items()) {
+        const ConfigNode* name = item.Get("element");
+        const ConfigNode* destination = item.Get("destination");
+        std::string where =
+            destination != nullptr && destination->is_scalar() ? destination->scalar() : "/";
+        if (name == nullptr || !name->is_scalar() || name->scalar().empty()) {
+          // A destination alone is a directory to create.
+          CAIRN_ASSIGN_OR_RETURN(Digest empty, EmptyTree(storage));
+          CAIRN_ASSIGN_OR_RETURN(MergeResult grafted,
+                                 GraftTree(storage, root, RelativeToRoot(where), empty));
+          root = grafted.root;
+          continue;
+        }
+        const Element* staged = context.graph->Find(name->scalar());
+        bool is_build_dependency =
+            staged != nullptr &&
+            std::find(element.build_dependencies.begin(), element.build_dependencies.end(),
+                      staged) != element.build_dependencies.end();
+        if (!is_build_dependency) {
+          return ConfigError(name->location(), "layout names " + name->scalar() +
+                                                   ", which is not a build dependency");
+        }
+        std::vector<const Element*> closure = context.graph->RuntimeClosure(*staged);
+        CAIRN_ASSIGN_OR_RETURN(Digest tree, StageArtifacts(context, closure, true));
+        CAIRN_ASSIGN_OR_RETURN(MergeResult grafted,
+                               GraftTree(storage, root, RelativeToRoot(where), tree));
+        root = grafted.root;
+        if (RelativeToRoot(where).empty()) {
+          staged_at_root.insert(staged_at_root.end(), closure.begin(), closure.end());
+        }
+      }
+    }
+    prepared.input_root = root;
+    integration = IntegrationOf(staged_at_root);
+    commands = Labelled(element, "commands");
+    prepared.working_directory = Variable(element, "cwd", "/");
+  } else {
+    std::vector<const Element*> closure = context.graph->BuildClosure(element);
+    CAIRN_ASSIGN_OR_RETURN(prepared.input_root, StageArtifacts(context, closure, true));
+    integration = IntegrationOf(closure);
+    if (with_sources) {
+      for (const Source& source : element.sources) {
+        CAIRN_ASSIGN_OR_RETURN(Digest tree, context.sources->Tree(source));
+        std::string at = RelativeToRoot(build_root);
+        if (!source.directory.empty()) at += (at.empty() ? "" : "/") + source.directory;
+        CAIRN_ASSIGN_OR_RETURN(MergeResult grafted,
+                               GraftTree(storage, prepared.input_root, at, tree));
+        prepared.input_root = grafted.root;
+      }
+    }
+    for (const char* stage : kManualStages) {
+      std::vector<std::pair<std::string, std::string>> labelled = Labelled(element, stage);
+      commands.insert(commands.end(), labelled.begin(), labelled.end());
+    }
+    prepared.working_directory = build_root;
+    std::string subdir = Variable(element, "command-subdir");
+    if (!subdir.empty()) prepared.working_directory += "/" + subdir;
+  }
+
+  std::vector<std::string> directories = {build_root, install_root};
+  if (prepared.working_directory != "/") directories.push_back(prepared.working_directory);
+  prepared.arguments = {
+      "sh", "-c", BuildScript(integration, commands, prepared.working_directory, directories)};
+  prepared.environment = element.environment;
+  prepared.output_path = RelativeToRoot(install_root);
+  for (const auto& [label, command] : integration)
+    prepared.commands.push_back(label + ": " + command);
+  for (const auto& [label, command] : commands) prepared.commands.push_back(label + ": " + command);
+  return prepared;
+}
+
+namespace {
+
+struct ActionRun {
+  bool completed = false;  // the commands ran to the end (any exit code)
+  int exit_code = 0;
+  Digest output;  // the output directory (empty when it was not produced)
+  Digest action;
+};
+
+StatusOr<ActionRun> RunAction(const BuildContext& context, const PreparedBuild& prepared,
+                              const std::vector<std::string>& output_paths, int log_fd,
+                              std::vector<Digest>* outputs) {
+  ActionBuilder builder;
+  CAIRN_RETURN_IF_ERROR(builder.SetArguments(prepared.arguments));
+  for (const auto& [name, value] : prepared.environment) {
+    CAIRN_RETURN_IF_ERROR(builder.SetEnvironmentVariable(name, value));
+  }
+  for (const std::string& path : output_paths) CAIRN_RETURN_IF_ERROR(builder.AddOutputPath(path));
+  builder.AddRoot(prepared.input_root);
+  CAIRN_ASSIGN_OR_RETURN(BuiltAction built, builder.Build(*context.storage, true));
+
+  ExecuteOptions options;
+  options.live_output_fd = log_fd;
+  options.is_cancelled = context.is_cancelled;
+  ExecuteOutcome outcome = context.sandbox->Execute(built.action, options);
+  CAIRN_RETURN_IF_ERROR(outcome.status);
+  if (!outcome.result) return Internal("the sandbox returned no ActionResult");
+  ActionRun run;
+  run.completed = true;
+  run.exit_code = outcome.result->exit_code();
+  run.action = built.action_digest;
+  for (const std::string& path : output_paths) {
+    Digest found;
+    for (const auto& directory : outcome.result->output_directories()) {
+      if (directory.path() != path) continue;
+      if (directory.has_root_directory_digest()) {
+        found = directory.root_directory_digest();
+      } else if (directory.has_tree_digest()) {
+        // An executor of REAPI before 2.3 sends only the Tree.
+        CAIRN_ASSIGN_OR_RETURN(std::string bytes,
+                               context.storage->ReadBlob(directory.tree_digest()));
+        Tree tree;
+        if (!tree.ParseFromString(bytes)) return DataLoss("an output Tree does not parse");
+        for (const Directory& child : tree.children()) {
+          CAIRN_RETURN_IF_ERROR(context.storage->WriteBlob(child.SerializeAsString()).status());
+        }
+        CAIRN_ASSIGN_OR_RETURN(found, context.storage->WriteBlob(tree.root().SerializeAsString()));
+      }
+    }
+    if (found.hash().empty()) {
+      CAIRN_ASSIGN_OR_RETURN(found, EmptyTree(*context.storage));
+    }
+    outputs->push_back(found);
+  }
+  if (!outputs->empty()) run.output = outputs->front();
+  return run;
+}
+
+}  // namespace
+
+StatusOr<Digest> IntegrateTree(const BuildContext& context, const Digest& root,
+                               const std::vector<const Element*>& elements,
+                               const std::map<std::string, std::string>& environment, int log_fd,
+                               Digest* action) {
+  std::vector<std::pair<std::string, std::string>> integration = IntegrationOf(elements);
+  if (integration.empty()) return root;
+  CAIRN_ASSIGN_OR_RETURN(Directory top, ReadDirectory(*context.storage, root));
+  std::vector<std::string> outputs;
+  for (const auto& directory : top.directories()) outputs.push_back(directory.name());
+  PreparedBuild prepared;
+  prepared.input_root = root;
+  prepared.arguments = {"sh", "-c", BuildScript(integration, {}, "/", {})};
+  prepared.environment = environment;
+  std::vector<Digest> results;
+  CAIRN_ASSIGN_OR_RETURN(ActionRun run, RunAction(context, prepared, outputs, log_fd, &results));
+  if (action != nullptr) *action = run.action;
+  if (run.exit_code != 0) {
+    std::string tail;
+    struct stat info {};
+    if (fstat(log_fd, &info) == 0) {
+      off_t start = info.st_size > 4096 ? info.st_size - 4096 : 0;
+      tail.resize(static_cast<size_t>(info.st_size - start));
+      ssize_t got = pread(log_fd, tail.data(), tail.size(), start);
+      tail.resize(got > 0 ? static_cast<size_t>(got) : 0);
+    }
+    std::string failed = FailedCommandLine(tail);
+    return FailedPrecondition(
+        !failed.empty() ? failed : "integration exited with code " + std::to_string(run.exit_code));
+  }
+  Digest integrated = root;
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    CAIRN_ASSIGN_OR_RETURN(MergeResult replaced,
+                           GraftTree(*context.storage, integrated, outputs[i], results[i]));
+    integrated = replaced.root;
+  }
+  return integrated;
+}
+
+namespace {
+
+// The files of an import element.
+StatusOr<Digest> ImportFiles(const BuildContext& context, const Element& element) {
+  Storage& storage = *context.storage;
+  CAIRN_ASSIGN_OR_RETURN(Digest staged, EmptyTree(storage));
+  for (const Source& source : element.sources) {
+    CAIRN_ASSIGN_OR_RETURN(Digest tree, context.sources->Tree(source));
+    CAIRN_ASSIGN_OR_RETURN(MergeResult grafted, GraftTree(storage, staged, source.directory, tree));
+    staged = grafted.root;
+  }
+  std::string from = RelativeToRoot(element.ConfigString("source", "/"));
+  std::string to = RelativeToRoot(element.ConfigString("target", "/"));
+  StatusOr<Digest> picked =
+      from.empty() ? StatusOr<Digest>(staged) : SubtreeAt(storage, staged, from);
+  if (!picked.ok()) {
+    return ConfigError(element.config.Get("source") != nullptr
+                           ? element.config.Get("source")->location()
+                           : element.where,
+                       "the sources of " + element.name + " have no directory /" + from);
+  }
+  if (to.empty()) return *picked;
+  CAIRN_ASSIGN_OR_RETURN(Digest empty, EmptyTree(storage));
+  CAIRN_ASSIGN_OR_RETURN(MergeResult placed, GraftTree(storage, empty, to, *picked));
+  return placed.root;
+}
+
+// Which split domains a path ("/usr/bin/x") falls in, by an element's rules.
+std::set<std::string> DomainsOf(const std::map<std::string, std::vector<std::string>>& rules,
+                                const std::string& path) {
+  std::set<std::string> domains;
+  for (const auto& [domain, patterns] : rules) {
+    for (const std::string& pattern : patterns) {
+      if (GlobMatch(pattern.c_str(), path.c_str())) {
+        domains.insert(domain);
+        break;
+      }
+    }
+  }
+  return domains;
+}
+
+}  // namespace
+
+StatusOr<Artifact> BuildElement(const BuildContext& context, const Element& element,
+                                const std::string& log_path) {
+  Storage& storage = *context.storage;
+  Artifact artifact;
+  artifact.set_project(context.project->name());
+  artifact.set_element(element.name);
+  artifact.set_kind(element.kind);
+  artifact.set_cache_key((*context.keys)[element.index]);
+  *artifact.mutable_build_started() = Now();
+  artifact.set_sandbox(context.sandbox_name);
+  for (const auto& [name, value] : element.environment)
+    (*artifact.mutable_environment())[name] = value;
+  for (const Element* dependency : context.graph->BuildClosure(element)) {
+    artifact.add_dependency_keys((*context.keys)[dependency->index]);
+  }
+  artifact.set_public_data(element.public_data.ToYaml());
+
+  UniqueFd log(open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  if (!log.valid()) return ErrnoStatus("cannot create the build log", log_path, errno);
+  LogLine(log.get(), "cairn: building " + element.name + " (" + element.kind + ", key " +
+                         artifact.cache_key() + ")");
+
+  Digest files;
+  bool success = true;
+  if (element.kind == "import") {
+    CAIRN_ASSIGN_OR_RETURN(files, ImportFiles(context, element));
+  } else if (element.kind == "stack") {
+    CAIRN_ASSIGN_OR_RETURN(files, EmptyTree(storage));
+  } else if (element.kind == "compose") {
+    std::vector<const Element*> closure = context.graph->BuildClosure(element);
+    CAIRN_ASSIGN_OR_RETURN(Digest merged, StageArtifacts(context, closure, true));
+    // Who owns each path, for the split rules of its element.
+    std::map<std::string, const Element*> owner;
+    for (const Element* dependency : closure) {
+      CAIRN_ASSIGN_OR_RETURN(std::optional<Artifact> staged,
+                             context.artifacts->Find(context.project->name(), dependency->name,
+                                                     (*context.keys)[dependency->index]));
+      if (!staged || !staged->has_files()) continue;
+      CAIRN_ASSIGN_OR_RETURN(std::vector<TreeEntry> entries, ListTree(storage, staged->files()));
+      for (const TreeEntry& entry : entries) owner[entry.path] = dependency;
+    }
+    std::vector<std::pair<std::string, std::string>> integration = IntegrationOf(closure);
+    if (element.ConfigBool("integrate", true) && !integration.empty()) {
+      for (const auto& [label, command] : integration)
+        artifact.add_commands(label + ": " + command);
+      StatusOr<Digest> integrated = IntegrateTree(context, merged, closure, element.environment,
+                                                  log.get(), artifact.mutable_action());
+      if (integrated.ok()) {
+        merged = *integrated;
+      } else if (integrated.status().code() == Code::kFailedPrecondition) {
+        success = false;
+        artifact.set_failure(integrated.status().message());
+      } else {
+        return integrated.status();
+      }
+    }
+    if (success) {
+      std::vector<std::string> include = element.ConfigList("include");
+      std::vector<std::string> exclude = element.ConfigList("exclude");
+      bool orphans = element.ConfigBool("include-orphans", true);
+      std::map<const Element*, std::map<std::string, std::vector<std::string>>> rules;
+      for (const Element* dependency : closure) rules[dependency] = dependency->SplitRules();
+      auto keep = [&](const TreeEntry& entry) {
+        if (entry.kind == TreeEntry::Kind::kDirectory) return false;  // kept for what they hold
+        auto found = owner.find(entry.path);
+        // Files integration added belong to no element: orphans.
+        std::set<std::string> domains = found == owner.end()
+                                            ? std::set<std::string>()
+                                            : DomainsOf(rules[found->second], "/" + entry.path);
+        for (const std::string& domain : exclude) {
+          if (domains.count(domain) != 0) return false;
+        }
+        if (domains.empty()) return orphans;
+        if (include.empty()) return true;
+        for (const std::string& domain : include) {
+          if (domains.count(domain) != 0) return true;
+        }
+        return false;
+      };
+      CAIRN_ASSIGN_OR_RETURN(files, FilterTree(storage, merged, keep));
+    }
+  } else if (element.kind == "manual" || element.kind == "script") {
+    CAIRN_ASSIGN_OR_RETURN(PreparedBuild prepared, PrepareBuild(context, element));
+    for (const std::string& command : prepared.commands) artifact.add_commands(command);
+    std::vector<Digest> results;
+    CAIRN_ASSIGN_OR_RETURN(
+        ActionRun run, RunAction(context, prepared, {prepared.output_path}, log.get(), &results));
+    *artifact.mutable_action() = run.action;
+    if (run.exit_code != 0) {
+      success = false;
+      std::string failed = FailedCommandLine(ReadTail(log_path, 4096));
+      artifact.set_failure(
+          !failed.empty() ? failed : "the build exited with code " + std::to_string(run.exit_code));
+    } else {
+      files = run.output;
+    }
+  } else {
+    return InvalidArgument("cannot build elements of kind " + element.kind);
+  }
+
+  if (success) {
+    CAIRN_ASSIGN_OR_RETURN(files, RelativizeSymlinks(storage, files));
+    *artifact.mutable_files() = files;
+    LogLine(log.get(), "cairn: built " + element.name);
+  } else {
+    LogLine(log.get(), "cairn: " + element.name + " failed: " + artifact.failure());
+  }
+  log.Reset();
+  CAIRN_ASSIGN_OR_RETURN(Digest log_digest, storage.WriteBlobFromPath(log_path, false));
+  *artifact.mutable_log() = log_digest;
+  artifact.set_success(success);
+  *artifact.mutable_build_finished() = Now();
+  return artifact;
+}
+
+}  // namespace cairn::scheduler
