@@ -7,13 +7,15 @@ extern const CommandSpec kPluginsCommand;
 extern const CommandSpec kConfigCommand;
 extern const CommandSpec kCasCommand;
 extern const CommandSpec kRunCommand;
+extern const CommandSpec kBuildCommand;
+extern const CommandSpec kShowCommand;
+extern const CommandSpec kShellCommand;
+extern const CommandSpec kArtifactCommand;
 
 const std::vector<CommandSpec>& AllCommands() {
   static const std::vector<CommandSpec> commands = {
-      kRunCommand,
-      kCasCommand,
-      kPluginsCommand,
-      kConfigCommand,
+      kBuildCommand, kShowCommand, kShellCommand,   kArtifactCommand,
+      kRunCommand,   kCasCommand,  kPluginsCommand, kConfigCommand,
   };
   return commands;
 }

@@ -50,6 +50,8 @@ class CommandContext {
   const GlobalOptions& options() const { return options_; }
   std::ostream& out() { return out_; }
   std::ostream& err() { return err_; }
+  // True once Ctrl-C or SIGTERM arrived.
+  bool IsCancelled() const { return cancellation_ != nullptr && cancellation_->IsCancelled(); }
 
   // The merged configuration (defaults < cairn.yaml < user config <
   // command line). Errors name FILE:LINE:COLUMN.

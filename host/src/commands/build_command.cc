@@ -1,0 +1,210 @@
+// `cairn build` and `cairn show`.
+#include <unistd.h>
+
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "cairn/host/arg_parser.h"
+#include "cairn/host/command.h"
+#include "cairn/host/command_context.h"
+#include "cairn/runtime/config.h"
+#include "cairn/scheduler/scheduler.h"
+#include "project_session.h"
+
+namespace cairn {
+namespace {
+
+constexpr char kBuildHelp[] =
+    "Usage: cairn build [OPTIONS] [TARGET.bst...]\n"
+    "\n"
+    "Builds the targets and everything they depend on, in the configured sandbox,\n"
+    "up to --jobs elements at once. Elements whose artifact is in the store are not\n"
+    "built again. Targets default to the project's `defaults: targets`.\n"
+    "Exit status: 0 built, 1 an element failed, 130 interrupted (Ctrl-C; the next\n"
+    "build continues from there).\n";
+
+constexpr char kShowHelp[] =
+    "Usage: cairn show [OPTIONS] [TARGET.bst...]\n"
+    "\n"
+    "Prints the elements of the targets with their cache keys and states:\n"
+    "cached, buildable (everything it needs is cached), waiting, failed.\n"
+    "--format takes %{name}, %{key} (8 characters), %{full-key}, %{state}, %{kind}.\n";
+
+int RunBuild(CommandContext& context, const std::vector<std::string>& args) {
+  ArgParser parser("build");
+  std::vector<std::string> targets;
+  std::vector<std::string> option_pairs;
+  std::string jobs_text;
+  std::string on_error = "continue";
+  bool retry_failed = false;
+  parser.AddString("jobs", &jobs_text, "elements built at once (default: the configured jobs)",
+                   'j');
+  parser.AddSwitch("retry-failed", &retry_failed, "build elements whose failure is recorded again");
+  parser.AddString("on-error", &on_error,
+                   "after a failure: continue (default; independent work goes on) or quit");
+  std::vector<std::string> words = args;
+  Status parsed = ExtractProjectOptions(words, &option_pairs);
+  if (parsed.ok()) parsed = parser.Parse(words, &targets);
+  if (parser.help_requested()) {
+    context.out() << kBuildHelp << "\nOptions:\n" << parser.OptionsHelp() << kOptionHelp;
+    return kExitOk;
+  }
+  if (!parsed.ok()) return context.UsageError("build", parsed.message());
+  if (on_error != "continue" && on_error != "quit") {
+    return context.UsageError("build", "--on-error must be continue or quit, not " + on_error);
+  }
+  int jobs = 0;
+  if (!jobs_text.empty()) {
+    char* end = nullptr;
+    long value = std::strtol(jobs_text.c_str(), &end, 10);
+    if (*end != '\0' || value < 1 || value > 4096) {
+      return context.UsageError("build", "--jobs must be a number from 1 to 4096");
+    }
+    jobs = static_cast<int>(value);
+  }
+
+  StatusOr<std::unique_ptr<ProjectSession>> session = OpenProject(context, targets, option_pairs);
+  if (!session.ok()) return context.Fail(session.status());
+  StatusOr<std::shared_ptr<Sandbox>> sandbox = context.OpenSandbox();
+  if (!sandbox.ok()) return context.Fail(sandbox.status());
+  StatusOr<const Config*> config = context.GetConfig();
+  if (!config.ok()) return context.Fail(config.status());
+
+  scheduler::BuildContext build = (*session)->Context(context);
+  build.sandbox = *sandbox;
+  build.sandbox_name = (*config)->sandbox.plugin;
+  scheduler::BuildOptions options;
+  options.jobs = jobs > 0 ? jobs : (*session)->jobs;
+  options.retry_failed = retry_failed;
+  options.on_error = on_error == "quit" ? scheduler::OnError::kQuit : scheduler::OnError::kContinue;
+  options.log_directory = (*session)->cache_dir + "/logs";
+  options.lock_directory = (*session)->cache_dir + "/locks";
+
+  bool terminal = isatty(STDERR_FILENO) != 0;
+  scheduler::ProgressReporter progress(STDERR_FILENO, terminal,
+                                       (*session)->graph.elements().size());
+  build.warn = [&progress](const std::string& line) { progress.Log("warning: " + line); };
+  scheduler::BuildSummary summary;
+  Status built = scheduler::BuildGraph(build, options, progress, &summary);
+  progress.Finish();
+  if (built.code() == Code::kFailedPrecondition && summary.failed > 0) {
+    context.err() << "cairn build: " << built.message() << "\n";
+    return kExitFailed;
+  }
+  if (!built.ok()) return context.Fail(built);
+  return kExitOk;
+}
+
+std::string Pad(const std::string& text, size_t width, bool right) {
+  if (text.size() >= width) return text;
+  std::string padding(width - text.size(), ' ');
+  return right ? padding + text : text + padding;
+}
+
+// %{name}, %{key}, %{full-key}, %{state}, %{kind}, with an optional
+// ": >N" / ": <N" alignment as bst's format strings have it.
+StatusOr<std::string> FormatLine(const std::string& format, const project::Element& element,
+                                 const std::string& key, const std::string& state) {
+  std::string out;
+  for (size_t i = 0; i < format.size();) {
+    if (format.compare(i, 2, "%{") != 0) {
+      out += format[i++];
+      continue;
+    }
+    size_t end = format.find('}', i);
+    if (end == std::string::npos) return InvalidArgument("--format: unclosed %{ in " + format);
+    std::string field = format.substr(i + 2, end - i - 2);
+    std::string align;
+    size_t colon = field.find(':');
+    if (colon != std::string::npos) {
+      align = field.substr(colon + 1);
+      field = field.substr(0, colon);
+    }
+    std::string value;
+    if (field == "name") {
+      value = element.name;
+    } else if (field == "key") {
+      value = key.substr(0, 8);
+    } else if (field == "full-key") {
+      value = key;
+    } else if (field == "state") {
+      value = state;
+    } else if (field == "kind") {
+      value = element.kind;
+    } else {
+      return InvalidArgument("--format: unknown field %{" + field +
+                             "} (known: name, key, full-key, state, kind)");
+    }
+    size_t at = align.find_first_of("<>");
+    if (at != std::string::npos) {
+      value = Pad(value, static_cast<size_t>(std::atoi(align.c_str() + at + 1)), align[at] == '>');
+    }
+    out += value;
+    i = end + 1;
+  }
+  return out;
+}
+
+int RunShow(CommandContext& context, const std::vector<std::string>& args) {
+  ArgParser parser("show");
+  std::vector<std::string> targets;
+  std::vector<std::string> option_pairs;
+  std::string deps = "all";
+  std::string format = "%{state: >9} %{key} %{name}";
+  parser.AddString("deps", &deps, "which elements: all (default), none, run, build", 'd');
+  parser.AddString("format", &format, "the line printed per element", 'f');
+  std::vector<std::string> words = args;
+  Status parsed = ExtractProjectOptions(words, &option_pairs);
+  if (parsed.ok()) parsed = parser.Parse(words, &targets);
+  if (parser.help_requested()) {
+    context.out() << kShowHelp << "\nOptions:\n" << parser.OptionsHelp() << kOptionHelp;
+    return kExitOk;
+  }
+  if (!parsed.ok()) return context.UsageError("show", parsed.message());
+  if (deps != "all" && deps != "none" && deps != "run" && deps != "build") {
+    return context.UsageError("show", "--deps must be all, none, run or build, not " + deps);
+  }
+  StatusOr<std::unique_ptr<ProjectSession>> session = OpenProject(context, targets, option_pairs);
+  if (!session.ok()) return context.Fail(session.status());
+  const project::ElementGraph& graph = (*session)->graph;
+  scheduler::BuildContext build = (*session)->Context(context);
+  StatusOr<std::vector<scheduler::ElementState>> states = scheduler::ElementStates(build);
+  if (!states.ok()) return context.Fail(states.status());
+
+  std::vector<const project::Element*> shown;
+  std::vector<char> seen(graph.elements().size(), 0);
+  auto add = [&](const std::vector<const project::Element*>& elements) {
+    for (const project::Element* element : elements) {
+      if (!seen[element->index]) shown.push_back(element);
+      seen[element->index] = 1;
+    }
+  };
+  if (deps == "all") {
+    add(graph.Plan());
+  } else {
+    for (const project::Element* target : graph.targets()) {
+      if (deps == "none") add({target});
+      if (deps == "run") add(graph.RuntimeClosure(*target));
+      if (deps == "build") add(graph.BuildClosure(*target));
+    }
+  }
+  std::string text;
+  for (const project::Element* element : shown) {
+    StatusOr<std::string> line = FormatLine(format, *element, (*session)->KeyOf(*element),
+                                            scheduler::ElementStateName((*states)[element->index]));
+    if (!line.ok()) return context.UsageError("show", line.status().message());
+    text += *line + "\n";
+  }
+  context.out() << text;
+  return kExitOk;
+}
+
+}  // namespace
+
+extern const CommandSpec kBuildCommand = {"build", "build elements of a BuildStream-format project",
+                                          kBuildHelp, &RunBuild};
+extern const CommandSpec kShowCommand = {"show", "list elements with their cache keys and states",
+                                         kShowHelp, &RunShow};
+
+}  // namespace cairn
