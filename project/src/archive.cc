@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <regex>
+#include <unordered_map>
 #include <vector>
 
 #include "cairn/merkle.h"
@@ -503,9 +504,16 @@ class TarWriter {
   }
 
   Status WriteFile(const FileNode& file, const std::string& path) {
+    std::string name = "./" + path;
+    mode_t perm = file.is_executable() ? 0755 : 0644;
+    // A file with the contents and mode of one already written becomes a
+    // hard link to it, as in bst's tar, whose checkout hardlinks every
+    // copy of a CAS object to that one object.
+    auto [first, inserted] = written_.try_emplace(
+        DigestToString(file.digest()) + (file.is_executable() ? "+x" : ""), name);
+    if (!inserted) return WriteHeader(name, AE_IFREG, perm, 0, "", first->second);
     uint64_t size = static_cast<uint64_t>(file.digest().size_bytes());
-    CAIRN_RETURN_IF_ERROR(
-        WriteHeader("./" + path, AE_IFREG, file.is_executable() ? 0755 : 0644, size, ""));
+    CAIRN_RETURN_IF_ERROR(WriteHeader(name, AE_IFREG, perm, size, ""));
     for (uint64_t offset = 0; offset < size; offset += kWriteChunk) {
       StatusOr<std::string> chunk = storage_.ReadBlob(file.digest(), offset, kWriteChunk);
       if (!chunk.ok()) return chunk.status().WithContext("writing " + Quoted(path) + " to tar");
@@ -522,7 +530,7 @@ class TarWriter {
   }
 
   Status WriteHeader(const std::string& name, mode_t type, mode_t perm, uint64_t size,
-                     const std::string& target) {
+                     const std::string& target, const std::string& hardlink = "") {
     std::unique_ptr<archive_entry, void (*)(archive_entry*)> entry(archive_entry_new(),
                                                                    archive_entry_free);
     archive_entry_set_pathname_utf8(entry.get(), name.c_str());
@@ -533,6 +541,7 @@ class TarWriter {
     archive_entry_set_uid(entry.get(), 0);
     archive_entry_set_gid(entry.get(), 0);
     if (type == AE_IFLNK) archive_entry_set_symlink_utf8(entry.get(), target.c_str());
+    if (!hardlink.empty()) archive_entry_set_hardlink_utf8(entry.get(), hardlink.c_str());
     if (archive_write_header(archive_, entry.get()) < ARCHIVE_WARN) {
       return Error("cannot write the header of " + Quoted(name));
     }
@@ -542,6 +551,8 @@ class TarWriter {
   Storage& storage_;
   ScopedUtf8Locale locale_;  // before archive_
   archive* archive_;
+  // The first entry written of each file content and mode.
+  std::unordered_map<std::string, std::string> written_;
 };
 
 }  // namespace

@@ -107,6 +107,8 @@ std::vector<std::string> Headers(const std::string& path) {
          << std::dec << " mtime=" << archive_entry_mtime(entry)
          << " uid=" << archive_entry_uid(entry) << " gid=" << archive_entry_gid(entry);
     if (archive_entry_filetype(entry) == AE_IFLNK) line << " -> " << archive_entry_symlink(entry);
+    if (archive_entry_hardlink(entry) != nullptr)
+      line << " link to " << archive_entry_hardlink(entry);
     lines.push_back(line.str());
   }
   archive_read_free(reader);
@@ -314,6 +316,22 @@ TEST_F(ArchiveTest, WrittenTarHasBstCheckoutNamesWithFixedModesOwnersAndTimes) {
                   "./a-b 100644 mtime=0 uid=0 gid=0", "./b/ 40755 mtime=0 uid=0 gid=0",
                   "./b/data 100644 mtime=0 uid=0 gid=0", "./b/tool 100755 mtime=0 uid=0 gid=0",
                   "./e/ 40755 mtime=0 uid=0 gid=0"));
+}
+
+TEST_F(ArchiveTest, FilesWithTheContentsAndModeOfAnEarlierOneAreWrittenAsHardLinks) {
+  Digest root = Build({"a/one=same", "b/two=same", "c/three*=same", "d/four*=same", "e="});
+  std::string path = Written(root);
+  EXPECT_THAT(Headers(path),
+              ElementsAre("./a/ 40755 mtime=0 uid=0 gid=0", "./a/one 100644 mtime=0 uid=0 gid=0",
+                          "./b/ 40755 mtime=0 uid=0 gid=0",
+                          "./b/two 644 mtime=0 uid=0 gid=0 link to ./a/one",
+                          "./c/ 40755 mtime=0 uid=0 gid=0", "./c/three 100755 mtime=0 uid=0 gid=0",
+                          "./d/ 40755 mtime=0 uid=0 gid=0",
+                          "./d/four 755 mtime=0 uid=0 gid=0 link to ./c/three",
+                          "./e 100644 mtime=0 uid=0 gid=0"));
+  StatusOr<Digest> back = ImportTarArchive(store_, path, *Sha256OfFile(path), "");
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(DigestToString(*back), DigestToString(root));
 }
 
 TEST_F(ArchiveTest, WritingTheSameTreeTwiceGivesTheSameBytes) {

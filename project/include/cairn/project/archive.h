@@ -61,8 +61,10 @@ StatusOr<Digest> ImportTarArchive(Storage& storage, const std::string& archive_p
 // bst, which copies the owner and mode of its checkout, owners are uid/gid
 // 0 with no names and modes are 0755 for directories and executables,
 // 0644 for other files, 0777 for symlinks: the same tree always gives the
-// same bytes. The stream ends with the end-of-archive blocks padded to
-// 10240 bytes; `fd` is not closed.
+// same bytes. A file with the contents and executable bit of one written
+// before it is a hard link to that one, as in bst's tar (its checkout
+// hardlinks every copy of a CAS object to the object). The stream ends with the end-of-archive
+// blocks padded to 10240 bytes; `fd` is not closed.
 Status WriteTreeAsTar(Storage& storage, const Digest& root, int fd);
 
 }  // namespace cairn::project
