@@ -76,7 +76,7 @@ class ScopedUtf8Locale {
 // component, '**' crosses them, classes with '!' negation. The pattern and
 // the path both get a leading '/' and must match whole.
 
-std::regex GlobToRegex(const std::string& glob) {
+StatusOr<std::regex> GlobToRegex(const std::string& glob) {
   std::string pattern = glob.empty() || glob.front() != '/' ? "/" + glob : glob;
   std::string regex;
   for (size_t i = 0; i < pattern.size();) {
@@ -120,7 +120,11 @@ std::regex GlobToRegex(const std::string& glob) {
       regex += c;
     }
   }
-  return std::regex(regex, std::regex::ECMAScript);
+  try {
+    return std::regex(regex, std::regex::ECMAScript);
+  } catch (const std::regex_error& error) {
+    return InvalidArgument("base-dir " + Quoted(glob) + " is not a valid glob: " + error.what());
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -335,9 +339,10 @@ class ArchiveReader {
   archive* archive_;
 };
 
-// The first directory, in sorted path order, matching `pattern`.
-const Node* FindBaseDirectory(const Node& root, const std::string& pattern) {
-  std::regex regex = GlobToRegex(pattern);
+// The first directory, in sorted path order, matching `pattern`; nullptr
+// when none does.
+StatusOr<const Node*> FindBaseDirectory(const Node& root, const std::string& pattern) {
+  CAIRN_ASSIGN_OR_RETURN(std::regex regex, GlobToRegex(pattern));
   const Node* best = nullptr;
   std::string best_path;
   // Depth-first with sorted children is not sorted path order ("a/b" comes
@@ -349,10 +354,15 @@ const Node* FindBaseDirectory(const Node& root, const std::string& pattern) {
     for (const auto& [name, child] : node->children) {
       if (child->kind != Node::Kind::kDirectory) continue;
       std::string child_path = path + "/" + name;
-      if ((best == nullptr || child_path.substr(1) < best_path) &&
-          std::regex_match(child_path, regex)) {
-        best = child.get();
-        best_path = child_path.substr(1);
+      bool better = best == nullptr || child_path.substr(1) < best_path;
+      try {
+        if (better && std::regex_match(child_path, regex)) {
+          best = child.get();
+          best_path = child_path.substr(1);
+        }
+      } catch (const std::regex_error& error) {  // e.g. error_complexity
+        return InvalidArgument("cannot match base-dir " + Quoted(pattern) + " against " +
+                               Quoted(child_path.substr(1)) + ": " + error.what());
       }
       pending.emplace_back(child_path, child.get());
     }
@@ -423,7 +433,7 @@ StatusOr<Digest> ImportTarArchive(Storage& storage, const std::string& archive_p
   CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<Node> root, reader.Read());
   const Node* base = root.get();
   if (!base_dir.empty()) {
-    base = FindBaseDirectory(*root, base_dir);
+    CAIRN_ASSIGN_OR_RETURN(base, FindBaseDirectory(*root, base_dir));
     if (base == nullptr) {
       return NotFound("archive " + archive_path + " has no directory matching base-dir " +
                       Quoted(base_dir));

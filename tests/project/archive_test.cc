@@ -201,6 +201,8 @@ TEST_F(ArchiveTest, BaseDirGlobsFollowBuildStreamRules) {
   // '*' does not cross '/', '**' does.
   EXPECT_EQ(Import(entries, "*/deep").status().code(), Code::kNotFound);
   EXPECT_EQ(ImportText(entries, "**/deep/*"), Tree({"c=c"}));
+  // A class bst's Python would also refuse.
+  EXPECT_EQ(Import(entries, "foo-[z-a]*").status().code(), Code::kInvalidArgument);
 }
 
 TEST_F(ArchiveTest, ABaseDirMatchingNothingIsNotFoundNamingThePattern) {
