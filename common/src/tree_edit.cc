@@ -322,7 +322,6 @@ class SymlinkResolver {
     return false;
   }
 
- private:
   // Queues `target`'s components before what is pending; an absolute
   // target restarts from the root, where "/.." stays.
   static void Enter(Stack& stack, std::deque<std::string>& pending, const std::string& target) {
@@ -336,6 +335,7 @@ class SymlinkResolver {
                    components.end());
   }
 
+  // A Directory of the tree, read once.
   StatusOr<const Directory*> Read(const Digest& digest, const std::string& path) {
     auto cached = cache_.find(digest);
     if (cached == cache_.end()) {
@@ -345,11 +345,54 @@ class SymlinkResolver {
     return &cached->second;
   }
 
+ private:
   Storage& storage_;
   std::unordered_map<Digest, Directory, DigestHash, DigestEqual> cache_;
 };
 
+// Collects, below `path`, the symlinks of the base (its directories on
+// `stack`) that a directory of the layer (`layer`, at the same path) would
+// be staged through.
+Status CollectStagedThrough(Storage& storage, SymlinkResolver& resolver, const std::string& path,
+                            SymlinkResolver::Stack& stack, const Digest& layer,
+                            std::vector<SymlinkResolver::Link>& through) {
+  CAIRN_RETURN_IF_ERROR(ValidateTreeDepth(path));
+  CAIRN_ASSIGN_OR_RETURN(Directory layer_directory, ReadDirectory(storage, layer, path));
+  CAIRN_ASSIGN_OR_RETURN(const Directory* base, resolver.Read(*stack.back(), path));
+  for (const DirectoryNode& child : layer_directory.directories()) {
+    std::string child_path = JoinPath(path, child.name());
+    if (const SymlinkNode* link = FindNamed(base->symlinks(), child.name())) {
+      through.push_back(SymlinkResolver::Link{child_path, link->target(), stack});
+    } else if (const DirectoryNode* existing = FindNamed(base->directories(), child.name())) {
+      stack.push_back(existing->digest());
+      Status status =
+          CollectStagedThrough(storage, resolver, child_path, stack, child.digest(), through);
+      stack.pop_back();
+      CAIRN_RETURN_IF_ERROR(status);
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
+
+Status CheckStagingThroughSymlinks(Storage& storage, const Digest& base, const Digest& layer) {
+  SymlinkResolver resolver(storage);
+  SymlinkResolver::Stack stack = {base};
+  std::vector<SymlinkResolver::Link> through;
+  CAIRN_RETURN_IF_ERROR(CollectStagedThrough(storage, resolver, "", stack, layer, through));
+  std::sort(through.begin(), through.end(),
+            [](const auto& a, const auto& b) { return a.path < b.path; });
+  for (const SymlinkResolver::Link& link : through) {
+    CAIRN_ASSIGN_OR_RETURN(bool leaves, resolver.LeavesRoot(link.stack, link.target));
+    if (leaves) {
+      return FailedPrecondition("staging directory " + Quoted(link.path) +
+                                " goes through the symlink there, -> " + Quoted(link.target) +
+                                ", which resolves outside the root");
+    }
+  }
+  return Status::Ok();
+}
 
 Status CheckSymlinksStayInside(Storage& storage, const Digest& root) {
   SymlinkResolver resolver(storage);

@@ -209,5 +209,25 @@ TEST_F(TreeEditTest, ASymlinkIntoADeepDirectoryThenUpIsFollowedNotTakenLexically
   EXPECT_EQ(CheckSymlinksStayInside(store_, escaping).code(), Code::kFailedPrecondition);
 }
 
+TEST_F(TreeEditTest, StagingADirectoryThroughASymlinkLeavingTheRootIsCaught) {
+  Digest base = Build({"usr/lib/x=1", "usr/lib64@=../../../outside", "lib@=usr/lib"});
+  Status status = CheckStagingThroughSymlinks(store_, base, Build({"usr/lib64/foo=2"}));
+  EXPECT_EQ(status.code(), Code::kFailedPrecondition);
+  EXPECT_THAT(status.message(),
+              HasSubstr("directory 'usr/lib64' goes through the symlink there, -> "
+                        "'../../../outside'"));
+}
+
+TEST_F(TreeEditTest, StagingThroughInsideSymlinksOrOverEscapingOnesIsAllowed) {
+  Digest base = Build({"usr/lib/x=1", "usr/lib64@=../../../outside", "lib@=usr/lib"});
+  // Through a symlink that stays inside; a file replacing the escaping
+  // symlink (bst unlinks it); a layer leaving the escaping link alone.
+  for (const Digest& layer :
+       {Build({"lib/foo=2"}), Build({"usr/lib64=file"}), Build({"usr/bin/tool=3"})}) {
+    Status status = CheckStagingThroughSymlinks(store_, base, layer);
+    EXPECT_TRUE(status.ok()) << status.ToString();
+  }
+}
+
 }  // namespace
 }  // namespace cairn

@@ -87,6 +87,20 @@ StatusOr<Digest> RelativizeSymlinks(Storage& storage, const Digest& root);
 // outside of the staging area".)
 Status CheckSymlinksStayInside(Storage& storage, const Digest& root);
 
+// BuildStream's own rule, for staging `layer` over `base` (MergeTrees or
+// GraftTree at the root): FAILED_PRECONDITION when a directory of `layer`
+// stands where `base` has a symlink that, followed as above, leaves the
+// tree, naming the path and the target:
+//   "staging directory 'lib' goes through the symlink there, -> '../../x',
+//    which resolves outside the root"
+// bst follows such a symlink when it stages files below it (utils.py,
+// _process_list/_ensure_real_directory) and fails with "Destination path
+// resolves to a path outside of the staging area" when it leaves. A symlink
+// resolving inside is not an error here; note that bst then stages the
+// layer's files into the symlink's target, whereas MergeTrees replaces the
+// symlink by the layer's directory.
+Status CheckStagingThroughSymlinks(Storage& storage, const Digest& base, const Digest& layer);
+
 }  // namespace cairn
 
 #endif  // CAIRN_TREE_EDIT_H
