@@ -263,7 +263,7 @@ std::vector<std::pair<std::string, std::string>> Labelled(const Element& element
 }  // namespace
 
 StatusOr<PreparedBuild> PrepareBuild(const BuildContext& context, const Element& element,
-                                     bool with_sources) {
+                                     int log_fd, bool with_sources) {
   Storage& storage = *context.storage;
   PreparedBuild prepared;
   std::string build_root = Variable(element, "build-root", "/buildstream-build");
@@ -312,13 +312,18 @@ StatusOr<PreparedBuild> PrepareBuild(const BuildContext& context, const Element&
         }
       }
     }
-    prepared.input_root = root;
+    CAIRN_ASSIGN_OR_RETURN(prepared.input_root,
+                           IntegrateTree(context, root, staged_at_root, element.environment, log_fd,
+                                         &prepared.integration_action));
     integration = IntegrationOf(staged_at_root);
     commands = Labelled(element, "commands");
     prepared.working_directory = Variable(element, "cwd", "/");
   } else {
     std::vector<const Element*> closure = context.graph->BuildClosure(element);
-    CAIRN_ASSIGN_OR_RETURN(prepared.input_root, StageArtifacts(context, closure, true));
+    CAIRN_ASSIGN_OR_RETURN(Digest staged, StageArtifacts(context, closure, true));
+    CAIRN_ASSIGN_OR_RETURN(prepared.input_root,
+                           IntegrateTree(context, staged, closure, element.environment, log_fd,
+                                         &prepared.integration_action));
     integration = IntegrationOf(closure);
     if (with_sources) {
       for (const Source& source : element.sources) {
@@ -339,12 +344,31 @@ StatusOr<PreparedBuild> PrepareBuild(const BuildContext& context, const Element&
     if (!subdir.empty()) prepared.working_directory += "/" + subdir;
   }
 
+  // The root is read-only but for the outputs: %{install-root} and, for
+  // a manual element, %{build-root}, both made to exist in the input root
+  // (a script element with root-read-only false writes anywhere: its
+  // install-root is left for the sandbox to create, which gives it a
+  // writable root).
+  std::vector<std::string> outputs = {RelativeToRoot(install_root)};
+  if (element.kind == "manual") outputs.push_back(RelativeToRoot(build_root));
+  bool read_only_root = element.kind == "manual" || element.ConfigBool("root-read-only", false);
+  if (read_only_root) {
+    CAIRN_ASSIGN_OR_RETURN(Digest empty, EmptyTree(storage));
+    for (const std::string& output : outputs) {
+      if (output.empty()) continue;
+      CAIRN_ASSIGN_OR_RETURN(MergeResult grafted,
+                             GraftTree(storage, prepared.input_root, output, empty));
+      prepared.input_root = grafted.root;
+    }
+  }
   std::vector<std::string> directories = {build_root, install_root};
   if (prepared.working_directory != "/") directories.push_back(prepared.working_directory);
-  prepared.arguments = {
-      "sh", "-c", BuildScript(integration, commands, prepared.working_directory, directories)};
+  prepared.arguments = {"sh", "-c",
+                        BuildScript({}, commands, prepared.working_directory, directories)};
   prepared.environment = element.environment;
-  prepared.output_path = RelativeToRoot(install_root);
+  for (const std::string& output : outputs) {
+    if (!output.empty()) prepared.output_paths.push_back(output);
+  }
   for (const auto& [label, command] : integration)
     prepared.commands.push_back(label + ": " + command);
   for (const auto& [label, command] : commands) prepared.commands.push_back(label + ": " + command);
@@ -575,11 +599,24 @@ StatusOr<Artifact> BuildElement(const BuildContext& context, const Element& elem
       CAIRN_ASSIGN_OR_RETURN(files, FilterTree(storage, merged, keep));
     }
   } else if (element.kind == "manual" || element.kind == "script") {
-    CAIRN_ASSIGN_OR_RETURN(PreparedBuild prepared, PrepareBuild(context, element));
+    StatusOr<PreparedBuild> prepared_or = PrepareBuild(context, element, log.get());
+    if (prepared_or.status().code() == Code::kFailedPrecondition) {
+      // Staging or integration failed: the element's failure, not Cairn's.
+      artifact.set_failure(prepared_or.status().message());
+      LogLine(log.get(), "cairn: " + element.name + " failed: " + artifact.failure());
+      log.Reset();
+      CAIRN_ASSIGN_OR_RETURN(Digest log_digest, storage.WriteBlobFromPath(log_path, false));
+      *artifact.mutable_log() = log_digest;
+      artifact.set_success(false);
+      *artifact.mutable_build_finished() = Now();
+      return artifact;
+    }
+    CAIRN_RETURN_IF_ERROR(prepared_or.status());
+    PreparedBuild& prepared = *prepared_or;
     for (const std::string& command : prepared.commands) artifact.add_commands(command);
     std::vector<Digest> results;
     CAIRN_ASSIGN_OR_RETURN(
-        ActionRun run, RunAction(context, prepared, {prepared.output_path}, log.get(), &results));
+        ActionRun run, RunAction(context, prepared, prepared.output_paths, log.get(), &results));
     *artifact.mutable_action() = run.action;
     if (run.exit_code != 0) {
       success = false;

@@ -124,14 +124,11 @@ int RunShell(CommandContext& context, const std::vector<std::string>& args) {
   std::map<std::string, std::string> environment = element->environment;
   std::string working_directory = "/";
   if (build) {
-    StatusOr<scheduler::PreparedBuild> prepared = scheduler::PrepareBuild(staging, *element);
-    if (!prepared.ok()) return context.Fail(prepared.status());
     UniqueFd log = ScratchLog((*session)->cache_dir);
-    std::vector<const project::Element*> closure = (*session)->graph.BuildClosure(*element);
-    StatusOr<Digest> integrated =
-        scheduler::IntegrateTree(staging, prepared->input_root, closure, environment, log.get());
-    if (!integrated.ok()) return context.Fail(integrated.status());
-    root = *integrated;
+    StatusOr<scheduler::PreparedBuild> prepared =
+        scheduler::PrepareBuild(staging, *element, log.get());
+    if (!prepared.ok()) return context.Fail(prepared.status());
+    root = prepared->input_root;
     working_directory = prepared->working_directory;
   } else {
     std::vector<const project::Element*> closure = (*session)->graph.RuntimeClosure(*element);

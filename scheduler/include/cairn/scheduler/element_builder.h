@@ -69,15 +69,19 @@ struct BuildContext {
   std::function<void(const std::string&)> warn;
 };
 
-// What the sandbox is given for an element: the whole input root, the
-// script and its environment. Also what `cairn shell --build` enters.
+// What the sandbox is given for an element: the whole input root (the
+// staged dependencies after their integration commands, and the sources),
+// the script and its environment. Also what `cairn shell --build` enters.
 struct PreparedBuild {
   Digest input_root;
   std::vector<std::string> arguments;  // sh -c SCRIPT
   std::map<std::string, std::string> environment;
-  std::string working_directory;      // where the commands run, absolute in the sandbox
-  std::string output_path;            // %{install-root} relative to the root; "" for none
+  std::string working_directory;  // where the commands run, absolute in the sandbox
+  // Relative to the root: %{install-root} (the artifact) first, then
+  // %{build-root} for manual elements; the only writable places.
+  std::vector<std::string> output_paths;
   std::vector<std::string> commands;  // labelled, as the artifact records them
+  Digest integration_action;          // set when integration commands ran
 };
 
 // The merged files of `elements` (artifacts that must exist), in order.
@@ -85,10 +89,13 @@ StatusOr<Digest> StageArtifacts(const BuildContext& context,
                                 const std::vector<const project::Element*>& elements,
                                 bool warn_overlaps);
 
-// The Action's inputs for a manual or script element; with `sources`
-// false, no sources (for a shell into the dependencies only).
+// The Action's inputs for a manual or script element. The staged
+// elements' integration commands run first, as an Action of their own
+// (root writable, as bst runs them), their output going to `log_fd`; a
+// failing one is FAILED_PRECONDITION naming it. With `with_sources` false,
+// no sources.
 StatusOr<PreparedBuild> PrepareBuild(const BuildContext& context, const project::Element& element,
-                                     bool with_sources = true);
+                                     int log_fd, bool with_sources = true);
 
 // The shell script running `integration` commands (at /) and then
 // `commands` (labelled), each stopping the build on failure with a line
