@@ -126,10 +126,10 @@ bst_() {
   # shellcheck disable=SC2086 # options are word lists on purpose
   bst --no-interactive -c "$work/bst.conf" -C "$work/project" $options "$@"
 }
+# cairn takes -o after the command, bst before it.
 cairn_() {
-  # shellcheck disable=SC2086
   XDG_CACHE_HOME="$work/cairn-cache" XDG_CONFIG_HOME="$work/cairn-config" \
-    "$cairn" -C "$work/project" $options "$@"
+    "$cairn" -C "$work/project" "$@"
 }
 
 if [ "$integrate" = yes ]; then
@@ -148,9 +148,9 @@ run bst-build bst_ build "$target" &&
   bst_ok=no
 cairn_ok=yes
 # shellcheck disable=SC2086
-run cairn-build cairn_ build "$target" &&
-  run cairn-checkout cairn_ artifact checkout $cairn_integrate "$target" \
-    --directory "$work/out-cairn" ||
+run cairn-build cairn_ build $options "$target" &&
+  run cairn-checkout cairn_ artifact checkout $options $cairn_integrate \
+    "$target" --directory "$work/out-cairn" ||
   cairn_ok=no
 if [ "$bst_ok" = no ] || [ "$cairn_ok" = no ]; then
   echo "compare_with_bst.sh: a build or checkout failed (bst: $bst_ok, cairn: $cairn_ok)" >&2
