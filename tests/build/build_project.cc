@@ -79,8 +79,9 @@ std::string BuildProjectTest::Write(const std::string& relative, const std::stri
   return file.string();
 }
 
-CliRun BuildProjectTest::Cairn(const std::vector<std::string>& args) {
-  std::vector<std::string> words = {CAIRN_BINARY, "-C", project_, "--cache-dir", cache_};
+CliRun BuildProjectTest::CairnIn(const std::string& directory,
+                                 const std::vector<std::string>& args) {
+  std::vector<std::string> words = {CAIRN_BINARY, "-C", directory, "--cache-dir", cache_};
   words.insert(words.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (std::string& word : words) argv.push_back(word.data());

@@ -49,7 +49,9 @@ class BuildProjectTest : public ::testing::Test {
 
   // `cairn -C PROJECT --cache-dir CACHE ARGS...`, with only PATH and the
   // private XDG directories in its environment; stdout and stderr read back.
-  CliRun Cairn(const std::vector<std::string>& args);
+  CliRun Cairn(const std::vector<std::string>& args) { return CairnIn(project_, args); }
+  // The same for the project in `directory`, with this test's cache.
+  CliRun CairnIn(const std::string& directory, const std::vector<std::string>& args);
 
   // name -> full cache key, from `cairn show --format '%{name} %{full-key}'`.
   std::map<std::string, std::string> Keys(const std::vector<std::string>& args);

@@ -223,5 +223,38 @@ TEST_F(ElementKindsTest, ScriptWithoutLayoutStagesItsBuildDependenciesAtTheRoot)
   EXPECT_EQ(ReadFile(checkout + "/copied.txt"), "data\n");
 }
 
+// bst runs a manual element's commands with SandboxFlags.ROOT_READ_ONLY
+// (buildelement.py); only %{build-root} and %{install-root} are writable.
+TEST_F(ElementKindsTest, ManualCommandsCannotWriteOutsideTheBuildAndInstallRoots) {
+  Write("elements/intruder.bst",
+        "kind: manual\n"
+        "build-depends:\n"
+        "- base.bst\n"
+        "config:\n"
+        "  install-commands:\n"
+        "  - mkdir -p %{install-root}\n"
+        "  - echo intruder > /bin/intruder\n");
+  CliRun built = Cairn({"build", "intruder.bst"});
+  EXPECT_EQ(built.code, 1) << built.err;
+  EXPECT_NE(built.err.find("install-commands[2] failed with exit code"), std::string::npos)
+      << built.err;
+}
+
+// A script element's root is writable unless root-read-only says otherwise.
+TEST_F(ElementKindsTest, ScriptCommandsMayWriteAnywhereInTheirRoot) {
+  Write("elements/writer.bst",
+        "kind: script\n"
+        "build-depends:\n"
+        "- base.bst\n"
+        "config:\n"
+        "  commands:\n"
+        "  - mkdir -p /var/scratch %{install-root}\n"
+        "  - echo scratch > /var/scratch/file\n"
+        "  - cp /var/scratch/file %{install-root}/copied\n");
+  CliRun built = Cairn({"build", "writer.bst"});
+  ASSERT_EQ(built.code, 0) << built.err;
+  EXPECT_EQ(ReadFile(Checkout("writer.bst", {"--deps", "none"}) + "/copied"), "scratch\n");
+}
+
 }  // namespace
 }  // namespace cairn::build_test
