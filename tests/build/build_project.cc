@@ -81,6 +81,11 @@ std::string BuildProjectTest::Write(const std::string& relative, const std::stri
 
 CliRun BuildProjectTest::CairnIn(const std::string& directory,
                                  const std::vector<std::string>& args) {
+  return Wait(Start(directory, args));
+}
+
+Running BuildProjectTest::Start(const std::string& directory,
+                                const std::vector<std::string>& args) {
   std::vector<std::string> words = {CAIRN_BINARY, "-C", directory, "--cache-dir", cache_};
   words.insert(words.end(), args.begin(), args.end());
   std::vector<char*> argv;
@@ -93,27 +98,42 @@ CliRun BuildProjectTest::CairnIn(const std::string& directory,
   for (std::string& variable : environment) envp.push_back(variable.data());
   envp.push_back(nullptr);
 
-  std::string out_path = base_ + "/cairn.out";
-  std::string err_path = base_ + "/cairn.err";
+  static int count = 0;
+  Running running;
+  std::string stem = base_ + "/cairn-" + std::to_string(++count);
+  running.out_path = stem + ".out";
+  running.err_path = stem + ".err";
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                   0644);
-  posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                   0644);
-  pid_t pid = -1;
-  CliRun run;
-  int spawned = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), envp.data());
+  posix_spawn_file_actions_addopen(&actions, 1, running.out_path.c_str(),
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&actions, 2, running.err_path.c_str(),
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  int spawned = posix_spawn(&running.pid, argv[0], &actions, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   EXPECT_EQ(spawned, 0) << "cannot start " << CAIRN_BINARY;
-  if (spawned != 0) return run;
+  if (spawned != 0) running.pid = -1;
+  return running;
+}
+
+CliRun BuildProjectTest::Wait(const Running& running) {
+  CliRun run;
+  if (running.pid <= 0) return run;
   int status = 0;
-  waitpid(pid, &status, 0);
+  waitpid(running.pid, &status, 0);
   run.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  run.out = ReadFile(out_path);
-  run.err = ReadFile(err_path);
+  run.out = ReadFile(running.out_path);
+  run.err = ReadFile(running.err_path);
   return run;
+}
+
+bool BuildProjectTest::WaitForOutput(const Running& running, const std::string& text) {
+  for (int i = 0; i < 300; ++i) {
+    if (ReadFile(running.err_path).find(text) != std::string::npos) return true;
+    usleep(50 * 1000);
+  }
+  return false;
 }
 
 namespace {

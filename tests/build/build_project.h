@@ -18,6 +18,8 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/types.h>
+
 #include <map>
 #include <set>
 #include <string>
@@ -32,6 +34,13 @@ struct CliRun {
 };
 
 using Names = std::set<std::string>;
+
+// A cairn process started and not waited for yet.
+struct Running {
+  pid_t pid = -1;
+  std::string out_path;
+  std::string err_path;
+};
 
 // The contents of a file ("" when it cannot be read).
 std::string ReadFile(const std::string& path);
@@ -52,6 +61,11 @@ class BuildProjectTest : public ::testing::Test {
   CliRun Cairn(const std::vector<std::string>& args) { return CairnIn(project_, args); }
   // The same for the project in `directory`, with this test's cache.
   CliRun CairnIn(const std::string& directory, const std::vector<std::string>& args);
+  // The same, without waiting: Wait() collects its exit status and output.
+  Running Start(const std::string& directory, const std::vector<std::string>& args);
+  CliRun Wait(const Running& running);
+  // Whether the process's stderr shows `text` within 15 seconds.
+  bool WaitForOutput(const Running& running, const std::string& text);
 
   // name -> full cache key, from `cairn show --format '%{name} %{full-key}'`.
   std::map<std::string, std::string> Keys(const std::vector<std::string>& args);
