@@ -118,7 +118,7 @@ class LocalSandboxTest : public ::testing::Test {
 TEST_F(LocalSandboxTest, ACommandThatFinishesReportsItsStagesInOrderAndItsOutputs) {
   sandbox_->command = [](const LaunchRequest& request) {
     WriteText(request.stdout_fd, "built\n");
-    std::ofstream(request.root->working_dir() + "/out.txt") << "artifact";
+    std::ofstream(request.root->OutputHostPath("out.txt")) << "artifact";
   };
   sandbox_->process->ExitAt(seconds(1), ExitedWith(0));
   std::vector<ExecuteStage> stages;

@@ -20,7 +20,9 @@ std::vector<std::string> BwrapOptions(const LaunchRequest& request, int info_fd)
     argv.insert(argv.end(), {"--bind", root.root_dir(), "/"});
   } else {
     argv.insert(argv.end(), {"--ro-bind", root.root_dir(), "/"});
-    argv.insert(argv.end(), {"--bind", root.working_dir(), root.working_dir_inside()});
+    for (const WritableMount& mount : root.writable_mounts()) {
+      argv.insert(argv.end(), {"--bind", mount.host_dir, mount.inside});
+    }
   }
   argv.insert(argv.end(), {"--proc", "/proc"});
   // bwrap's own cover of /proc/sys is skipped (access(W_OK) on the sysctl

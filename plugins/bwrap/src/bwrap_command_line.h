@@ -6,8 +6,10 @@
 //   --unshare-user with --uid/--gid for unixUID/unixGID,
 //   --die-with-parent, --new-session (not for interactive runs),
 //   --cap-drop ALL (bwrap run as root would otherwise keep every capability),
-//   the staged root read-only at / with the working directory bound
-//   read-write (the whole root read-write for interactive runs),
+//   the staged root read-only at / with each writable mount (the working
+//   directory, or each output directory when the working directory is the
+//   root) bound read-write over it (the whole root read-write for
+//   interactive runs and when staged_root.h says so),
 //   /proc, a tmpfs /dev holding only null, zero, full, random and urandom
 //   (bwrap's full /dev with a tty for interactive runs), a private 1777
 //   /tmp, hostname "cairn", the working directory, and exactly the

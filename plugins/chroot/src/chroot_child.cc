@@ -49,7 +49,7 @@ struct Prepared {
   // capability could otherwise change host-wide settings (core_pattern,
   // modprobe) or crash the host (sysrq-trigger).
   std::vector<std::string> proc_covers;
-  std::string working_target;  // where working_dir is bound, below root_dir
+  std::vector<std::string> mount_targets;  // where each writable mount goes, below root_dir
   std::vector<DeviceBind> devices;
   std::vector<SymlinkSpec> symlinks;
   std::vector<char*> argv, envp;
@@ -201,12 +201,14 @@ Status FindArgumentArea(Prepared* prepared) {
   CheckCall(mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr), "make mounts private", "");
   CheckCall(mount(root, root, nullptr, MS_BIND | MS_REC, nullptr), "bind", root);
   const unsigned long locked = MS_NOSUID | MS_NODEV;
-  if (!spec.working_dir.empty()) {
-    const char* working = spec.working_dir.c_str();
-    const char* target = prepared.working_target.c_str();
-    CheckCall(mount(working, target, nullptr, MS_BIND, nullptr), "bind", working);
-    CheckCall(mount(nullptr, target, nullptr, MS_REMOUNT | MS_BIND | locked, nullptr), "remount",
-              target);
+  if (!spec.root_writable) {
+    for (size_t i = 0; i < spec.writable_mounts.size(); ++i) {
+      const char* writable = spec.writable_mounts[i].host_dir.c_str();
+      const char* target = prepared.mount_targets[i].c_str();
+      CheckCall(mount(writable, target, nullptr, MS_BIND, nullptr), "bind", writable);
+      CheckCall(mount(nullptr, target, nullptr, MS_REMOUNT | MS_BIND | locked, nullptr), "remount",
+                target);
+    }
     CheckCall(mount(nullptr, root, nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | locked, nullptr),
               "remount read-only", root);
   } else {
@@ -275,7 +277,9 @@ StatusOr<pid_t> StartChrootChild(const ChrootChildSpec& spec, int error_fd) {
   }
   prepared.dev_dir = spec.root_dir + "/dev";
   prepared.tmp_dir = spec.root_dir + "/tmp";
-  prepared.working_target = spec.root_dir + spec.working_inside;
+  for (const WritableMount& writable : spec.writable_mounts) {
+    prepared.mount_targets.push_back(spec.root_dir + writable.inside);
+  }
   std::vector<const char*> devices = {"null", "zero", "full", "random", "urandom"};
   if (spec.interactive && access("/dev/tty", F_OK) == 0) devices.push_back("tty");
   for (const char* device : devices) {

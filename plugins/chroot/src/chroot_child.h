@@ -9,9 +9,10 @@
 //      as /proc/1/cmdline — with "cairn-init" (overwritten in place, and
 //      its name, /proc/1/comm, with prctl PR_SET_NAME),
 //   1. makes every mount private, binds the staged root onto itself
-//      read-only (nosuid, nodev) with the run's private working directory
-//      bound read-write over its working directory (or the whole root
-//      read-write when asked),
+//      read-only (nosuid, nodev) with each of the run's writable mounts
+//      (private copies of the working directory or of the output
+//      directories) bound read-write (nosuid, nodev) over it, in order (or
+//      the whole root read-write when asked),
 //   2. mounts /proc, a tmpfs /dev holding only null, zero, full, random and
 //      urandom bound from the host (plus tty for interactive runs) and the
 //      /dev/fd, stdin, stdout, stderr symlinks, and a 1777 tmpfs /tmp,
@@ -36,14 +37,17 @@
 #include <string>
 #include <vector>
 
+#include "cairn/sandbox_common/staged_root.h"
 #include "cairn/status.h"
 
 namespace cairn {
 
 struct ChrootChildSpec {
-  std::string root_dir;        // host path of the staged root
-  std::string working_dir;     // host path bound read-write over working_inside
-                               // ("" = root writable)
+  std::string root_dir;  // host path of the staged root
+  bool root_writable = false;
+  // Bound read-write, in order, over the read-only root (unless
+  // root_writable).
+  std::vector<WritableMount> writable_mounts;
   std::string working_inside;  // chdir target after chroot ("/build")
   std::string program;         // inside the root
   std::vector<std::string> arguments;

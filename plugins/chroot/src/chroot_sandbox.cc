@@ -43,7 +43,8 @@ StatusOr<LaunchedProcess> ChrootSandbox::Launch(const LaunchRequest& request) {
   const ActionSpec& spec = *request.spec;
   ChrootChildSpec child;
   child.root_dir = request.root->root_dir();
-  if (!request.root->root_is_writable()) child.working_dir = request.root->working_dir();
+  child.root_writable = request.root->root_is_writable();
+  child.writable_mounts = request.root->writable_mounts();
   child.working_inside = request.root->working_dir_inside();
   child.program = request.program;
   child.arguments = spec.arguments;

@@ -247,7 +247,7 @@ ExecuteOutcome LocalSandbox::ExecuteAndReport(const Action& action, const Execut
     return outcome;
   }
 
-  Status captured = CaptureOutputs(cas, run.root->working_dir(), run.spec.output_paths, &result);
+  Status captured = CaptureOutputs(cas, run.root->output_dirs(), run.spec.output_paths, &result);
   if (!captured.ok()) return fail(captured.WithContext("capturing the action's outputs"));
   *metadata->mutable_output_upload_completed_timestamp() = Now();
   auto cleanup_start = std::chrono::steady_clock::now();

@@ -11,10 +11,13 @@ namespace cairn {
 namespace {
 
 // OK when every parent of `relative` below `base` is a real directory;
-// NOT_FOUND when one is missing (the output is then absent).
-Status CheckParents(const std::string& base, const std::string& relative) {
+// NOT_FOUND when one is missing (the output is then absent). `output`
+// names the output path in errors.
+Status CheckParents(const std::string& base, const std::string& relative,
+                    const std::string& output) {
   std::string path = base;
   std::vector<std::string> components = SplitPath(relative);
+  if (components.empty()) return Status::Ok();  // `base` itself
   components.pop_back();
   for (const std::string& component : components) {
     path = JoinPath(path, component);
@@ -24,7 +27,7 @@ Status CheckParents(const std::string& base, const std::string& relative) {
       return ErrnoStatus("lstat", path, errno);
     }
     if (!S_ISDIR(info.st_mode)) {
-      return InvalidArgument("output path " + relative + " cannot be captured: its parent " +
+      return InvalidArgument("output path " + output + " cannot be captured: its parent " +
                              component + " was replaced by " +
                              (S_ISLNK(info.st_mode) ? "a symlink" : "a non-directory"));
     }
@@ -34,13 +37,32 @@ Status CheckParents(const std::string& base, const std::string& relative) {
 
 }  // namespace
 
-Status CaptureOutputs(Storage& cas, const std::string& working_dir,
+std::optional<OutputLocation> LocateOutput(const std::vector<OutputHostDir>& dirs,
+                                           const std::string& output) {
+  const OutputHostDir* best = nullptr;
+  for (const OutputHostDir& dir : dirs) {
+    const std::string& prefix = dir.prefix;
+    bool covers = prefix.empty() || output == prefix ||
+                  (output.size() > prefix.size() && output.compare(0, prefix.size(), prefix) == 0 &&
+                   output[prefix.size()] == '/');
+    if (covers && (best == nullptr || prefix.size() > best->prefix.size())) best = &dir;
+  }
+  if (best == nullptr) return std::nullopt;
+  std::string relative = best->prefix.empty()     ? output
+                         : output == best->prefix ? std::string()
+                                                  : output.substr(best->prefix.size() + 1);
+  return OutputLocation{best->host_dir, std::move(relative)};
+}
+
+Status CaptureOutputs(Storage& cas, const std::vector<OutputHostDir>& dirs,
                       const std::vector<std::string>& output_paths, ActionResult* result) {
   for (const std::string& output : output_paths) {
-    Status parents = CheckParents(working_dir, output);
+    std::optional<OutputLocation> location = LocateOutput(dirs, output);
+    if (!location) return Internal("no host directory holds output path " + output);
+    Status parents = CheckParents(location->base, location->relative, output);
     if (parents.code() == Code::kNotFound) continue;
     CAIRN_RETURN_IF_ERROR(parents);
-    std::string path = JoinPath(working_dir, output);
+    std::string path = JoinPath(location->base, location->relative);
     struct stat info {};
     if (lstat(path.c_str(), &info) != 0) {
       if (errno == ENOENT || errno == ENOTDIR) continue;

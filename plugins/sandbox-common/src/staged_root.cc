@@ -43,22 +43,34 @@ Status StagedRoot::Populate(Storage& cas, StagedRootCache& roots) {
     CAIRN_ASSIGN_OR_RETURN(shared_root_,
                            roots.Acquire(cas, plan_.input_root, plan_.working_directory));
     root_dir_ = shared_root_->root_dir();
-    // The shared root is never written: this run's working directory is a
-    // private copy of its content, bound over it.
-    CAIRN_RETURN_IF_ERROR(CopyTree(JoinPath(root_dir_, plan_.working_directory), working_dir())
-                              .WithContext("copying the working directory"));
-  }
-  std::string working = working_dir();
-  for (const std::string& output : plan_.output_paths) {
-    CAIRN_RETURN_IF_ERROR(MakeDirectoriesBelow(working, ParentPath(output))
-                              .WithContext("the parent of output path " + output));
+    CAIRN_RETURN_IF_ERROR(PopulateWorkingDir());
   }
   if (plan_.owner_uid || plan_.owner_gid) {
     uid_t uid = plan_.owner_uid ? *plan_.owner_uid : static_cast<uid_t>(-1);
     gid_t gid = plan_.owner_gid ? *plan_.owner_gid : static_cast<gid_t>(-1);
-    CAIRN_RETURN_IF_ERROR(ChownTree(root_writable_ ? root_dir_ : working, uid, gid)
-                              .WithContext("handing the writable directory to unixUID/unixGID"));
+    std::vector<std::string> writable;
+    if (root_writable_) writable.push_back(root_dir_);
+    for (const WritableMount& mount : mounts_) writable.push_back(mount.host_dir);
+    for (const std::string& dir : writable) {
+      CAIRN_RETURN_IF_ERROR(ChownTree(dir, uid, gid)
+                                .WithContext("handing the writable directory to unixUID/unixGID"));
+    }
   }
+  return Status::Ok();
+}
+
+Status StagedRoot::PopulateWorkingDir() {
+  // The shared root is never written: this run's working directory is a
+  // private copy of its content, bound over it.
+  std::string working = scratch_dir_ + "/work";
+  CAIRN_RETURN_IF_ERROR(CopyTree(JoinPath(root_dir_, plan_.working_directory), working)
+                            .WithContext("copying the working directory"));
+  for (const std::string& output : plan_.output_paths) {
+    CAIRN_RETURN_IF_ERROR(MakeDirectoriesBelow(working, ParentPath(output))
+                              .WithContext("the parent of output path " + output));
+  }
+  mounts_.push_back({working, working_dir_inside()});
+  output_dirs_.push_back({"", working});
   return Status::Ok();
 }
 
@@ -66,8 +78,15 @@ Status StagedRoot::PopulateWritable(Storage& cas) {
   root_dir_ = scratch_dir_ + "/root";
   if (mkdir(root_dir_.c_str(), 0755) != 0) return ErrnoStatus("mkdir", root_dir_, errno);
   CAIRN_RETURN_IF_ERROR(StageInputRoot(cas, plan_.input_root, root_dir_, /*hardlinks=*/false));
-  return MakeDirectoriesBelow(root_dir_, plan_.working_directory)
-      .WithContext("the working directory");
+  std::string working = JoinPath(root_dir_, plan_.working_directory);
+  CAIRN_RETURN_IF_ERROR(MakeDirectoriesBelow(root_dir_, plan_.working_directory)
+                            .WithContext("the working directory"));
+  for (const std::string& output : plan_.output_paths) {
+    CAIRN_RETURN_IF_ERROR(MakeDirectoriesBelow(working, ParentPath(output))
+                              .WithContext("the parent of output path " + output));
+  }
+  output_dirs_.push_back({"", working});
+  return Status::Ok();
 }
 
 StagedRoot::~StagedRoot() {
@@ -79,9 +98,9 @@ StagedRoot::~StagedRoot() {
   }
 }
 
-std::string StagedRoot::working_dir() const {
-  if (root_writable_) return JoinPath(root_dir_, plan_.working_directory);
-  return scratch_dir_ + "/work";
+std::string StagedRoot::OutputHostPath(const std::string& output) const {
+  std::optional<OutputLocation> location = LocateOutput(output_dirs_, output);
+  return location ? JoinPath(location->base, location->relative) : std::string();
 }
 
 }  // namespace cairn

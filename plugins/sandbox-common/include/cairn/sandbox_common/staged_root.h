@@ -13,9 +13,10 @@
 // a private /tmp. For a normal run the root is a SharedRoot from the
 // StagedRootCache (staged_root_cache.h): hardlinks into the store, shared
 // with other runs of the same root, mounted read-only, with scratch/work
-// bound read-write over its working directory. Otherwise the whole root is
-// a private, writable copy. So no build can ever modify an object in the
-// store, and nothing one run writes is seen by another.
+// bound read-write over its working directory (writable_mounts()).
+// Otherwise the whole root is a private, writable copy. So no build can
+// ever modify an object in the store, and nothing one run writes is seen
+// by another.
 //
 // The destructor removes the scratch directory (or hands it to a
 // ScratchJanitor) and releases the shared root, whatever happened. Not
@@ -31,6 +32,7 @@
 #include <vector>
 
 #include "cairn/digest.h"
+#include "cairn/sandbox_common/output_capture.h"
 #include "cairn/sandbox_common/scratch_janitor.h"
 #include "cairn/sandbox_common/staged_root_cache.h"
 #include "cairn/storage.h"
@@ -45,6 +47,12 @@ struct StagingPlan {
   // Owner of the writable parts, for sandboxes that switch user for real.
   std::optional<uid_t> owner_uid;
   std::optional<gid_t> owner_gid;
+};
+
+// A private, writable directory bound over the read-only root.
+struct WritableMount {
+  std::string host_dir;  // the private copy, in the run's scratch directory
+  std::string inside;    // where it is bound inside the sandbox ("/build")
 };
 
 class StagedRoot {
@@ -65,13 +73,17 @@ class StagedRoot {
   const std::string& scratch_dir() const { return scratch_dir_; }
   // The root to mount at /: read-only and shared unless root_is_writable().
   const std::string& root_dir() const { return root_dir_; }
-  // The working directory as a host path (for a read-only root, the private
-  // copy to bind read-write over working_dir_inside()), and as seen inside
-  // ("/build").
-  std::string working_dir() const;
+  // The working directory as seen inside ("/build", "/").
   std::string working_dir_inside() const { return "/" + plan_.working_directory; }
   // True when the whole root is a private copy to mount read-write.
   bool root_is_writable() const { return root_writable_; }
+  // What to bind read-write over the read-only root, in this order (empty
+  // when root_is_writable()). Each is to be owned by the plan's owner.
+  const std::vector<WritableMount>& writable_mounts() const { return mounts_; }
+  // Where the outputs are on the host, for CaptureOutputs.
+  const std::vector<OutputHostDir>& output_dirs() const { return output_dirs_; }
+  // The host path of `output` (relative to the working directory).
+  std::string OutputHostPath(const std::string& output) const;
   std::string stdout_path() const { return scratch_dir_ + "/stdout"; }
   std::string stderr_path() const { return scratch_dir_ + "/stderr"; }
 
@@ -79,12 +91,15 @@ class StagedRoot {
   explicit StagedRoot(StagingPlan plan) : plan_(std::move(plan)) {}
   Status Populate(Storage& cas, StagedRootCache& roots);
   Status PopulateWritable(Storage& cas);
+  Status PopulateWorkingDir();
 
   StagingPlan plan_;
   ScratchJanitor* janitor_ = nullptr;
   std::string scratch_dir_;
   std::string root_dir_;
   bool root_writable_ = false;
+  std::vector<WritableMount> mounts_;
+  std::vector<OutputHostDir> output_dirs_;
   std::shared_ptr<const SharedRoot> shared_root_;  // read-only roots only
 };
 
