@@ -171,18 +171,29 @@ StatusOr<Digest> StageArtifacts(const BuildContext& context,
     roots.push_back(artifact->files());
     owners.push_back(element->name);
   }
-  CAIRN_ASSIGN_OR_RETURN(MergeResult merged, MergeTrees(*context.storage, roots));
+  // Layer by layer, as bst stages them: a layer's directory may not go
+  // through an earlier layer's symlink that leaves the root.
+  MergeResult merged;
+  CAIRN_ASSIGN_OR_RETURN(merged.root, EmptyTree(*context.storage));
+  for (size_t i = 0; i < roots.size(); ++i) {
+    Status through = CheckStagingThroughSymlinks(*context.storage, merged.root, roots[i]);
+    if (!through.ok()) {
+      return FailedPrecondition("staging " + owners[i] + ": " + through.message());
+    }
+    CAIRN_ASSIGN_OR_RETURN(MergeResult step, MergeTrees(*context.storage, {merged.root, roots[i]}));
+    merged.root = step.root;
+    for (std::string& path : step.overlaps) merged.overlaps.push_back(owners[i] + ": /" + path);
+  }
   if (warn_overlaps && context.warn && !merged.overlaps.empty()) {
     std::string list;
     for (size_t i = 0; i < merged.overlaps.size() && i < 20; ++i) {
-      list += "\n  /" + merged.overlaps[i];
+      list += "\n  " + merged.overlaps[i];
     }
     if (merged.overlaps.size() > 20) {
       list += "\n  ... and " + std::to_string(merged.overlaps.size() - 20) + " more";
     }
     context.warn("staged files overlap (the later element's win):" + list);
   }
-  CAIRN_RETURN_IF_ERROR(CheckSymlinksStayInside(*context.storage, merged.root));
   return merged.root;
 }
 
