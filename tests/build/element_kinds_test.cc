@@ -223,6 +223,54 @@ TEST_F(ElementKindsTest, ScriptWithoutLayoutStagesItsBuildDependenciesAtTheRoot)
   EXPECT_EQ(ReadFile(checkout + "/copied.txt"), "data\n");
 }
 
+// bst's default %{build-root} is /buildstream/%{project-name}/%{element-name}.
+TEST_F(ElementKindsTest, ManualCommandsRunInTheCommandSubdirOfTheDefaultBuildRoot) {
+  Write("files/tree/sub/marker", "marker\n");
+  Write("elements/subdir.bst",
+        "kind: manual\n"
+        "build-depends:\n"
+        "- base.bst\n"
+        "sources:\n"
+        "- kind: local\n"
+        "  path: files/tree\n"
+        "variables:\n"
+        "  command-subdir: sub\n"
+        "config:\n"
+        "  install-commands:\n"
+        "  - mkdir -p %{install-root}\n"
+        "  - pwd > %{install-root}/pwd.txt\n"
+        "  - cat marker >> %{install-root}/pwd.txt\n");
+  CliRun built = Cairn({"build", "subdir.bst"});
+  ASSERT_EQ(built.code, 0) << built.err;
+  EXPECT_EQ(ReadFile(Checkout("subdir.bst", {"--deps", "none"}) + "/pwd.txt"),
+            "/buildstream/test/subdir.bst/sub\nmarker\n");
+}
+
+TEST_F(ElementKindsTest, AScriptLayoutNamingAnElementThatIsNotABuildDependencyIsAnError) {
+  Write("elements/other.bst", "kind: stack\n");
+  std::string file = Write("elements/bad-layout.bst",
+                           "kind: script\n"
+                           "build-depends:\n"
+                           "- base.bst\n"
+                           "depends:\n"
+                           "- filename: other.bst\n"
+                           "  type: runtime\n"
+                           "config:\n"
+                           "  layout:\n"
+                           "  - element: base.bst\n"
+                           "    destination: /\n"
+                           "  - element: other.bst\n"
+                           "    destination: /other\n"
+                           "  commands:\n"
+                           "  - mkdir -p %{install-root}\n");
+  CliRun built = Cairn({"build", "bad-layout.bst"});
+  EXPECT_NE(built.code, 0);
+  EXPECT_NE(
+      built.err.find(file + ":11:14: layout names other.bst, which is not a build dependency"),
+      std::string::npos)
+      << built.err;
+}
+
 // bst runs a manual element's commands with SandboxFlags.ROOT_READ_ONLY
 // (buildelement.py); only %{build-root} and %{install-root} are writable.
 TEST_F(ElementKindsTest, ManualCommandsCannotWriteOutsideTheBuildAndInstallRoots) {

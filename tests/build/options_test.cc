@@ -139,6 +139,42 @@ TEST_F(ListDirectivesTest, AppendAndPrependExtendInheritedLists) {
   EXPECT_EQ(ReadFile(checkout + "/extra/order"), "first\nproject\nlast\n");
 }
 
+TEST_F(ListDirectivesTest, OptionsWithAVariableAreExportedToTheElements) {
+  Write("project.conf",
+        "name: test\n"
+        "element-path: elements\n"
+        "options:\n"
+        "  debug:\n"
+        "    type: bool\n"
+        "    description: louder\n"
+        "    default: False\n"
+        "    variable: debug_flag\n"
+        "  flavour:\n"
+        "    type: enum\n"
+        "    description: taste\n"
+        "    values: [plain, fancy]\n"
+        "    default: plain\n"
+        "    variable: flavour_name\n");
+  Write("elements/exported.bst",
+        "kind: manual\n"
+        "build-depends:\n"
+        "- base.bst\n"
+        "config:\n"
+        "  install-commands:\n"
+        "  - mkdir -p %{install-root}\n"
+        "  - echo %{debug_flag} %{flavour_name} > %{install-root}/options.txt\n");
+  std::vector<std::string> options = {"-o", "debug", "True", "-o", "flavour", "fancy"};
+  std::vector<std::string> build = {"build", "exported.bst"};
+  build.insert(build.end(), options.begin(), options.end());
+  CliRun built = Cairn(build);
+  ASSERT_EQ(built.code, 0) << built.err;
+  std::vector<std::string> checkout = {"--deps", "none"};
+  checkout.insert(checkout.end(), options.begin(), options.end());
+  EXPECT_EQ(ReadFile(Checkout("exported.bst", checkout) + "/options.txt"), "1 fancy\n");
+  ASSERT_EQ(Cairn({"build", "exported.bst"}).code, 0);
+  EXPECT_EQ(ReadFile(Checkout("exported.bst", {"--deps", "none"}) + "/options.txt"), "0 plain\n");
+}
+
 using EnvironmentTest = BuildProjectTest;
 
 TEST_F(EnvironmentTest, ProjectAndElementEnvironmentReachTheCommands) {
