@@ -158,6 +158,39 @@ TEST_F(ComposeTest, IntegratedFilesHaveTheContentTheCommandsWrote) {
   EXPECT_EQ(ReadFile(checkout + "/opt/added"), "integrated\n");
 }
 
+// bst lists empty directories in an artifact's manifest and splits them
+// like files (element.py, Element._compute_split / utils.list_relative_paths).
+TEST_F(ComposeTest, EmptyDirectoriesAreSelectedByTheirDomainsLikeFiles) {
+  Write("elements/empty-dirs.bst",
+        "kind: manual\n"
+        "build-depends:\n"
+        "- base.bst\n"
+        "config:\n"
+        "  install-commands:\n"
+        "  - mkdir -p %{install-root}/var/empty %{install-root}%{bindir}/empty-bin\n"
+        "  - mkdir -p %{install-root}/opt\n"
+        "  - echo file > %{install-root}/opt/file\n");
+  Write("elements/all-of-it.bst",
+        "kind: compose\n"
+        "build-depends:\n"
+        "- empty-dirs.bst\n"
+        "config:\n"
+        "  include-orphans: True\n");
+  Write("elements/runtime-of-it.bst",
+        "kind: compose\n"
+        "build-depends:\n"
+        "- empty-dirs.bst\n"
+        "config:\n"
+        "  include: [runtime]\n"
+        "  include-orphans: False\n");
+  CliRun built = Cairn({"build", "all-of-it.bst", "runtime-of-it.bst"});
+  ASSERT_EQ(built.code, 0) << built.err;
+  EXPECT_EQ(Cairn({"artifact", "list-contents", "all-of-it.bst"}).out,
+            "opt/\nopt/file\nusr/\nusr/bin/\nusr/bin/empty-bin/\nvar/\nvar/empty/\n");
+  EXPECT_EQ(Cairn({"artifact", "list-contents", "runtime-of-it.bst"}).out,
+            "usr/\nusr/bin/\nusr/bin/empty-bin/\n");
+}
+
 TEST_F(ElementKindsTest, ScriptStagesItsLayoutAndRunsItsCommandsInCwd) {
   Write("files/data/data.txt", "data\n");
   Write("elements/data.bst", "kind: import\nsources:\n- kind: local\n  path: files/data\n");
