@@ -590,8 +590,14 @@ StatusOr<Artifact> BuildElement(const BuildContext& context, const Element& elem
       bool orphans = element.ConfigBool("include-orphans", true);
       std::map<const Element*, std::map<std::string, std::vector<std::string>>> rules;
       for (const Element* dependency : closure) rules[dependency] = dependency->SplitRules();
+      CAIRN_ASSIGN_OR_RETURN(Digest empty, EmptyTree(storage));
+      const std::string& empty_hash = empty.hash();
       auto keep = [&](const TreeEntry& entry) {
-        if (entry.kind == TreeEntry::Kind::kDirectory) return false;  // kept for what they hold
+        // A directory is kept for what it holds; an empty one counts as
+        // an entry of its own, as in bst's manifests.
+        if (entry.kind == TreeEntry::Kind::kDirectory && entry.digest.hash() != empty_hash) {
+          return false;
+        }
         auto found = owner.find(entry.path);
         // Files integration added belong to no element: orphans.
         std::set<std::string> domains = found == owner.end()
