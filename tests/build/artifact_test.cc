@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "build_project.h"
 
@@ -82,6 +83,17 @@ TEST_F(ArtifactTest, CheckoutAsTarHoldsTheSameFiles) {
   struct stat info {};
   ASSERT_EQ(stat((extracted + "/bin/busybox").c_str(), &info), 0);
   EXPECT_NE(info.st_mode & S_IXUSR, 0u) << "busybox keeps its executable bit";
+}
+
+TEST_F(ArtifactTest, CheckoutAsTarToStandardOutput) {
+  CliRun checkout =
+      Cairn({"artifact", "checkout", "tool.bst", "--deps", "none", "--no-integrate", "--tar", "-"});
+  ASSERT_EQ(checkout.code, 0) << checkout.err;
+  std::string tar = base_ + "/stdout.tar";
+  std::ofstream(tar, std::ios::binary) << checkout.out;
+  std::string extracted = ScratchDir("from-stdout");
+  ASSERT_EQ(Shell("tar -C " + extracted + " -xf " + tar), 0);
+  EXPECT_EQ(ReadFile(extracted + "/usr/bin/tool"), "tool\n");
 }
 
 TEST_F(ArtifactTest, CheckoutWithHardlinksSharesFilesWithTheStore) {

@@ -150,6 +150,18 @@ TEST_F(LoadErrorTest, AMissingDependencyIsAnErrorWhereItIsNamed) {
       << built.err;
 }
 
+TEST_F(LoadErrorTest, AnUnknownKeyInAnElementOrProjectConfIsAnErrorAtItsPlace) {
+  std::string element = Write("elements/typo.bst", "kind: stack\nsourcs: []\n");
+  CliRun shown = Cairn({"show", "typo.bst"});
+  EXPECT_EQ(shown.code, 3);
+  EXPECT_NE(shown.err.find(element + ":2:1: unknown key 'sourcs'"), std::string::npos) << shown.err;
+  std::string conf = Write("project.conf", "name: test\nelement-path: elements\nwibble: 1\n");
+  CliRun project = Cairn({"show", "base.bst"});
+  EXPECT_EQ(project.code, 3);
+  EXPECT_NE(project.err.find(conf + ":3:1: unknown key 'wibble'"), std::string::npos)
+      << project.err;
+}
+
 TEST_F(LoadErrorTest, ADependencyCycleIsAnErrorPrintingTheCycle) {
   Write("elements/a.bst", "kind: stack\ndepends:\n- b.bst\n");
   Write("elements/b.bst", "kind: stack\nbuild-depends:\n- c.bst\n");
