@@ -101,6 +101,10 @@ std::string SandboxHarness::MakeBusyboxTree(const std::string& name,
     (void)ignored;
   }
   for (const auto& [relative, content] : extra) {
+    if (!relative.empty() && relative.back() == '/') {
+      MakeParents(root + "/" + relative);
+      continue;
+    }
     bool executable = !relative.empty() && relative.back() == '*';
     std::string path =
         root + "/" + (executable ? relative.substr(0, relative.size() - 1) : relative);

@@ -48,7 +48,8 @@ class SandboxHarness {
                                                  const std::string& extra_options = "");
 
   // A directory with bin/busybox and applet symlinks, plus `extra` files
-  // (relative path -> content; a path ending in '*' is made executable).
+  // (relative path -> content; a path ending in '*' is made executable, one
+  // ending in '/' is an empty directory).
   std::string MakeBusyboxTree(const std::string& name,
                               const std::map<std::string, std::string>& extra = {});
   // Captures MakeBusyboxTree(...) into the store.

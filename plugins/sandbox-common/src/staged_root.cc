@@ -3,14 +3,58 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
+#include <map>
+#include <set>
 #include <vector>
 
+#include "cairn/directory_rules.h"
 #include "cairn/relative_path.h"
 #include "cairn/sandbox_common/file_tree.h"
 
 namespace cairn {
+namespace {
+
+// Whether every output path names a directory of the input root, reached
+// through directories only, and outside the sandbox's own mounts. Read
+// from the store's Directory messages, so the decision costs no staging; a
+// message that cannot be read says no, and staging the whole root then
+// reports the problem as it always has.
+bool OutputsAreInputDirectories(Storage& cas, const Digest& input_root,
+                                const std::vector<std::string>& outputs) {
+  if (outputs.empty()) return false;
+  std::map<std::string, Directory> read;  // by digest: outputs share parents
+  auto directory = [&](const Digest& digest) -> const Directory* {
+    std::string key = DigestToString(digest);
+    auto found = read.find(key);
+    if (found != read.end()) return &found->second;
+    StatusOr<Directory> message = cas.ReadMessage<Directory>(digest);
+    if (!message.ok()) return nullptr;
+    return &read.emplace(key, std::move(*message)).first->second;
+  };
+  for (const std::string& output : outputs) {
+    std::vector<std::string> components = SplitPath(output);
+    if (components.empty()) return false;
+    const std::string& top = components.front();
+    if (top == "proc" || top == "dev" || top == "tmp") return false;
+    const Directory* current = directory(input_root);
+    for (const std::string& component : components) {
+      if (current == nullptr) return false;
+      const Digest* child = nullptr;
+      for (const auto& node : current->directories()) {
+        if (node.name() == component) child = &node.digest();
+      }
+      if (child == nullptr) return false;  // missing, a file or a symlink
+      current = directory(*child);
+    }
+    if (current == nullptr) return false;
+  }
+  return true;
+}
+
+}  // namespace
 
 StatusOr<std::unique_ptr<StagedRoot>> StagedRoot::Stage(
     Storage& cas, const std::string& scratch_parent, const std::string& prefix,
@@ -36,14 +80,17 @@ StatusOr<std::unique_ptr<StagedRoot>> StagedRoot::Stage(
 }
 
 Status StagedRoot::Populate(Storage& cas, StagedRootCache& roots) {
-  root_writable_ = plan_.writable_root || plan_.working_directory.empty();
+  bool root_is_working_dir = plan_.working_directory.empty();
+  root_writable_ = plan_.writable_root ||
+                   (root_is_working_dir &&
+                    !OutputsAreInputDirectories(cas, plan_.input_root, plan_.output_paths));
   if (root_writable_) {
     CAIRN_RETURN_IF_ERROR(PopulateWritable(cas));
   } else {
     CAIRN_ASSIGN_OR_RETURN(shared_root_,
                            roots.Acquire(cas, plan_.input_root, plan_.working_directory));
     root_dir_ = shared_root_->root_dir();
-    CAIRN_RETURN_IF_ERROR(PopulateWorkingDir());
+    CAIRN_RETURN_IF_ERROR(root_is_working_dir ? PopulateOutputDirs() : PopulateWorkingDir());
   }
   if (plan_.owner_uid || plan_.owner_gid) {
     uid_t uid = plan_.owner_uid ? *plan_.owner_uid : static_cast<uid_t>(-1);
@@ -71,6 +118,33 @@ Status StagedRoot::PopulateWorkingDir() {
   }
   mounts_.push_back({working, working_dir_inside()});
   output_dirs_.push_back({"", working});
+  return Status::Ok();
+}
+
+Status StagedRoot::PopulateOutputDirs() {
+  // Only the output directories are copied, not the whole root: an element
+  // staging 20,000 dependency files would otherwise copy (and later
+  // remove) every one of them per build. An output below another one is
+  // reached through the outer copy, which also holds its content, so the
+  // outer output is captured with whatever the command wrote inside it.
+  std::string work = scratch_dir_ + "/work";
+  if (mkdir(work.c_str(), 0700) != 0) return ErrnoStatus("mkdir", work, errno);
+  std::vector<std::string> outputs = plan_.output_paths;
+  std::sort(outputs.begin(), outputs.end());  // outer ones first
+  std::set<std::string> copied;
+  for (const std::string& output : outputs) {
+    bool inside_copied = false;
+    for (std::string parent = ParentPath(output); !parent.empty(); parent = ParentPath(parent)) {
+      inside_copied |= copied.count(parent) > 0;
+    }
+    if (inside_copied || !copied.insert(output).second) continue;
+    std::string copy = JoinPath(work, output);
+    CAIRN_RETURN_IF_ERROR(MakeDirectoriesBelow(work, ParentPath(output)));
+    CAIRN_RETURN_IF_ERROR(CopyTree(JoinPath(root_dir_, output), copy)
+                              .WithContext("copying output directory " + output));
+    mounts_.push_back({copy, "/" + output});
+    output_dirs_.push_back({output, copy});
+  }
   return Status::Ok();
 }
 

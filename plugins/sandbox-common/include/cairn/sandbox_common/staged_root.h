@@ -5,18 +5,32 @@
 //
 //   scratch/stdout, scratch/stderr   the command's output streams
 //   scratch/work/    a private copy of the working directory, with every
-//                    output path's parent created (normal runs)
+//                    output path's parent created (normal runs); or, for a
+//                    working directory that is the root, a private copy
+//                    of each output directory at its path (scratch/work/
+//                    buildstream-install, ...)
 //   scratch/root/    a private copy of the whole input root (interactive
-//                    runs, and a working directory that is the root itself)
+//                    runs, and the root as working directory when an
+//                    output is not a directory of the input root)
 //
-// Safety rule: the command may write only to the working directory and to
-// a private /tmp. For a normal run the root is a SharedRoot from the
-// StagedRootCache (staged_root_cache.h): hardlinks into the store, shared
-// with other runs of the same root, mounted read-only, with scratch/work
-// bound read-write over its working directory (writable_mounts()).
-// Otherwise the whole root is a private, writable copy. So no build can
-// ever modify an object in the store, and nothing one run writes is seen
-// by another.
+// Safety rule: the command may write only to its writable mounts and to a
+// private /tmp. Unless the whole root is writable, the root is a
+// SharedRoot from the StagedRootCache (staged_root_cache.h): hardlinks
+// into the store, shared with other runs of the same root, mounted
+// read-only, with each writable mount (a private copy in scratch/work)
+// bound read-write over it:
+//   - a working directory below the root: one mount, its copy, over it;
+//   - the root as working directory (BuildStream's element builds, whose
+//     build-root and install-root share only "/"), not interactive, with
+//     every output path a real directory of the input root (no symlink on
+//     the way, not under /proc, /dev or /tmp): one mount per output, its
+//     copy over it. An output inside another output is written and
+//     captured through the outer one's mount.
+// Otherwise (interactive runs; the root as working directory with an
+// output that is missing, a file, or reached through a symlink; or no
+// outputs at all) the whole root is a private, writable copy, which costs
+// a copy of every file of the root per run. So no build can ever modify an
+// object in the store, and nothing one run writes is seen by another.
 //
 // The destructor removes the scratch directory (or hands it to a
 // ScratchJanitor) and releases the shared root, whatever happened. Not
@@ -92,6 +106,7 @@ class StagedRoot {
   Status Populate(Storage& cas, StagedRootCache& roots);
   Status PopulateWritable(Storage& cas);
   Status PopulateWorkingDir();
+  Status PopulateOutputDirs();
 
   StagingPlan plan_;
   ScratchJanitor* janitor_ = nullptr;

@@ -72,8 +72,9 @@ class StagedRootCache {
   StagedRootCache(const StagedRootCache&) = delete;
   StagedRootCache& operator=(const StagedRootCache&) = delete;
 
-  // The shared root for `input_root` with `working_directory` (relative,
-  // non-empty) as a mount point, staged now unless cached. A root digest
+  // The shared root for `input_root` with `working_directory` (relative;
+  // "" = the root, when only existing output directories are bound over
+  // it) as a mount point, staged now unless cached. A root digest
   // missing from the store is FAILED_PRECONDITION naming it.
   StatusOr<std::shared_ptr<const SharedRoot>> Acquire(Storage& cas, const Digest& input_root,
                                                       const std::string& working_directory);
