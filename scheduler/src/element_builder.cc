@@ -599,10 +599,10 @@ StatusOr<Artifact> BuildElement(const BuildContext& context, const Element& elem
           return false;
         }
         auto found = owner.find(entry.path);
-        // Files integration added belong to no element: orphans.
-        std::set<std::string> domains = found == owner.end()
-                                            ? std::set<std::string>()
-                                            : DomainsOf(rules[found->second], "/" + entry.path);
+        // What integration added belongs to no element: bst keeps it whatever
+        // the domains and include-orphans say (compose.py, added_files).
+        if (found == owner.end()) return true;
+        std::set<std::string> domains = DomainsOf(rules[found->second], "/" + entry.path);
         for (const std::string& domain : exclude) {
           if (domains.count(domain) != 0) return false;
         }
