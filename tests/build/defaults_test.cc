@@ -97,6 +97,25 @@ TEST_F(DefaultsTest, EmptyDirectoriesAndExecutableBitsAreKeptInTheArtifact) {
   EXPECT_EQ(info.st_mode & S_IXUSR, 0u);
 }
 
+// bst's bwrap sandbox runs the commands as the element's sandbox:
+// build-uid and build-gid (_sandboxbwrap.py, --uid/--gid).
+TEST_F(DefaultsTest, CommandsRunAsTheElementsBuildUidAndGid) {
+  Write("elements/ids.bst",
+        "kind: manual\n"
+        "build-depends:\n"
+        "- base.bst\n"
+        "sandbox:\n"
+        "  build-uid: 1000\n"
+        "  build-gid: 1001\n"
+        "config:\n"
+        "  install-commands:\n"
+        "  - mkdir -p %{install-root}\n"
+        "  - echo \"$(busybox id -u) $(busybox id -g)\" > %{install-root}/ids.txt\n");
+  CliRun built = Cairn({"build", "ids.bst"});
+  ASSERT_EQ(built.code, 0) << built.err;
+  EXPECT_EQ(ReadFile(Checkout("ids.bst", {"--deps", "none"}) + "/ids.txt"), "1000 1001\n");
+}
+
 TEST_F(DefaultsTest, AProjectMovedElsewhereHasTheSameKeysAndFindsItsArtifacts) {
   Write("files/data/data.txt", "data\n");
   Write("elements/data.bst", "kind: import\nsources:\n- kind: local\n  path: files/data\n");
