@@ -129,6 +129,28 @@ TEST_F(ArtifactTest, DeletedArtifactIsBuildableAgainAndOnlyItIsRebuilt) {
   EXPECT_EQ(Events(rebuilt, "START"), Names({"tool.bst"}));
 }
 
+TEST_F(ArtifactTest, ShellRunsACommandInTheIntegratedRuntimeAndExitsWithItsStatus) {
+  CliRun shell =
+      Cairn({"shell", "system.bst", "--", "sh", "-c", "cat /usr/share/integrated; pwd; exit 3"});
+  EXPECT_EQ(shell.code, 3) << shell.err;
+  EXPECT_EQ(shell.out, "tool\n/\n");
+}
+
+TEST_F(ArtifactTest, ShellBuildEntersTheBuildDirectoryWithTheSources) {
+  Write("files/src/source.txt", "source\n");
+  Write("elements/from-source.bst",
+        "kind: manual\n"
+        "build-depends:\n"
+        "- system.bst\n"
+        "sources:\n"
+        "- kind: local\n"
+        "  path: files/src\n");
+  CliRun shell = Cairn({"shell", "--build", "from-source.bst", "--", "sh", "-c",
+                        "pwd; cat source.txt /usr/share/integrated"});
+  EXPECT_EQ(shell.code, 0) << shell.err;
+  EXPECT_EQ(shell.out, "/buildstream/test/from-source.bst\nsource\ntool\n");
+}
+
 TEST_F(ArtifactTest, LogOfABuiltElementHasItsCommands) {
   CliRun log = Cairn({"artifact", "log", "tool.bst"});
   EXPECT_EQ(log.code, 0) << log.err;

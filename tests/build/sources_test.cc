@@ -43,6 +43,19 @@ TEST_F(LocalSourceTest, AMissingPathIsAnErrorNamingIt) {
   EXPECT_NE(built.err.find(PathOf("elements/missing.bst")), std::string::npos) << built.err;
 }
 
+TEST_F(LocalSourceTest, APathLeavingTheProjectIsAnErrorAtItsPlace) {
+  std::string file = Write("elements/leaving.bst",
+                           "kind: import\n"
+                           "sources:\n"
+                           "- kind: local\n"
+                           "  path: ../elsewhere\n");
+  CliRun shown = Cairn({"show", "leaving.bst"});
+  EXPECT_EQ(shown.code, 3);
+  EXPECT_NE(shown.err.find(file + ":4:9: path ../elsewhere leaves the project directory"),
+            std::string::npos)
+      << shown.err;
+}
+
 // files/pkg.tar.gz holds pkg-1.0/TOP and pkg-1.0/src/file.txt.
 class TarSourceTest : public BuildProjectTest {
  protected:
