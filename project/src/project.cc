@@ -418,6 +418,7 @@ class Project::ElementLoader {
       dependencies.emplace_back(loaded, dependency.type);
     }
     stack_.pop_back();
+    SortDependencies(dependencies);
 
     auto element = std::make_unique<Element>();
     element->name = name;
@@ -428,11 +429,73 @@ class Project::ElementLoader {
     }
     CAIRN_RETURN_IF_ERROR(Compose(node, *element));
     element->index = graph_.elements_.size();
+    // What it reaches, for sorting the dependencies of what depends on it.
+    std::vector<uint64_t> reach((element->index + 64) / 64, 0);
+    for (const auto& [dependency, type] : dependencies) {
+      const std::vector<uint64_t>& theirs = reach_[dependency->index];
+      for (size_t word = 0; word < theirs.size(); ++word) reach[word] |= theirs[word];
+      reach[dependency->index / 64] |= uint64_t{1} << (dependency->index % 64);
+    }
+    reach_.push_back(std::move(reach));
     Element* raw = element.get();
     graph_.elements_.push_back(std::move(element));
     graph_.by_name_[name] = raw;
     loaded_[name] = raw;
     return raw;
+  }
+
+  bool Reaches(const Element& from, const Element& to) const {
+    const std::vector<uint64_t>& bits = reach_[from.index];
+    size_t word = to.index / 64;
+    return word < bits.size() && (bits[word] >> (to.index % 64) & 1) != 0;
+  }
+
+  // BuildStream's order of an element's direct dependencies
+  // (_loader/loader.py, _sort_dependencies): one that depends on another
+  // comes after it; otherwise runtime-only ones last; otherwise by name.
+  // That comparison is not a total order, so the result depends on the
+  // sorting algorithm: this is CPython's list.sort for lists under 64 (a
+  // run, then binary insertion), which gives bst's order exactly; longer
+  // lists fall back to a stable sort.
+  void SortDependencies(std::vector<std::pair<Element*, DependencyType>>& deps) const {
+    auto less = [this](const std::pair<Element*, DependencyType>& a,
+                       const std::pair<Element*, DependencyType>& b) {
+      if (Reaches(*a.first, *b.first)) return false;
+      if (Reaches(*b.first, *a.first)) return true;
+      if (a.second != b.second) {
+        if (a.second == DependencyType::kRuntime) return false;
+        if (b.second == DependencyType::kRuntime) return true;
+      }
+      return a.first->name < b.first->name;
+    };
+    size_t count = deps.size();
+    if (count < 2) return;
+    if (count >= 64) {
+      std::stable_sort(deps.begin(), deps.end(), less);
+      return;
+    }
+    size_t run = 2;
+    if (less(deps[1], deps[0])) {
+      while (run < count && less(deps[run], deps[run - 1])) ++run;
+      std::reverse(deps.begin(), deps.begin() + static_cast<long>(run));
+    } else {
+      while (run < count && !less(deps[run], deps[run - 1])) ++run;
+    }
+    for (size_t start = run; start < count; ++start) {
+      auto pivot = deps[start];
+      size_t left = 0;
+      size_t right = start;
+      while (left < right) {
+        size_t middle = left + (right - left) / 2;
+        if (less(pivot, deps[middle])) {
+          right = middle;
+        } else {
+          left = middle + 1;
+        }
+      }
+      for (size_t at = start; at > left; --at) deps[at] = deps[at - 1];
+      deps[left] = pivot;
+    }
   }
 
   StatusOr<ConfigNode> ReadElementFile(const std::string& name,
@@ -461,10 +524,11 @@ class Project::ElementLoader {
 
   StatusOr<std::vector<Declared>> Dependencies(const ConfigNode& node) {
     std::vector<Declared> declared;
+    // bst's order: build-depends, runtime-depends, depends (then sorted).
     const std::pair<const char*, DependencyType> lists[] = {
-        {"depends", DependencyType::kAll},
         {"build-depends", DependencyType::kBuild},
-        {"runtime-depends", DependencyType::kRuntime}};
+        {"runtime-depends", DependencyType::kRuntime},
+        {"depends", DependencyType::kAll}};
     for (const auto& [key, list_type] : lists) {
       const ConfigNode* list = node.Get(key);
       if (list == nullptr || list->is_null()) continue;
@@ -739,6 +803,8 @@ class Project::ElementLoader {
   ElementGraph graph_;
   std::unordered_map<std::string, Element*> loaded_;
   std::vector<std::string> stack_;
+  // Per element index: the bit set of every element it depends on.
+  std::vector<std::vector<uint64_t>> reach_;
 };
 
 StatusOr<ElementGraph> Project::LoadElements(const std::vector<std::string>& targets) const {

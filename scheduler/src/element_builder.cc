@@ -377,6 +377,8 @@ StatusOr<PreparedBuild> PrepareBuild(const BuildContext& context, const Element&
   prepared.arguments = {"sh", "-c",
                         BuildScript({}, commands, prepared.working_directory, directories)};
   prepared.environment = element.environment;
+  prepared.uid = element.build_uid;
+  prepared.gid = element.build_gid;
   for (const std::string& output : outputs) {
     if (!output.empty()) prepared.output_paths.push_back(output);
   }
@@ -404,6 +406,14 @@ StatusOr<ActionRun> RunAction(const BuildContext& context, const PreparedBuild& 
     CAIRN_RETURN_IF_ERROR(builder.SetEnvironmentVariable(name, value));
   }
   for (const std::string& path : output_paths) CAIRN_RETURN_IF_ERROR(builder.AddOutputPath(path));
+  // bst's sandbox: build-uid and build-gid, 0 by default (left unset then,
+  // so a sandbox without user switching still runs the default).
+  if (prepared.uid != 0) {
+    CAIRN_RETURN_IF_ERROR(builder.AddPlatformProperty("unixUID", std::to_string(prepared.uid)));
+  }
+  if (prepared.gid != 0) {
+    CAIRN_RETURN_IF_ERROR(builder.AddPlatformProperty("unixGID", std::to_string(prepared.gid)));
+  }
   builder.AddRoot(prepared.input_root);
   CAIRN_ASSIGN_OR_RETURN(BuiltAction built, builder.Build(*context.storage, true));
 
@@ -457,7 +467,33 @@ StatusOr<Digest> IntegrateTree(const BuildContext& context, const Digest& root,
   for (const auto& directory : top.directories()) outputs.push_back(directory.name());
   PreparedBuild prepared;
   prepared.input_root = root;
-  prepared.arguments = {"sh", "-c", BuildScript(integration, {}, "/", {})};
+  // Each element's commands run with that element's environment, as bst
+  // runs them: in a subshell that unsets what the Action's environment
+  // has beyond it and exports its own values.
+  std::string script = BuildScript({}, {}, "/", {});
+  for (const Element* element : elements) {
+    std::vector<std::string> commands = element->IntegrationCommands();
+    if (commands.empty()) continue;
+    std::string enter = "(";
+    std::string unset;
+    for (const auto& [name, value] : environment) {
+      if (element->environment.count(name) == 0) unset += " " + name;
+    }
+    if (!unset.empty()) enter += " unset" + unset + ";";
+    for (const auto& [name, value] : element->environment) {
+      auto same = environment.find(name);
+      if (same == environment.end() || same->second != value) {
+        enter += " export " + name + "=" + ShellQuote(value) + ";";
+      }
+    }
+    for (size_t i = 0; i < commands.size(); ++i) {
+      script +=
+          enter + " cairn_run " +
+          ShellQuote("integration-commands[" + std::to_string(i + 1) + "] of " + element->name) +
+          " sh -e -c " + ShellQuote(commands[i]) + " ) || exit $?\n";
+    }
+  }
+  prepared.arguments = {"sh", "-c", script};
   prepared.environment = environment;
   std::vector<Digest> results;
   CAIRN_ASSIGN_OR_RETURN(ActionRun run, RunAction(context, prepared, outputs, log_fd, &results));

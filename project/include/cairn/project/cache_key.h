@@ -17,7 +17,7 @@
 //   "sources"       per source: its kind, where it is staged, and its
 //                   content: a local source's Merkle tree digest, a tar
 //                   source's SHA-256 and base-dir
-//   "dependencies"  per build dependency, in the order declared: its name
+//   "dependencies"  per build dependency, in bst's order: its name
 //                   and its runtime key, the SHA-256 of its cache key and
 //                   the names and runtime keys of its runtime dependencies.
 //                   So the key covers everything staged to build the

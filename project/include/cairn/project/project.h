@@ -73,7 +73,9 @@ struct Element {
   std::string kind;  // import, manual, stack, compose, script
   SourceLocation where;
 
-  // Direct dependencies, in the order declared.
+  // Direct dependencies, in BuildStream's order (build-depends,
+  // runtime-depends, depends, then sorted as bst sorts them: one that
+  // depends on another after it, runtime-only ones last, then by name).
   std::vector<const Element*> build_dependencies;
   std::vector<const Element*> runtime_dependencies;
 

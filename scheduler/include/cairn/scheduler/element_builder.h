@@ -81,7 +81,9 @@ struct PreparedBuild {
   // %{build-root} for manual elements; the only writable places.
   std::vector<std::string> output_paths;
   std::vector<std::string> commands;  // labelled, as the artifact records them
-  Digest integration_action;          // set when integration commands ran
+  uint32_t uid = 0;                   // sandbox: build-uid, build-gid
+  uint32_t gid = 0;
+  Digest integration_action;  // set when integration commands ran
 };
 
 // The merged files of `elements` (artifacts that must exist), in order.
