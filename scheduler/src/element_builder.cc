@@ -126,6 +126,21 @@ bool GlobMatch(const char* pattern, const char* text) {
 
 }  // namespace
 
+StatusOr<std::shared_ptr<Sandbox>> LazySandbox::Get() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!tried_) {
+    tried_ = true;
+    StatusOr<std::shared_ptr<Sandbox>> opened = open_();
+    if (opened.ok()) {
+      sandbox_ = *opened;
+    } else {
+      error_ = opened.status();
+    }
+  }
+  if (!error_.ok()) return error_;
+  return sandbox_;
+}
+
 // --- Sources -----------------------------------------------------------
 
 StatusOr<Digest> SourceTrees::Tree(const Source& source) {
@@ -207,9 +222,11 @@ std::string BuildScript(const std::vector<std::pair<std::string, std::string>>& 
   std::string script =
       "cairn_run() {\n"
       "  label=$1; shift\n"
+      "  command=$4\n"
+      "  case \"$command\" in *'\n') command=${command%?} ;; esac\n"
       "  printf '%s%s: %s\\n' '" +
       std::string(kRunningPrefix) +
-      "' \"$label\" \"$4\" >&2\n"
+      "' \"$label\" \"$command\" >&2\n"
       "  \"$@\"\n"
       "  code=$?\n"
       "  if [ $code -ne 0 ]; then\n"
@@ -417,10 +434,15 @@ StatusOr<ActionRun> RunAction(const BuildContext& context, const PreparedBuild& 
   builder.AddRoot(prepared.input_root);
   CAIRN_ASSIGN_OR_RETURN(BuiltAction built, builder.Build(*context.storage, true));
 
+  std::shared_ptr<Sandbox> sandbox = context.sandbox;
+  if (sandbox == nullptr) {
+    if (context.lazy_sandbox == nullptr) return Internal("no sandbox to run an Action in");
+    CAIRN_ASSIGN_OR_RETURN(sandbox, context.lazy_sandbox->Get());
+  }
   ExecuteOptions options;
   options.live_output_fd = log_fd;
   options.is_cancelled = context.is_cancelled;
-  ExecuteOutcome outcome = context.sandbox->Execute(built.action, options);
+  ExecuteOutcome outcome = sandbox->Execute(built.action, options);
   CAIRN_RETURN_IF_ERROR(outcome.status);
   if (!outcome.result) return Internal("the sandbox returned no ActionResult");
   ActionRun run;

@@ -66,13 +66,13 @@ int RunBuild(CommandContext& context, const std::vector<std::string>& args) {
 
   StatusOr<std::unique_ptr<ProjectSession>> session = OpenProject(context, targets, option_pairs);
   if (!session.ok()) return context.Fail(session.status());
-  StatusOr<std::shared_ptr<Sandbox>> sandbox = context.OpenSandbox();
-  if (!sandbox.ok()) return context.Fail(sandbox.status());
   StatusOr<const Config*> config = context.GetConfig();
   if (!config.ok()) return context.Fail(config.status());
 
   scheduler::BuildContext build = (*session)->Context(context);
-  build.sandbox = *sandbox;
+  // Opened when the first Action runs: a cached build loads no sandbox.
+  build.lazy_sandbox =
+      std::make_shared<scheduler::LazySandbox>([&context] { return context.OpenSandbox(); });
   build.sandbox_name = (*config)->sandbox.plugin;
   scheduler::BuildOptions options;
   options.jobs = jobs > 0 ? jobs : (*session)->jobs;

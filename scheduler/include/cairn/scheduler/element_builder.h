@@ -54,6 +54,22 @@ class SourceTrees {
   std::map<std::string, Digest> trees_;  // by kind and path
 };
 
+// A sandbox opened on first use, once, from any thread: a build whose
+// elements are all cached never loads a sandbox plugin.
+class LazySandbox {
+ public:
+  using Opener = std::function<StatusOr<std::shared_ptr<Sandbox>>()>;
+  explicit LazySandbox(Opener open) : open_(std::move(open)) {}
+  StatusOr<std::shared_ptr<Sandbox>> Get();
+
+ private:
+  std::mutex mutex_;
+  Opener open_;
+  std::shared_ptr<Sandbox> sandbox_;
+  Status error_;
+  bool tried_ = false;
+};
+
 // Everything an element build needs besides the element.
 struct BuildContext {
   const project::Project* project = nullptr;
@@ -62,7 +78,10 @@ struct BuildContext {
   Storage* storage = nullptr;
   ArtifactStore* artifacts = nullptr;
   SourceTrees* sources = nullptr;
+  // Where Actions run: `sandbox` when set, else opened through
+  // `lazy_sandbox` when the first Action runs.
   std::shared_ptr<Sandbox> sandbox;
+  std::shared_ptr<LazySandbox> lazy_sandbox;
   std::string sandbox_name;
   std::function<bool()> is_cancelled;
   // Warnings (overlaps) go here; may be empty.
