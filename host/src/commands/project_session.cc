@@ -65,7 +65,8 @@ StatusOr<std::unique_ptr<ProjectSession>> OpenProject(
   CAIRN_ASSIGN_OR_RETURN(session->graph, session->project->LoadElements(targets));
   CAIRN_ASSIGN_OR_RETURN(session->storage, context.OpenStorage());
   session->artifacts = std::make_unique<scheduler::ArtifactStore>(session->storage);
-  session->sources = std::make_unique<scheduler::SourceTrees>(*session->storage);
+  session->sources = std::make_unique<scheduler::SourceTrees>(*session->storage,
+                                                              config->cache_dir + "/source-trees");
   scheduler::SourceTrees* sources = session->sources.get();
   CAIRN_ASSIGN_OR_RETURN(
       session->keys,
