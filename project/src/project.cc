@@ -190,31 +190,26 @@ const Element* ElementGraph::Find(const std::string& name) const {
   return found == by_name_.end() ? nullptr : found->second;
 }
 
-std::vector<const Element*> ElementGraph::RuntimeClosure(const Element& element) const {
+std::vector<const Element*> ElementGraph::Closure(const std::vector<const Element*>& starts) const {
   std::vector<const Element*> order;
   std::vector<char> seen(elements_.size(), 0);
-  // Depth first, dependencies before dependents, each once.
+  // Depth first, runtime dependencies before dependents, each once.
   std::function<void(const Element&)> visit = [&](const Element& current) {
     if (seen[current.index]) return;
     seen[current.index] = 1;
     for (const Element* dependency : current.runtime_dependencies) visit(*dependency);
     order.push_back(&current);
   };
-  visit(element);
+  for (const Element* start : starts) visit(*start);
   return order;
 }
 
+std::vector<const Element*> ElementGraph::RuntimeClosure(const Element& element) const {
+  return Closure({&element});
+}
+
 std::vector<const Element*> ElementGraph::BuildClosure(const Element& element) const {
-  std::vector<const Element*> order;
-  std::vector<char> seen(elements_.size(), 0);
-  std::function<void(const Element&)> visit = [&](const Element& current) {
-    if (seen[current.index]) return;
-    seen[current.index] = 1;
-    for (const Element* dependency : current.runtime_dependencies) visit(*dependency);
-    order.push_back(&current);
-  };
-  for (const Element* dependency : element.build_dependencies) visit(*dependency);
-  return order;
+  return Closure(element.build_dependencies);
 }
 
 std::vector<const Element*> ElementGraph::Plan() const {

@@ -198,6 +198,13 @@ std::string BuildProjectTest::ScratchDir(const std::string& name) {
   return directory;
 }
 
+std::string BuildProjectTest::BuildAndCheckOut(const std::string& target) {
+  CliRun built = Cairn({"build", target});
+  EXPECT_EQ(built.code, 0) << built.err;
+  if (built.code != 0) return "";
+  return Checkout(target, {"--deps", "none"});
+}
+
 std::string BuildProjectTest::Checkout(const std::string& target,
                                        const std::vector<std::string>& extra) {
   static int count = 0;

@@ -83,6 +83,10 @@ class BuildProjectTest : public ::testing::Test {
   // (EXTRA: further checkout arguments) and returns it; "" on failure
   // (with a test failure naming the error).
   std::string Checkout(const std::string& target, const std::vector<std::string>& extra = {});
+  // Builds `target` and checks out its artifact alone (--deps none);
+  // returns the checkout directory, or "" with a test failure naming the
+  // error when either fails.
+  std::string BuildAndCheckOut(const std::string& target);
 
   // A fresh directory of the test's own (not in the project).
   std::string ScratchDir(const std::string& name);

@@ -24,9 +24,7 @@ TEST_F(DefaultsTest, CommandsGetBuildStreamsDefaultEnvironment) {
         "  - echo \"$PATH|$SHELL|$TERM|$USER|$LC_ALL|$HOME|$TZ|$SOURCE_DATE_EPOCH|$V\" "
         "> %{install-root}/env.txt\n"
         "  - echo \"$MAKEFLAGS\" > %{install-root}/makeflags.txt\n");
-  CliRun built = Cairn({"build", "env.bst"});
-  ASSERT_EQ(built.code, 0) << built.err;
-  std::string checkout = Checkout("env.bst", {"--deps", "none"});
+  std::string checkout = BuildAndCheckOut("env.bst");
   EXPECT_EQ(ReadFile(checkout + "/env.txt"),
             "/usr/bin:/bin:/usr/sbin:/sbin|/bin/sh|dumb|tomjon|C|/tmp|UTC|1320937200|1\n");
   EXPECT_EQ(ReadFile(checkout + "/makeflags.txt").rfind("-j", 0), 0u);

@@ -230,9 +230,7 @@ TEST_F(ElementKindsTest, ScriptStagesItsLayoutAndRunsItsCommandsInCwd) {
         "  - ls /srv/data > %{install-root}/data.txt\n"
         "  - cat /etc/tools /etc/integrated > %{install-root}/etc.txt\n"
         "  - test ! -e /data.txt\n");
-  CliRun built = Cairn({"build", "report.bst"});
-  ASSERT_EQ(built.code, 0) << built.err;
-  std::string checkout = Checkout("report.bst", {"--deps", "none"});
+  std::string checkout = BuildAndCheckOut("report.bst");
   EXPECT_EQ(ReadFile(checkout + "/cwd.txt"), "/work\n");
   EXPECT_EQ(ReadFile(checkout + "/data.txt"), "data.txt\n");
   EXPECT_EQ(ReadFile(checkout + "/etc.txt"), "tools\nran\n");
@@ -250,9 +248,7 @@ TEST_F(ElementKindsTest, ScriptWithoutLayoutStagesItsBuildDependenciesAtTheRoot)
         "  commands:\n"
         "  - mkdir -p %{install-root}\n"
         "  - cp /data.txt %{install-root}/copied.txt\n");
-  CliRun built = Cairn({"build", "plain.bst"});
-  ASSERT_EQ(built.code, 0) << built.err;
-  std::string checkout = Checkout("plain.bst", {"--deps", "none"});
+  std::string checkout = BuildAndCheckOut("plain.bst");
   EXPECT_EQ(ReadFile(checkout + "/copied.txt"), "data\n");
 }
 

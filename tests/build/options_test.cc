@@ -195,9 +195,7 @@ TEST_F(EnvironmentTest, ProjectAndElementEnvironmentReachTheCommands) {
         "  install-commands:\n"
         "  - mkdir -p %{install-root}\n"
         "  - echo \"$FROM_PROJECT $FROM_ELEMENT $OVERRIDDEN\" > %{install-root}/env.txt\n");
-  CliRun built = Cairn({"build", "env.bst"});
-  ASSERT_EQ(built.code, 0) << built.err;
-  std::string checkout = Checkout("env.bst", {"--deps", "none"});
+  std::string checkout = BuildAndCheckOut("env.bst");
   EXPECT_EQ(ReadFile(checkout + "/env.txt"), "project element element\n");
 }
 

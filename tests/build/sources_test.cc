@@ -25,9 +25,7 @@ TEST_F(LocalSourceTest, ADirectoryAndASingleFileAreStagedWhereTheirDirectorySays
         "  install-commands:\n"
         "  - mkdir -p %{install-root}\n"
         "  - cat in-tree.txt sub/dir/single.txt > %{install-root}/both.txt\n");
-  CliRun built = Cairn({"build", "staged.bst"});
-  ASSERT_EQ(built.code, 0) << built.err;
-  std::string checkout = Checkout("staged.bst", {"--deps", "none"});
+  std::string checkout = BuildAndCheckOut("staged.bst");
   EXPECT_EQ(ReadFile(checkout + "/both.txt"), "tree\nsingle\n");
 }
 
@@ -134,9 +132,7 @@ TEST_F(TarSourceTest, AManualElementBuildsInTheExtractedArchive) {
             "  install-commands:\n"
             "  - mkdir -p %{install-root}\n"
             "  - cat TOP src/file.txt > %{install-root}/out.txt\n");
-  CliRun built = Cairn({"build", "from-tar.bst"});
-  ASSERT_EQ(built.code, 0) << built.err;
-  std::string checkout = Checkout("from-tar.bst", {"--deps", "none"});
+  std::string checkout = BuildAndCheckOut("from-tar.bst");
   EXPECT_EQ(ReadFile(checkout + "/out.txt"), "top\ncontent\n");
 }
 

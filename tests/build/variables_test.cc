@@ -25,9 +25,7 @@ std::string Recorder(const std::string& line, const std::string& variables = "")
 TEST_F(VariablesTest, TheDefaultVariablesReachTheCommands) {
   Write("elements/sub/recorder.bst",
         Recorder("%{prefix} %{bindir} %{install-root} %{element-name} %{project-name}"));
-  CliRun built = Cairn({"build", "sub/recorder.bst"});
-  ASSERT_EQ(built.code, 0) << built.err;
-  std::string checkout = Checkout("sub/recorder.bst", {"--deps", "none"});
+  std::string checkout = BuildAndCheckOut("sub/recorder.bst");
   EXPECT_EQ(ReadFile(checkout + "/vars.txt"),
             "/usr /usr/bin /buildstream-install sub/recorder.bst test\n");
 }
@@ -42,9 +40,7 @@ TEST_F(VariablesTest, ProjectVariablesOverrideDefaultsAndElementVariablesOverrid
         "  shape: round\n");
   Write("elements/recorder.bst",
         Recorder("%{bindir} %{colour} %{shape}", "variables:\n  shape: square\n"));
-  CliRun built = Cairn({"build", "recorder.bst"});
-  ASSERT_EQ(built.code, 0) << built.err;
-  std::string checkout = Checkout("recorder.bst", {"--deps", "none"});
+  std::string checkout = BuildAndCheckOut("recorder.bst");
   EXPECT_EQ(ReadFile(checkout + "/vars.txt"), "/opt/bin blue square\n");
 }
 

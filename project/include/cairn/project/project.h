@@ -119,6 +119,9 @@ class ElementGraph {
 
  private:
   friend class Project;
+  // The starts and their runtime dependencies, recursively, in that order.
+  std::vector<const Element*> Closure(const std::vector<const Element*>& starts) const;
+
   std::vector<std::unique_ptr<Element>> elements_;
   std::vector<const Element*> targets_;
   std::unordered_map<std::string, const Element*> by_name_;
