@@ -247,6 +247,9 @@ Status Project::LoadConfiguration(const LoadOptions& load) {
   if (const ConfigNode* declared = conf.Get("options")) {
     CAIRN_RETURN_IF_ERROR(options_->Declare(*declared));
   }
+  if (!load.configured_options.is_null()) {
+    CAIRN_RETURN_IF_ERROR(options_->SetValues(load.configured_options));
+  }
   for (const OptionValue& value : load.option_values) {
     CAIRN_RETURN_IF_ERROR(options_->Set(value.name, value.value, value.where));
   }

@@ -321,6 +321,7 @@ StatusOr<Config> LoadConfig(const ConfigSources& sources, const ConfigOverrides&
   }
 
   Overlay(&merged, CommandLineLayer(overrides));
+  if (const ConfigNode* options = merged.Get("options")) config.project_options = *options;
 
   Variables variables;
   variables.project_dir = config.project_dir;

@@ -45,6 +45,9 @@ std::vector<ConfigKey> UserKeys(bool with_projects) {
   keys.push_back({"artifact-caches", ConfigType::kSectionList, EndpointKeys(true)});
   if (with_projects) {
     keys.push_back({"projects", ConfigType::kNamedSections, UserKeys(false)});
+  } else {
+    // A project's option values (BuildStream's `projects: NAME: options:`).
+    keys.push_back({"options", ConfigType::kAnyMap, {}});
   }
   return keys;
 }

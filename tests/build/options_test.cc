@@ -2,6 +2,8 @@
 // the build environment.
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "build_project.h"
 
 namespace cairn::build_test {
@@ -79,6 +81,21 @@ TEST_F(OptionsTest, ABoolOptionSelectsAnElementsConditional) {
   EXPECT_EQ(Words({"-o", "debug", "True", "-o", "flavour", "fancy"}), "debug HELLO\n");
   EXPECT_NE(Keys({"greet.bst", "-o", "debug", "True"})["greet.bst"],
             Keys({"greet.bst"})["greet.bst"]);
+}
+
+TEST_F(OptionsTest, TheUserConfigurationSetsValuesAndTheCommandLineWins) {
+  std::string plain = Keys({"greet.bst"})["greet.bst"];
+  std::string fancy = Keys({"greet.bst", "-o", "flavour", "fancy"})["greet.bst"];
+  std::string config = base_ + "/config/cairn/config.yaml";
+  ASSERT_EQ(Shell("mkdir -p " + base_ + "/config/cairn"), 0);
+  std::ofstream(config) << "projects:\n  test:\n    options:\n      flavour: fancy\n";
+  EXPECT_EQ(Keys({"greet.bst"})["greet.bst"], fancy);
+  EXPECT_EQ(Keys({"greet.bst", "-o", "flavour", "plain"})["greet.bst"], plain);
+  // A bad value there names the file, line and column.
+  std::ofstream(config) << "projects:\n  test:\n    options:\n      flavour: weird\n";
+  CliRun shown = Cairn({"show", "greet.bst"});
+  EXPECT_EQ(shown.code, 3);
+  EXPECT_NE(shown.err.find(config + ":4:16"), std::string::npos) << shown.err;
 }
 
 TEST_F(OptionsTest, AnOptionValueOutsideItsValuesIsAnErrorListingThem) {

@@ -52,6 +52,7 @@ StatusOr<std::unique_ptr<ProjectSession>> OpenProject(
   auto session = std::make_unique<ProjectSession>();
   project::LoadOptions load;
   load.directory = config->project_dir;
+  load.configured_options = config->project_options;
   for (size_t i = 0; i + 1 < option_pairs.size(); i += 2) {
     load.option_values.push_back({option_pairs[i], option_pairs[i + 1], {"<command line>", 0, 0}});
   }

@@ -49,6 +49,9 @@ struct OptionValue {
 
 struct LoadOptions {
   std::string directory;  // holds project.conf
+  // Option values from the user configuration (a map; null for none),
+  // then from the command line, which wins.
+  ConfigNode configured_options;
   std::vector<OptionValue> option_values;
   // %{max-jobs}; 0 = the number of processors.
   int max_jobs = 0;

@@ -59,6 +59,9 @@ struct Config {
   PluginChoice storage;
   std::optional<RemoteEndpoint> remote_execution;
   std::vector<RemoteEndpoint> artifact_caches;
+  // `projects: NAME: options:` of the user configuration for this project:
+  // values of the project's options (a null node when there are none).
+  ConfigNode project_options;
 };
 
 struct ConfigSources {
