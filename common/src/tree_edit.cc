@@ -322,6 +322,57 @@ class SymlinkResolver {
     return false;
   }
 
+  // Where following `target` from the directory `names` (the top of
+  // `stack`) ends, as a path from the root ("a/b"; missing components are
+  // taken as directories to create), or nullopt when it climbs above the
+  // root. A loop or a file on the way is FAILED_PRECONDITION.
+  StatusOr<std::optional<std::string>> ResolveInside(Stack stack, std::vector<std::string> names,
+                                                     const std::string& target) {
+    std::deque<std::string> pending;
+    auto enter = [&](const std::string& link) {
+      if (!link.empty() && link.front() == '/') names.clear();
+      Enter(stack, pending, link);
+    };
+    enter(target);
+    int hops = 0;
+    while (!pending.empty()) {
+      std::string name = std::move(pending.front());
+      pending.pop_front();
+      if (name == "..") {
+        if (stack.size() == 1) return std::optional<std::string>();
+        stack.pop_back();
+        names.pop_back();
+        continue;
+      }
+      const Directory* directory = nullptr;
+      if (stack.back()) {
+        CAIRN_ASSIGN_OR_RETURN(directory, Read(*stack.back(), ""));
+      }
+      const SymlinkNode* link = directory ? FindNamed(directory->symlinks(), name) : nullptr;
+      if (link != nullptr) {
+        if (++hops > kMaxSymlinkHops) {
+          return FailedPrecondition("too many levels of symlinks following " + Quoted(target));
+        }
+        enter(link->target());
+        continue;
+      }
+      if (directory != nullptr && FindNamed(directory->files(), name) != nullptr) {
+        return FailedPrecondition("symlink target " + Quoted(target) + " goes through the file " +
+                                  Quoted(JoinPath(JoinNames(names), name)));
+      }
+      const DirectoryNode* child = directory ? FindNamed(directory->directories(), name) : nullptr;
+      stack.push_back(child ? std::optional<Digest>(child->digest()) : std::nullopt);
+      names.push_back(name);
+    }
+    return std::optional<std::string>(JoinNames(names));
+  }
+
+  static std::string JoinNames(const std::vector<std::string>& names) {
+    std::string path;
+    for (const std::string& name : names) path = JoinPath(path, name);
+    return path;
+  }
+
   // Queues `target`'s components before what is pending; an absolute
   // target restarts from the root, where "/.." stays.
   static void Enter(Stack& stack, std::deque<std::string>& pending, const std::string& target) {
@@ -392,6 +443,47 @@ Status CheckStagingThroughSymlinks(Storage& storage, const Digest& base, const D
     }
   }
   return Status::Ok();
+}
+
+StatusOr<MergeResult> StageLayer(Storage& storage, const Digest& base, const Digest& layer) {
+  Digest moved = layer;
+  // Each round moves one directory of the layer to where the base's symlink
+  // leads; the bound stops symlinks that lead into each other forever.
+  for (int round = 0;; ++round) {
+    SymlinkResolver resolver(storage);
+    SymlinkResolver::Stack stack = {base};
+    std::vector<SymlinkResolver::Link> through;
+    CAIRN_RETURN_IF_ERROR(CollectStagedThrough(storage, resolver, "", stack, moved, through));
+    if (through.empty()) break;
+    if (round >= 10000) {
+      return FailedPrecondition("staging goes through symlinks more than 10000 times");
+    }
+    std::sort(through.begin(), through.end(),
+              [](const auto& a, const auto& b) { return a.path < b.path; });
+    const SymlinkResolver::Link& link = through.front();
+    std::vector<std::string> parent = SplitPath(link.path);
+    parent.pop_back();
+    CAIRN_ASSIGN_OR_RETURN(std::optional<std::string> destination,
+                           resolver.ResolveInside(link.stack, parent, link.target));
+    if (!destination) {
+      return FailedPrecondition("staging directory " + Quoted(link.path) +
+                                " goes through the symlink there, -> " + Quoted(link.target) +
+                                ", which resolves outside the root");
+    }
+    if (*destination == link.path) {
+      return FailedPrecondition("symlink " + Quoted(link.path) + " -> " + Quoted(link.target) +
+                                " leads to itself");
+    }
+    CAIRN_ASSIGN_OR_RETURN(Digest content, SubtreeAt(storage, moved, link.path));
+    std::string prefix = link.path + "/";
+    CAIRN_ASSIGN_OR_RETURN(moved, FilterTree(storage, moved, [&](const TreeEntry& entry) {
+                             return entry.path != link.path &&
+                                    entry.path.compare(0, prefix.size(), prefix) != 0;
+                           }));
+    CAIRN_ASSIGN_OR_RETURN(MergeResult grafted, GraftTree(storage, moved, *destination, content));
+    moved = grafted.root;
+  }
+  return MergeTrees(storage, {base, moved});
 }
 
 Status CheckSymlinksStayInside(Storage& storage, const Digest& root) {

@@ -266,18 +266,19 @@ StatusOr<Digest> StageArtifacts(const BuildContext& context,
     roots.push_back(artifact->files());
     owners.push_back(element->name);
   }
-  // Layer by layer, as bst stages them: a layer's directory may not go
-  // through an earlier layer's symlink that leaves the root.
+  // Layer by layer, as bst stages them: a layer's directory staged where
+  // an earlier layer has a symlink goes where the symlink leads, and may
+  // not leave the root.
   MergeResult merged;
   CAIRN_ASSIGN_OR_RETURN(merged.root, EmptyTree(*context.storage));
   for (size_t i = 0; i < roots.size(); ++i) {
-    Status through = CheckStagingThroughSymlinks(*context.storage, merged.root, roots[i]);
-    if (!through.ok()) {
-      return FailedPrecondition("staging " + owners[i] + ": " + through.message());
+    StatusOr<MergeResult> step = StageLayer(*context.storage, merged.root, roots[i]);
+    if (!step.ok()) {
+      if (step.status().code() != Code::kFailedPrecondition) return step.status();
+      return FailedPrecondition("staging " + owners[i] + ": " + step.status().message());
     }
-    CAIRN_ASSIGN_OR_RETURN(MergeResult step, MergeTrees(*context.storage, {merged.root, roots[i]}));
-    merged.root = step.root;
-    for (std::string& path : step.overlaps) merged.overlaps.push_back(owners[i] + ": /" + path);
+    merged.root = step->root;
+    for (std::string& path : step->overlaps) merged.overlaps.push_back(owners[i] + ": /" + path);
   }
   if (warn_overlaps && context.warn && !merged.overlaps.empty()) {
     std::string list;

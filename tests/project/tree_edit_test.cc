@@ -229,5 +229,33 @@ TEST_F(TreeEditTest, StagingThroughInsideSymlinksOrOverEscapingOnesIsAllowed) {
   }
 }
 
+TEST_F(TreeEditTest, StageLayerPutsADirectoryWhereTheBasesSymlinkLeadsAndKeepsTheLink) {
+  // A usr-merged base: /bin is a link to usr/bin; a later layer installs
+  // into /bin and /lib (absolute link), as bst stages it.
+  Digest base = Build({"usr/bin/sh=sh", "bin@=usr/bin", "usr/lib/libc=c", "lib@=/usr/lib"});
+  StatusOr<MergeResult> staged =
+      StageLayer(store_, base, Build({"bin/tool=t", "lib/sub/libx=x", "etc/conf=c"}));
+  ASSERT_TRUE(staged.ok()) << staged.status().ToString();
+  EXPECT_THAT(Describe(staged->root),
+              ::testing::ElementsAre("bin@usr/bin", "etc/", "etc/conf", "lib@/usr/lib", "usr/",
+                                     "usr/bin/", "usr/bin/sh", "usr/bin/tool", "usr/lib/",
+                                     "usr/lib/libc", "usr/lib/sub/", "usr/lib/sub/libx"));
+}
+
+TEST_F(TreeEditTest, StageLayerFollowsChainedLinksAndCreatesAMissingDestination) {
+  Digest base = Build({"a@=b", "b@=c/d", "c/"});
+  StatusOr<MergeResult> staged = StageLayer(store_, base, Build({"a/f=1"}));
+  ASSERT_TRUE(staged.ok()) << staged.status().ToString();
+  EXPECT_THAT(Describe(staged->root),
+              ::testing::ElementsAre("a@b", "b@c/d", "c/", "c/d/", "c/d/f"));
+}
+
+TEST_F(TreeEditTest, StageLayerRefusesALinkLeavingTheRoot) {
+  Digest base = Build({"usr/lib64@=../../../outside"});
+  StatusOr<MergeResult> staged = StageLayer(store_, base, Build({"usr/lib64/foo=2"}));
+  EXPECT_EQ(staged.status().code(), Code::kFailedPrecondition);
+  EXPECT_THAT(staged.status().message(), HasSubstr("resolves outside the root"));
+}
+
 }  // namespace
 }  // namespace cairn

@@ -101,6 +101,16 @@ Status CheckSymlinksStayInside(Storage& storage, const Digest& root);
 // symlink by the layer's directory.
 Status CheckStagingThroughSymlinks(Storage& storage, const Digest& base, const Digest& layer);
 
+// `layer` staged over `base` as BuildStream stages artifacts: where a
+// directory of the layer meets a symlink of the base that resolves inside
+// the root, the directory's content goes where the symlink leads (the
+// symlink stays: a usr-merged /bin -> usr/bin keeps working when a later
+// element installs into /bin); a missing destination is created. Then the
+// two merge as MergeTrees merges them, the layer winning. A symlink that
+// resolves outside the root is FAILED_PRECONDITION as in
+// CheckStagingThroughSymlinks.
+StatusOr<MergeResult> StageLayer(Storage& storage, const Digest& base, const Digest& layer);
+
 }  // namespace cairn
 
 #endif  // CAIRN_TREE_EDIT_H
