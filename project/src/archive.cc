@@ -55,11 +55,11 @@ bool IsValidUtf8(std::string_view text) {
 // archive, which settles its character set when created.
 class ScopedUtf8Locale {
  public:
-  ScopedUtf8Locale() : utf8_(::newlocale(LC_CTYPE_MASK, "C.UTF-8", static_cast<locale_t>(0))) {
-    if (utf8_ != static_cast<locale_t>(0)) previous_ = ::uselocale(utf8_);
+  ScopedUtf8Locale() : utf8_(::newlocale(LC_CTYPE_MASK, "C.UTF-8", nullptr)) {
+    if (utf8_ != nullptr) previous_ = ::uselocale(utf8_);
   }
   ~ScopedUtf8Locale() {
-    if (utf8_ == static_cast<locale_t>(0)) return;
+    if (utf8_ == nullptr) return;
     ::uselocale(previous_);
     ::freelocale(utf8_);
   }
@@ -68,7 +68,7 @@ class ScopedUtf8Locale {
 
  private:
   locale_t utf8_;
-  locale_t previous_ = static_cast<locale_t>(0);
+  locale_t previous_ = nullptr;
 };
 
 // ---------------------------------------------------------------------------

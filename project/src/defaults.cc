@@ -340,18 +340,18 @@ const char kStackDefaults[] =
 )yaml";
 
 const std::map<std::string, const char*>& KindDefaults() {
-  static const auto* const kinds = new std::map<std::string, const char*>{
+  static const auto* const kKinds = new std::map<std::string, const char*>{
       {"compose", kComposeDefaults}, {"import", kImportDefaults}, {"manual", kManualDefaults},
       {"script", kScriptDefaults},   {"stack", kStackDefaults},
   };
-  return *kinds;
+  return *kKinds;
 }
 
 }  // namespace
 
 const std::string& ProjectDefaultsYaml() {
-  static const auto* const text = new std::string(kProjectDefaults);
-  return *text;
+  static const auto* const kText = new std::string(kProjectDefaults);
+  return *kText;
 }
 
 StatusOr<std::string> KindDefaultsYaml(const std::string& kind) {

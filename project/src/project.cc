@@ -23,43 +23,43 @@ constexpr char kProjectFile[] = "project.conf";
 // The keys each kind of file may hold (BuildStream 1.6's, plus 2.x's
 // min-version and defaults).
 const std::set<std::string>& ProjectKeys() {
-  static const std::set<std::string> keys = {"format-version",
-                                             "min-version",
-                                             "name",
-                                             "element-path",
-                                             "variables",
-                                             "environment",
-                                             "environment-nocache",
-                                             "split-rules",
-                                             "elements",
-                                             "sources",
-                                             "plugins",
-                                             "aliases",
-                                             "artifacts",
-                                             "options",
-                                             "fail-on-overlap",
-                                             "shell",
-                                             "fatal-warnings",
-                                             "ref-storage",
-                                             "sandbox",
-                                             "mirrors",
-                                             "remote-execution",
-                                             "defaults"};
-  return keys;
+  static const std::set<std::string> kKeys = {"format-version",
+                                              "min-version",
+                                              "name",
+                                              "element-path",
+                                              "variables",
+                                              "environment",
+                                              "environment-nocache",
+                                              "split-rules",
+                                              "elements",
+                                              "sources",
+                                              "plugins",
+                                              "aliases",
+                                              "artifacts",
+                                              "options",
+                                              "fail-on-overlap",
+                                              "shell",
+                                              "fatal-warnings",
+                                              "ref-storage",
+                                              "sandbox",
+                                              "mirrors",
+                                              "remote-execution",
+                                              "defaults"};
+  return kKeys;
 }
 
 const std::set<std::string>& ElementKeys() {
-  static const std::set<std::string> keys = {
+  static const std::set<std::string> kKeys = {
       "kind",    "depends",   "build-depends", "runtime-depends",
       "sources", "variables", "environment",   "environment-nocache",
       "config",  "public",    "sandbox",       "description"};
-  return keys;
+  return kKeys;
 }
 
 // Variables BuildStream sets itself; a file may not.
 const std::set<std::string>& ProtectedVariables() {
-  static const std::set<std::string> names = {"project-name", "element-name", "max-jobs"};
-  return names;
+  static const std::set<std::string> kNames = {"project-name", "element-name", "max-jobs"};
+  return kNames;
 }
 
 std::string JoinKeys(const std::set<std::string>& keys) {

@@ -12,13 +12,13 @@ namespace cairn {
 namespace {
 
 const std::vector<std::string>& AwkwardScalars() {
-  static const std::vector<std::string> scalars = {
+  static const std::vector<std::string> kScalars = {
       "---",  "...",  "--- x", "... x",        "---x",  "",     " ",      "~",   "null",
       "Null", "true", "no",    "0x1f",         "1e3",   ".inf", "a: b",   "- x", "-",
       "? x",  "#x",   "x #y",  "&a",           "*a",    "!x",   "%YAML",  "|",   ">",
       "'",    "\"",   " x",    "x ",           "\n",    "x\ny", "\t",     "{",   "[",
       "@",    "`",    "é",     "\xef\xbf\xbf", "-(-\r", "a\rb", "x\r\ny", "\r"};
-  return scalars;
+  return kScalars;
 }
 
 void ExpectRoundTrip(const std::string& document) {

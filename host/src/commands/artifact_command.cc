@@ -260,7 +260,7 @@ int RunArtifact(CommandContext& context, const std::vector<std::string>& args) {
     context.out() << kArtifactHelp;
     return kExitOk;
   }
-  std::string verb = args[0];
+  const std::string& verb = args[0];
   std::vector<std::string> rest(args.begin() + 1, args.end());
   if (verb == "checkout") return Checkout(context, rest);
   if (verb != "log" && verb != "list-contents" && verb != "delete") {

@@ -13,11 +13,11 @@ extern const CommandSpec kShellCommand;
 extern const CommandSpec kArtifactCommand;
 
 const std::vector<CommandSpec>& AllCommands() {
-  static const std::vector<CommandSpec> commands = {
+  static const std::vector<CommandSpec> kCommands = {
       kBuildCommand, kShowCommand, kShellCommand,   kArtifactCommand,
       kRunCommand,   kCasCommand,  kPluginsCommand, kConfigCommand,
   };
-  return commands;
+  return kCommands;
 }
 
 }  // namespace cairn
