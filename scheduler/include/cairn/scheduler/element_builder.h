@@ -34,72 +34,11 @@
 #include "cairn/project/project.h"
 #include "cairn/sandbox.h"
 #include "cairn/scheduler/artifact_store.h"
+#include "cairn/scheduler/build_context.h"
 #include "cairn/status.h"
 #include "cairn/storage.h"
 
 namespace cairn::scheduler {
-
-// Source content as trees in the store, each imported once per process.
-//
-// A local source's tree is also remembered between processes, in
-// `memo_directory` (when given), under a fingerprint of what lstat says of
-// every entry (path, type, mode, size, inode, mtime, ctime, link target):
-// an unchanged directory of 20,000 files is not read and hashed again by
-// every `show` and `build`. As git's index does, entries changed within
-// the last two seconds make the fingerprint unusable (a file written twice
-// in one timestamp tick would otherwise go unnoticed), and a remembered
-// tree missing from the store is imported again.
-class SourceTrees {
- public:
-  explicit SourceTrees(Storage& storage, std::string memo_directory = "")
-      : storage_(storage), memo_directory_(std::move(memo_directory)) {}
-  // The tree of one source (a local directory or file, a tar archive).
-  StatusOr<Digest> Tree(const project::Source& source);
-  // What the cache key holds of a source (cairn/project/cache_key.h).
-  StatusOr<std::string> Key(const project::Source& source);
-
- private:
-  StatusOr<Digest> LocalTree(const project::Source& source);
-
-  Storage& storage_;
-  std::string memo_directory_;
-  std::mutex mutex_;
-  std::map<std::string, Digest> trees_;  // by kind and path
-};
-
-// A sandbox opened on first use, once, from any thread: a build whose
-// elements are all cached never loads a sandbox plugin.
-class LazySandbox {
- public:
-  using Opener = std::function<StatusOr<std::shared_ptr<Sandbox>>()>;
-  explicit LazySandbox(Opener open) : open_(std::move(open)) {}
-  StatusOr<std::shared_ptr<Sandbox>> Get();
-
- private:
-  std::mutex mutex_;
-  Opener open_;
-  std::shared_ptr<Sandbox> sandbox_;
-  Status error_;
-  bool tried_ = false;
-};
-
-// Everything an element build needs besides the element.
-struct BuildContext {
-  const project::Project* project = nullptr;
-  const project::ElementGraph* graph = nullptr;
-  const std::vector<std::string>* keys = nullptr;  // indexed like graph->elements()
-  Storage* storage = nullptr;
-  ArtifactStore* artifacts = nullptr;
-  SourceTrees* sources = nullptr;
-  // Where Actions run: `sandbox` when set, else opened through
-  // `lazy_sandbox` when the first Action runs.
-  std::shared_ptr<Sandbox> sandbox;
-  std::shared_ptr<LazySandbox> lazy_sandbox;
-  std::string sandbox_name;
-  std::function<bool()> is_cancelled;
-  // Warnings (overlaps) go here; may be empty.
-  std::function<void(const std::string&)> warn;
-};
 
 // What the sandbox is given for an element: the whole input root (the
 // staged dependencies after their integration commands, and the sources),
