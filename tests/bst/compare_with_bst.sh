@@ -16,7 +16,7 @@
 # caches in that directory, which is removed at the end.
 #
 # Exit status: 0 same trees, 1 differences or a failed build/checkout,
-# 2 bad usage, 77 bst is not installed (skip).
+# 2 bad usage, 77 bst is not installed or cannot run here: no /dev/fuse (skip).
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -56,6 +56,13 @@ done
 
 if ! command -v bst >/dev/null 2>&1; then
   echo "compare_with_bst.sh: SKIP: bst (BuildStream 1.x) is not installed" >&2
+  exit 77
+fi
+# bst 1.6 mounts a FUSE file system for every sandbox with a writable root
+# (integration commands, script elements): without /dev/fuse it cannot
+# build the example at all.
+if [ ! -c /dev/fuse ]; then
+  echo "compare_with_bst.sh: SKIP: /dev/fuse is missing, which bst 1.6 needs" >&2
   exit 77
 fi
 
