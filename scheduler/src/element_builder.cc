@@ -83,13 +83,14 @@ void LogLine(int fd, const std::string& line) {
   }
 }
 
-std::string ReadTail(const std::string& path, size_t bytes) {
-  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) return "";
-  off_t size = lseek(fd.get(), 0, SEEK_END);
-  off_t start = size > static_cast<off_t>(bytes) ? size - static_cast<off_t>(bytes) : 0;
-  std::string text(static_cast<size_t>(size - start), '\0');
-  ssize_t got = pread(fd.get(), text.data(), text.size(), start);
+// The last `bytes` of what the log file open at `fd` holds.
+std::string ReadTail(int fd, size_t bytes) {
+  struct stat info {};
+  if (fstat(fd, &info) != 0) return "";
+  off_t start =
+      info.st_size > static_cast<off_t>(bytes) ? info.st_size - static_cast<off_t>(bytes) : 0;
+  std::string text(static_cast<size_t>(info.st_size - start), '\0');
+  ssize_t got = pread(fd, text.data(), text.size(), start);
   text.resize(got > 0 ? static_cast<size_t>(got) : 0);
   return text;
 }
@@ -170,13 +171,12 @@ StatusOr<Digest> StageArtifacts(const BuildContext& context,
   return merged.root;
 }
 
-std::string BuildScript(const std::vector<std::pair<std::string, std::string>>& integration,
-                        const std::vector<std::pair<std::string, std::string>>& commands,
+std::string BuildScript(const std::vector<std::pair<std::string, std::string>>& commands,
                         const std::string& working_directory,
                         const std::vector<std::string>& make_directories) {
-  // Each command runs as BuildStream runs it (`sh -e -c` for integration,
-  // `sh -c -e CMD\n` for the element's own), and the first failure ends
-  // the build with a line naming it.
+  // Each command runs as BuildStream runs it (`sh -c -e CMD\n`; IntegrateTree
+  // adds integration commands as `sh -e -c CMD`), and the first failure
+  // ends the build with a line naming it.
   std::string script =
       "cairn_run() {\n"
       "  label=$1; shift\n"
@@ -198,10 +198,6 @@ std::string BuildScript(const std::vector<std::pair<std::string, std::string>>& 
     script += "mkdir -p";
     for (const std::string& directory : make_directories) script += " " + ShellQuote(directory);
     script += " || exit 1\n";
-  }
-  script += "cd / || exit 1\n";
-  for (const auto& [label, command] : integration) {
-    script += "cairn_run " + ShellQuote(label) + " sh -e -c " + ShellQuote(command) + "\n";
   }
   script +=
       "cd " + ShellQuote(working_directory.empty() ? "/" : working_directory) + " || exit 1\n";
@@ -349,8 +345,7 @@ StatusOr<PreparedBuild> PrepareBuild(const BuildContext& context, const Element&
   }
   std::vector<std::string> directories = {build_root, install_root};
   if (prepared.working_directory != "/") directories.push_back(prepared.working_directory);
-  prepared.arguments = {"sh", "-c",
-                        BuildScript({}, commands, prepared.working_directory, directories)};
+  prepared.arguments = {"sh", "-c", BuildScript(commands, prepared.working_directory, directories)};
   prepared.environment = element.environment;
   prepared.uid = element.build_uid;
   prepared.gid = element.build_gid;
@@ -450,7 +445,7 @@ StatusOr<Digest> IntegrateTree(const BuildContext& context, const Digest& root,
   // Each element's commands run with that element's environment, as bst
   // runs them: in a subshell that unsets what the Action's environment
   // has beyond it and exports its own values.
-  std::string script = BuildScript({}, {}, "/", {});
+  std::string script = BuildScript({}, "/", {});
   for (const Element* element : elements) {
     std::vector<std::string> commands = element->IntegrationCommands();
     if (commands.empty()) continue;
@@ -479,15 +474,7 @@ StatusOr<Digest> IntegrateTree(const BuildContext& context, const Digest& root,
   CAIRN_ASSIGN_OR_RETURN(ActionRun run, RunAction(context, prepared, outputs, log_fd, &results));
   if (action != nullptr) *action = run.action;
   if (run.exit_code != 0) {
-    std::string tail;
-    struct stat info {};
-    if (fstat(log_fd, &info) == 0) {
-      off_t start = info.st_size > 4096 ? info.st_size - 4096 : 0;
-      tail.resize(static_cast<size_t>(info.st_size - start));
-      ssize_t got = pread(log_fd, tail.data(), tail.size(), start);
-      tail.resize(got > 0 ? static_cast<size_t>(got) : 0);
-    }
-    std::string failed = FailedCommandLine(tail);
+    std::string failed = FailedCommandLine(ReadTail(log_fd, 4096));
     return FailedPrecondition(
         !failed.empty() ? failed : "integration exited with code " + std::to_string(run.exit_code));
   }
@@ -653,7 +640,7 @@ StatusOr<Artifact> BuildElement(const BuildContext& context, const Element& elem
     *artifact.mutable_action() = run.action;
     if (run.exit_code != 0) {
       success = false;
-      std::string failed = FailedCommandLine(ReadTail(log_path, 4096));
+      std::string failed = FailedCommandLine(ReadTail(log.get(), 4096));
       artifact.set_failure(
           !failed.empty() ? failed : "the build exited with code " + std::to_string(run.exit_code));
     } else {

@@ -148,11 +148,10 @@ int RunShell(CommandContext& context, const std::vector<std::string>& args) {
   }
   if (command.empty()) command = (*session)->project->shell_command();
   if (command.empty()) command = {"sh", "-i"};
-  // The shell starts in the working directory; the root stays a copy.
-  std::string script = "cd " + QuoteC(working_directory) + " 2>/dev/null; exec \"$@\"";
-  std::vector<std::string> arguments = {"sh", "-c", "cd '" + working_directory + "' && exec \"$@\"",
-                                        "sh"};
-  (void)script;
+  // The shell starts in the working directory (passed as an argument, so
+  // no name needs quoting); the root stays a copy.
+  std::vector<std::string> arguments = {"sh", "-c", "cd \"$1\" && shift && exec \"$@\"", "sh",
+                                        working_directory};
   arguments.insert(arguments.end(), command.begin(), command.end());
   ActionBuilder builder;
   Status set = builder.SetArguments(arguments);

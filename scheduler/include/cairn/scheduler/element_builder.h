@@ -70,11 +70,10 @@ StatusOr<Digest> StageArtifacts(const BuildContext& context,
 StatusOr<PreparedBuild> PrepareBuild(const BuildContext& context, const project::Element& element,
                                      int log_fd, bool with_sources = true);
 
-// The shell script running `integration` commands (at /) and then
-// `commands` (labelled), each stopping the build on failure with a line
-// "cairn: LABEL failed with exit code N" on stderr.
-std::string BuildScript(const std::vector<std::pair<std::string, std::string>>& integration,
-                        const std::vector<std::pair<std::string, std::string>>& commands,
+// The shell script running `commands` (labelled) in `working_directory`
+// after creating `make_directories`, each stopping the build on failure
+// with a line "cairn: LABEL failed with exit code N" on stderr.
+std::string BuildScript(const std::vector<std::pair<std::string, std::string>>& commands,
                         const std::string& working_directory,
                         const std::vector<std::string>& make_directories);
 
