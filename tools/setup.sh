@@ -13,11 +13,12 @@ packages=(
   cmake g++ make pkg-config
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libboost-dev libboost-filesystem-dev
-  libyaml-cpp-dev libssl-dev libspdlog-dev libarchive-dev
+  libyaml-cpp-dev libssl-dev libspdlog-dev libarchive-dev libzstd-dev
   libgtest-dev libgmock-dev
   bubblewrap busybox-static openssl clang-format
   clang libfuzzer-14-dev  # tools/fuzz.sh and its ctest test (label fuzz)
   buildstream tmux  # the oracle the builds are compared with; terminal tests
+  bazel-bootstrap  # a real REAPI client run against cairn-server
 )
 
 missing=()
