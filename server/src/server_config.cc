@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <optional>
 #include <thread>
 
 #include "cairn/plugin_options.h"
@@ -65,8 +66,7 @@ StatusOr<int64_t> ReadWholeNumber(const ConfigNode& value, const std::string& ke
   errno = 0;
   char* end = nullptr;
   long long number = std::strtoll(value.scalar().c_str(), &end, 10);
-  if (value.scalar().empty() || *end != '\0' || errno == ERANGE || number < min ||
-      number > max) {
+  if (value.scalar().empty() || *end != '\0' || errno == ERANGE || number < min || number > max) {
     return ConfigError(value.location(), "'" + key + "' must be a whole number from " +
                                              std::to_string(min) + " to " + std::to_string(max) +
                                              ", got '" + value.scalar() + "'");
@@ -99,6 +99,36 @@ std::string PathAt(const ConfigNode& root, const char* section, const char* key)
   return ResolveConfigPath(value->scalar(), value->location());
 }
 
+// A TCP port: digits only (strtol would also take " 80" and "+80"), 0 to
+// 65535.
+std::optional<int> ParsePort(const std::string& text) {
+  if (text.empty() || text.size() > 5) return std::nullopt;
+  int number = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    number = number * 10 + (c - '0');
+  }
+  if (number > 65535) return std::nullopt;
+  return number;
+}
+
+// cas-local needs a path; when its options name none, the store lives
+// where the configuration's comment promises: CACHE_DIR/cas.
+Status AddCasLocalPath(PluginChoice* storage, const std::string& cache_dir) {
+  const std::string path = cache_dir + "/cas";
+  if (storage->options_yaml.empty()) {
+    storage->options_yaml = "path: " + QuoteYaml(path) + "\n";
+    return Status::Ok();
+  }
+  CAIRN_ASSIGN_OR_RETURN(ConfigNode options,
+                         ConfigNode::Parse(storage->options_yaml, storage->options_location.file));
+  if (!options.is_map() || options.Get("path") != nullptr) return Status::Ok();
+  options.Set("path", ConfigNode::Scalar(path, storage->options_location),
+              storage->options_location);
+  storage->options_yaml = options.ToYaml();
+  return Status::Ok();
+}
+
 Status ReadInstances(const ConfigNode& list, ServerConfig* config) {
   for (const ConfigNode& item : list.items()) {
     InstanceConfig instance;
@@ -120,12 +150,12 @@ Status ReadInstances(const ConfigNode& list, ServerConfig* config) {
     if (!instance.name.empty()) {
       // REAPI instance names are path segments; these would make resource
       // names ambiguous.
-      for (const char* reserved : {"blobs", "uploads", "compressed-blobs", "operations"}) {
+      for (const char* reserved : {"blobs", "uploads", "compressed-blobs", "actions",
+                                   "actionResults", "operations", "capabilities"}) {
         std::string segment = "/" + instance.name + "/";
         if (segment.find(std::string("/") + reserved + "/") != std::string::npos) {
           return ConfigError(item.location(), "instance name '" + instance.name +
-                                                  "' uses the reserved segment '" + reserved +
-                                                  "'");
+                                                  "' uses the reserved segment '" + reserved + "'");
         }
       }
       if (instance.name.front() == '/' || instance.name.back() == '/' ||
@@ -176,14 +206,12 @@ StatusOr<ListenAddress> ParseListenAddress(const std::string& url, const SourceL
   }
   address.host = rest.substr(0, colon);
   std::string port = rest.substr(colon + 1);
-  errno = 0;
-  char* end = nullptr;
-  long number = std::strtol(port.c_str(), &end, 10);
-  if (*end != '\0' || errno == ERANGE || number < 0 || number > 65535) {
+  std::optional<int> number = ParsePort(port);
+  if (!number) {
     return ConfigError(where, "listen address '" + url + "' has port '" + port +
                                   "'; expected 0 to 65535 (0 picks a free port)");
   }
-  address.port = static_cast<int>(number);
+  address.port = *number;
   return address;
 }
 
@@ -232,8 +260,7 @@ StatusOr<ServerConfig> LoadServerConfig(const std::string& file) {
       }
     }
     if (const ConfigNode* value = limits->Get("max-blob-size")) {
-      CAIRN_ASSIGN_OR_RETURN(config.limits.max_blob_size,
-                             ReadSize(*value, "limits.max-blob-size"));
+      CAIRN_ASSIGN_OR_RETURN(config.limits.max_blob_size, ReadSize(*value, "limits.max-blob-size"));
     }
     if (const ConfigNode* value = limits->Get("max-queue")) {
       CAIRN_ASSIGN_OR_RETURN(int64_t queue,
@@ -243,9 +270,10 @@ StatusOr<ServerConfig> LoadServerConfig(const std::string& file) {
   }
   if (const ConfigNode* value = root.Get("metrics-listen")) {
     config.metrics_listen = value->scalar();
-    if (config.metrics_listen.rfind(':') == std::string::npos) {
-      return ConfigError(value->location(), "'metrics-listen' must be HOST:PORT, got '" +
-                                                config.metrics_listen + "'");
+    size_t colon = config.metrics_listen.rfind(':');
+    if (colon == std::string::npos || !ParsePort(config.metrics_listen.substr(colon + 1))) {
+      return ConfigError(value->location(),
+                         "'metrics-listen' must be HOST:PORT, got '" + config.metrics_listen + "'");
     }
   }
   if (const ConfigNode* value = root.Get("log-level")) {
@@ -275,9 +303,9 @@ Status FinishServerConfig(ServerConfig* config, bool host_tools) {
       return InvalidArgument("no cache directory: give --cache-dir DIR");
     }
   }
-  if (config->storage.plugin.empty()) {
-    config->storage.plugin = "cas-local";
-    config->storage.options_yaml = "path: " + QuoteYaml(config->cache_dir + "/cas") + "\n";
+  if (config->storage.plugin.empty()) config->storage.plugin = "cas-local";
+  if (config->storage.plugin == "cas-local") {
+    CAIRN_RETURN_IF_ERROR(AddCasLocalPath(&config->storage, config->cache_dir));
   }
   if (config->sandbox.plugin.empty()) {
     config->sandbox.plugin = "bwrap";
