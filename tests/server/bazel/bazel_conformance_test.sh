@@ -118,6 +118,9 @@ start_server() {
   server_log=$dir/server.log
   options=(--listen grpc://127.0.0.1:0 --cache-dir "$dir/cache" --host-tools)
   [ -z "$plugin_dir" ] || options+=(--plugin-path "$plugin_dir")
+  # Created here, not by the background job's redirection, which may come
+  # after the first look at it.
+  : >"$dir/server.out"
   started=$(now_milliseconds)
   "$server_binary" "${options[@]}" >"$dir/server.out" 2>"$server_log" </dev/null &
   server_pid=$!
