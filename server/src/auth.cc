@@ -39,17 +39,21 @@ const char* PermissionName(Permission permission) {
 
 StatusOr<std::map<std::string, TokenGrant>> ParseTokens(const std::string& text,
                                                         const std::string& file) {
-  static const std::vector<ConfigKey> kSchema = {
-      {"tokens",
-       ConfigType::kSectionList,
-       {{"token", ConfigType::kString, {}},
-        {"permissions", ConfigType::kStringList, {}},
-        {"instances", ConfigType::kStringList, {}}}}};
+  static const std::vector<ConfigKey> kSchema = {{"tokens",
+                                                  ConfigType::kSectionList,
+                                                  {{"token", ConfigType::kString, {}},
+                                                   {"permissions", ConfigType::kStringList, {}},
+                                                   {"instances", ConfigType::kStringList, {}}}}};
   CAIRN_ASSIGN_OR_RETURN(ConfigNode root, ConfigNode::Parse(text, file));
   CAIRN_RETURN_IF_ERROR(ValidateConfig(root, kSchema));
   std::map<std::string, TokenGrant> tokens;
-  const ConfigNode* list = root.Get("tokens");
-  if (list == nullptr) return tokens;
+  // An empty file is far more often an edit caught half-way than a wish to
+  // lock everyone out; `tokens: []` says that on purpose.
+  const ConfigNode* list = root.is_map() ? root.Get("tokens") : nullptr;
+  if (list == nullptr) {
+    return ConfigError(root.location().file.empty() ? SourceLocation{file, 0, 0} : root.location(),
+                       "no 'tokens' list (write 'tokens: []' to refuse everyone)");
+  }
   for (const ConfigNode& item : list->items()) {
     const ConfigNode* token = item.Get("token");
     if (token == nullptr || token->scalar().empty()) {
@@ -112,8 +116,7 @@ void Authenticator::MaybeReload() {
       return;
     }
     FileStamp stamp{info.st_ino, static_cast<int64_t>(info.st_size),
-                    static_cast<int64_t>(info.st_mtim.tv_sec) * 1000000000 +
-                        info.st_mtim.tv_nsec};
+                    static_cast<int64_t>(info.st_mtim.tv_sec) * 1000000000 + info.st_mtim.tv_nsec};
     if (stamp == stamp_) return;
     stamp_ = stamp;  // a bad edit is reported once, not on every call
   }
@@ -132,8 +135,7 @@ StatusOr<TokenGrant> Authenticator::Grant(const std::string& authorization) {
                   "this server needs a bearer token ('authorization: Bearer TOKEN' metadata)");
   }
   if (authorization.rfind(kBearer, 0) != 0) {
-    return Status(Code::kUnauthenticated,
-                  "the 'authorization' metadata must be 'Bearer TOKEN'");
+    return Status(Code::kUnauthenticated, "the 'authorization' metadata must be 'Bearer TOKEN'");
   }
   std::string token = authorization.substr(sizeof(kBearer) - 1);
   MaybeReload();
