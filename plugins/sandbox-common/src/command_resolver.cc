@@ -5,6 +5,8 @@
 
 #include <cerrno>
 #include <deque>
+#include <functional>
+#include <optional>
 #include <vector>
 
 #include "cairn/relative_path.h"
@@ -65,29 +67,26 @@ StatusOr<std::string> ResolveInRoot(const std::string& root_dir, const std::stri
   return root_dir + Render(resolved);
 }
 
-StatusOr<std::string> ResolveProgram(const std::string& root_dir, const ActionSpec& spec) {
-  const std::string& program = spec.arguments.front();
-  std::string cwd = "/" + spec.working_directory;
-  auto executable = [&](const std::string& inside) -> StatusOr<bool> {
-    StatusOr<std::string> host = ResolveInRoot(root_dir, inside, cwd);
-    if (!host.ok()) {
-      if (host.status().code() == Code::kNotFound) return false;
-      return host.status();
-    }
-    struct stat info {};
-    if (stat(host->c_str(), &info) != 0) return false;
-    return S_ISREG(info.st_mode) && (info.st_mode & 0111) != 0;
-  };
+namespace {
 
+// argv[0] as a sandbox would find it: `executable` says whether a path
+// inside the sandbox names an executable file; `where` says where the
+// sandbox's files are, for the messages.
+StatusOr<std::string> FindProgram(
+    const ActionSpec& spec, const std::string& cwd,
+    const std::function<StatusOr<bool>(const std::string& inside)>& executable,
+    const std::string& where) {
+  const std::string& program = spec.arguments.front();
   if (program.find('/') != std::string::npos) {
-    CAIRN_ASSIGN_OR_RETURN(bool found, executable(program));
+    std::string inside = program.front() == '/' ? program : JoinPath(cwd, program);
+    CAIRN_ASSIGN_OR_RETURN(bool found, executable(inside));
     if (!found) {
-      return FailedPrecondition("command '" + program +
-                                "' was not found in the input root, or is not an executable "
-                                "file (relative paths start at the working directory " +
+      return FailedPrecondition("command '" + program + "' was not found " + where +
+                                ", or is not an executable file (relative paths start at the "
+                                "working directory " +
                                 cwd + ")");
     }
-    return program.front() == '/' ? program : JoinPath(cwd, program);
+    return inside;
   }
   std::string search = spec.Env("PATH").value_or("/bin:/usr/bin");
   std::vector<std::string> directories;  // PATH splits on ':'
@@ -104,9 +103,72 @@ StatusOr<std::string> ResolveProgram(const std::string& root_dir, const ActionSp
     CAIRN_ASSIGN_OR_RETURN(bool found, executable(candidate));
     if (found) return candidate;
   }
-  return FailedPrecondition(
-      "command '" + program +
-      "' was not found in the input root (searched the Command's PATH=" + search + ")");
+  return FailedPrecondition("command '" + program + "' was not found " + where +
+                            " (searched the Command's PATH=" + search + ")");
+}
+
+bool IsExecutableFile(const std::string& host_path) {
+  struct stat info {};
+  if (stat(host_path.c_str(), &info) != 0) return false;
+  return S_ISREG(info.st_mode) && (info.st_mode & 0111) != 0;
+}
+
+// The part of `path` below `directory` ("" for the directory itself), or
+// nothing when `path` is elsewhere. Both absolute.
+std::optional<std::string> Below(const std::string& path, const std::string& directory) {
+  if (path.compare(0, directory.size(), directory) != 0) return std::nullopt;
+  if (path.size() == directory.size()) return std::string();
+  if (path[directory.size()] != '/') return std::nullopt;
+  return path.substr(directory.size() + 1);
+}
+
+}  // namespace
+
+StatusOr<std::string> ResolveProgram(const std::string& root_dir, const ActionSpec& spec) {
+  std::string cwd = "/" + spec.working_directory;
+  auto executable = [&](const std::string& inside) -> StatusOr<bool> {
+    StatusOr<std::string> host = ResolveInRoot(root_dir, inside, cwd);
+    if (!host.ok()) {
+      if (host.status().code() == Code::kNotFound) return false;
+      return host.status();
+    }
+    return IsExecutableFile(*host);
+  };
+  return FindProgram(spec, cwd, executable, "in the input root");
+}
+
+StatusOr<std::string> ResolveHostToolsProgram(const std::string& root_dir,
+                                              const std::string& root_inside,
+                                              const ActionSpec& spec) {
+  std::string cwd = JoinPath(root_inside, spec.working_directory);
+  auto executable = [&](const std::string& inside) -> StatusOr<bool> {
+    // Normalized first, so "sub/../../x" cannot slip past the input root's
+    // directory into the host's files under the same name.
+    std::vector<std::string> normalized;
+    for (const std::string& component : SplitPath(inside)) {
+      if (component.empty() || component == ".") continue;
+      if (component == "..") {
+        if (!normalized.empty()) normalized.pop_back();
+        continue;
+      }
+      normalized.push_back(component);
+    }
+    std::string path;
+    for (const std::string& component : normalized) path += "/" + component;
+    if (path.empty()) path = "/";
+    if (std::optional<std::string> relative = Below(path, root_inside)) {
+      StatusOr<std::string> host = ResolveInRoot(root_dir, "/" + *relative, "/");
+      if (!host.ok()) {
+        if (host.status().code() == Code::kNotFound) return false;
+        return host.status();
+      }
+      return IsExecutableFile(*host);
+    }
+    // The sandbox's /tmp is private: nothing of the host's is there.
+    if (Below(path, "/tmp")) return false;
+    return IsExecutableFile(path);
+  };
+  return FindProgram(spec, cwd, executable, "on the host or in the input root");
 }
 
 }  // namespace cairn

@@ -108,6 +108,7 @@ struct LocalSandbox::Run {
   ActionSpec spec;
   std::unique_ptr<StagedRoot> root;
   std::string program;
+  std::string input_root_inside = "/";
 };
 
 std::string DefaultScratchDir(const HostServices& host) {
@@ -165,14 +166,24 @@ StatusOr<LocalSandbox::Run> LocalSandbox::Prepare(const Action& action, bool int
   plan.input_root = run.spec.input_root;
   plan.working_directory = run.spec.working_directory;
   plan.output_paths = run.spec.output_paths;
-  plan.writable_root = interactive;
+  std::string host_tools_root = HostToolsRoot();
+  // With host tools the action writes where it likes in its input root, as
+  // on Buildbarn's and buildbox's workers: a private copy, never the store.
+  plan.writable_root = interactive || !host_tools_root.empty();
+  plan.host_tools = !host_tools_root.empty();
   if (ChownsWritableParts()) {
     plan.owner_uid = run.spec.platform.uid;
     plan.owner_gid = run.spec.platform.gid;
   }
   CAIRN_ASSIGN_OR_RETURN(
       run.root, StagedRoot::Stage(*cas, scratch_dir_, name_ + "-", plan, *roots_, janitor_.get()));
-  CAIRN_ASSIGN_OR_RETURN(run.program, ResolveProgram(run.root->root_dir(), run.spec));
+  if (host_tools_root.empty()) {
+    CAIRN_ASSIGN_OR_RETURN(run.program, ResolveProgram(run.root->root_dir(), run.spec));
+  } else {
+    CAIRN_ASSIGN_OR_RETURN(
+        run.program, ResolveHostToolsProgram(run.root->root_dir(), host_tools_root, run.spec));
+    run.input_root_inside = host_tools_root;
+  }
   return run;
 }
 
@@ -299,6 +310,7 @@ StatusOr<SupervisionResult> LocalSandbox::RunCommand(Run& run, const ExecuteOpti
   request.spec = &run.spec;
   request.root = run.root.get();
   request.program = run.program;
+  request.input_root_inside = run.input_root_inside;
   request.stdin_fd = dev_null.get();
   request.stdout_fd = child_stdout.get();
   request.stderr_fd = child_stderr.get();
@@ -370,6 +382,7 @@ StatusOr<int> LocalSandbox::RunInteractive(const Action& action,
   request.spec = &run.spec;
   request.root = run.root.get();
   request.program = run.program;
+  request.input_root_inside = run.input_root_inside;
   request.interactive = true;
   request.stdin_fd = options.stdin_fd;
   request.stdout_fd = options.stdout_fd;

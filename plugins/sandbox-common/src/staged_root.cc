@@ -151,7 +151,8 @@ Status StagedRoot::PopulateOutputDirs() {
 Status StagedRoot::PopulateWritable(Storage& cas) {
   root_dir_ = scratch_dir_ + "/root";
   if (mkdir(root_dir_.c_str(), 0755) != 0) return ErrnoStatus("mkdir", root_dir_, errno);
-  CAIRN_RETURN_IF_ERROR(StageInputRoot(cas, plan_.input_root, root_dir_, /*hardlinks=*/false));
+  CAIRN_RETURN_IF_ERROR(StageInputRoot(cas, plan_.input_root, root_dir_, /*hardlinks=*/false,
+                                       /*mount_points=*/!plan_.host_tools));
   std::string working = JoinPath(root_dir_, plan_.working_directory);
   CAIRN_RETURN_IF_ERROR(MakeDirectoriesBelow(root_dir_, plan_.working_directory)
                             .WithContext("the working directory"));

@@ -38,7 +38,7 @@ Status EnsureMountPoint(const std::string& root, const std::string& name) {
 }  // namespace
 
 Status StageInputRoot(Storage& cas, const Digest& input_root, const std::string& root_dir,
-                      bool hardlinks) {
+                      bool hardlinks, bool mount_points) {
   StageOptions options;
   options.hardlinks = hardlinks;
   Status staged = cas.StageTree(input_root, root_dir, options);
@@ -49,6 +49,7 @@ Status StageInputRoot(Storage& cas, const Digest& input_root, const std::string&
     }
     return staged.WithContext("staging the input root " + DigestToString(input_root));
   }
+  if (!mount_points) return Status::Ok();
   for (const char* name : kMountPoints) CAIRN_RETURN_IF_ERROR(EnsureMountPoint(root_dir, name));
   return Status::Ok();
 }

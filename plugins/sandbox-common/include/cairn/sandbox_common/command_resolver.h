@@ -22,6 +22,20 @@ namespace cairn {
 // when it is missing or not an executable file.
 StatusOr<std::string> ResolveProgram(const std::string& root_dir, const ActionSpec& spec);
 
+// The same for a sandbox running the host's own tools, whose "/" is a
+// read-only view of the host's filesystem with a private, empty /tmp, and
+// whose input root (staged at `root_dir` on the host) is bound at
+// `root_inside` (absolute, below /tmp). A bare name is looked up in the
+// Command's PATH on that view, a relative path from the working directory
+// in the input root. Symlinks of the input root are followed within it
+// (an absolute target is relative to the input root, not the host: the
+// server refuses such symlinks in this mode anyway); the host's own
+// symlinks are followed by the kernel. Returns the program's path inside
+// ("/usr/bin/sh", "<root_inside>/sub/tool"); FAILED_PRECONDITION as above.
+StatusOr<std::string> ResolveHostToolsProgram(const std::string& root_dir,
+                                              const std::string& root_inside,
+                                              const ActionSpec& spec);
+
 // The host path that `inside_path` (absolute, or relative to
 // `inside_cwd`) designates in the root at `root_dir`, following symlinks
 // confined to the root. NOT_FOUND when some component does not exist.

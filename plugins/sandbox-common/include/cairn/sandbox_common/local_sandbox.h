@@ -58,7 +58,11 @@ inline constexpr const char* kSandboxHostname = "cairn";
 struct LaunchRequest {
   const ActionSpec* spec = nullptr;
   const StagedRoot* root = nullptr;
-  std::string program;  // argv[0] resolved inside the root ("/bin/sh")
+  std::string program;  // argv[0] resolved inside the sandbox ("/bin/sh")
+  // Where the input root is inside the sandbox: "/", or the directory
+  // LocalSandbox::HostToolsRoot() named. The command starts in its
+  // working directory below it.
+  std::string input_root_inside = "/";
   bool interactive = false;
   // The child's stdin/stdout/stderr (the launcher dup2()s them to 0, 1, 2).
   int stdin_fd = -1;
@@ -100,6 +104,16 @@ class LocalSandbox : public Sandbox {
                size_t root_cache_capacity = kDefaultStagedRootCacheCapacity,
                std::shared_ptr<SupervisionClock> clock = nullptr, uint64_t max_processes = 0);
 
+  // Empty (the default) when the input root is the sandbox's "/": Cairn's
+  // and BuildStream's actions carry a whole system. Otherwise the sandbox
+  // runs the host's own tools, as Bazel's and recc's actions expect (they
+  // carry only their declared inputs): its "/" is a read-only view of the
+  // host, and the input root, staged as a private writable copy, is bound
+  // at this absolute path (below the sandbox's private /tmp, so it never
+  // hides a host path). argv[0] is then looked up on that view
+  // (ResolveHostToolsProgram); staging, output capture, limits,
+  // supervision and cancellation are the same in both modes.
+  virtual std::string HostToolsRoot() const { return ""; }
   // Whether the writable parts must be chowned to unixUID/unixGID (true
   // when the sandbox really switches user rather than mapping it).
   virtual bool ChownsWritableParts() const { return false; }

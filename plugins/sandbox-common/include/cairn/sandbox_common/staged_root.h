@@ -10,8 +10,9 @@
 //                    of each output directory at its path (scratch/work/
 //                    buildstream-install, ...)
 //   scratch/root/    a private copy of the whole input root (interactive
-//                    runs, and the root as working directory when an
-//                    output is not a directory of the input root)
+//                    runs, host-tools runs, and the root as working
+//                    directory when an output is not a directory of the
+//                    input root)
 //
 // Safety rule: the command may write only to its writable mounts and to a
 // private /tmp. Unless the whole root is writable, the root is a
@@ -58,6 +59,10 @@ struct StagingPlan {
   std::string working_directory;          // relative to the root, "" = the root
   std::vector<std::string> output_paths;  // relative to the working directory
   bool writable_root = false;             // everything a private, writable copy
+  // The root is bound below a view of the host's filesystem rather than
+  // at "/" (LocalSandbox::HostToolsRoot): it is staged exactly as given,
+  // without /proc, /dev and /tmp mount points. Needs writable_root.
+  bool host_tools = false;
   // Owner of the writable parts, for sandboxes that switch user for real.
   std::optional<uid_t> owner_uid;
   std::optional<gid_t> owner_gid;

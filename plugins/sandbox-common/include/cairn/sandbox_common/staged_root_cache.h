@@ -93,11 +93,12 @@ class StagedRootCache {
 };
 
 // Stages `input_root` into the existing, empty `root_dir` (hardlinked into
-// the store, or copied) and makes /proc, /dev and /tmp directories there for
-// the sandboxes' mounts. FAILED_PRECONDITION names a root digest missing
-// from the store, or a root holding a non-directory at /proc, /dev or /tmp.
+// the store, or copied) and, with `mount_points` (a root that becomes the
+// sandbox's "/"), makes /proc, /dev and /tmp directories there for the
+// sandboxes' mounts. FAILED_PRECONDITION names a root digest missing from
+// the store, or a root holding a non-directory at /proc, /dev or /tmp.
 Status StageInputRoot(Storage& cas, const Digest& input_root, const std::string& root_dir,
-                      bool hardlinks);
+                      bool hardlinks, bool mount_points = true);
 
 }  // namespace cairn
 
