@@ -1,10 +1,14 @@
 #include "bwrap_command_line.h"
 
+#include "cairn/relative_path.h"
+
 namespace cairn {
 
-std::vector<std::string> BwrapOptions(const LaunchRequest& request, int info_fd) {
+std::vector<std::string> BwrapOptions(const LaunchRequest& request, int info_fd,
+                                      const std::vector<std::string>& hidden_host_dirs) {
   const ActionSpec& spec = *request.spec;
   const StagedRoot& root = *request.root;
+  bool host_tools = request.input_root_inside != "/";
   std::vector<std::string> argv = {"--unshare-all"};
   if (spec.platform.network) argv.push_back("--share-net");
   if (spec.platform.uid || spec.platform.gid) {
@@ -16,7 +20,11 @@ std::vector<std::string> BwrapOptions(const LaunchRequest& request, int info_fd)
   if (!request.interactive) argv.push_back("--new-session");
   argv.insert(argv.end(), {"--cap-drop", "ALL"});
 
-  if (root.root_is_writable()) {
+  if (host_tools) {
+    // The host's whole filesystem, submounts included, read-only; what
+    // follows mounts over parts of it.
+    argv.insert(argv.end(), {"--ro-bind", "/", "/"});
+  } else if (root.root_is_writable()) {
     argv.insert(argv.end(), {"--bind", root.root_dir(), "/"});
   } else {
     argv.insert(argv.end(), {"--ro-bind", root.root_dir(), "/"});
@@ -45,8 +53,20 @@ std::vector<std::string> BwrapOptions(const LaunchRequest& request, int info_fd)
     argv.insert(argv.end(), {"--symlink", "/proc/self/fd/2", "/dev/stderr"});
   }
   argv.insert(argv.end(), {"--perms", "1777", "--tmpfs", "/tmp"});
+  if (host_tools) {
+    // Empty over what the action has no business reading or connecting
+    // to: other runs' scratch directories, and /run's sockets (a socket on
+    // a read-only mount still accepts connections). Sources of the binds
+    // are taken from the host, so hiding the scratch directory first is fine.
+    for (const std::string& hidden : hidden_host_dirs) {
+      argv.insert(argv.end(), {"--tmpfs", hidden});
+    }
+    argv.insert(argv.end(), {"--bind", root.root_dir(), request.input_root_inside});
+  }
   argv.insert(argv.end(), {"--hostname", kSandboxHostname});
-  argv.insert(argv.end(), {"--chdir", root.working_dir_inside()});
+  argv.insert(argv.end(),
+              {"--chdir", host_tools ? JoinPath(request.input_root_inside, spec.working_directory)
+                                     : root.working_dir_inside()});
   argv.push_back("--clearenv");
   for (const auto& [name, value] : spec.environment) {
     argv.insert(argv.end(), {"--setenv", name, value});

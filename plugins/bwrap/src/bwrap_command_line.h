@@ -16,6 +16,12 @@
 //   Command's environment (--clearenv, then --setenv per variable) — plus
 //   PWD, which bwrap always sets to the working directory (the chroot
 //   sandbox mirrors that).
+// With host tools (request.input_root_inside is not "/"), the host's "/"
+// read-only (--ro-bind / /) takes the staged root's place, with the same
+// /proc, /dev and /tmp over it, an empty tmpfs over each of
+// `hidden_host_dirs`, and the staged input root, a private writable copy,
+// bound at input_root_inside; the command starts in its working directory
+// there.
 #ifndef CAIRN_PLUGINS_BWRAP_BWRAP_COMMAND_LINE_H
 #define CAIRN_PLUGINS_BWRAP_BWRAP_COMMAND_LINE_H
 
@@ -31,7 +37,10 @@ namespace cairn {
 // `--args FD` rather than on bwrap's command line, which the namespace's
 // init keeps and every process inside can read as /proc/1/cmdline.
 // `info_fd`: the descriptor number bwrap writes its {"child-pid": N} to.
-std::vector<std::string> BwrapOptions(const LaunchRequest& request, int info_fd);
+// `hidden_host_dirs`: host directories (existing, absolute) to cover with
+// an empty tmpfs in host-tools mode; unused otherwise.
+std::vector<std::string> BwrapOptions(const LaunchRequest& request, int info_fd,
+                                      const std::vector<std::string>& hidden_host_dirs);
 
 }  // namespace cairn
 

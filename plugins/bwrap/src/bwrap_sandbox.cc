@@ -25,6 +25,29 @@ namespace {
 constexpr int kInfoFd = 3;  // bwrap's --info-fd inside the spawned process
 constexpr int kArgsFd = 4;  // bwrap's --args
 
+// Where host-tools mode binds the input root: one fixed path for every run,
+// so paths the tools record (debug info, __FILE__, depfiles) do not vary
+// from run to run, on the private /tmp, so it never hides a host path.
+constexpr const char* kHostToolsInputRoot = "/tmp/cairn-exec/root";
+
+bool IsDirectory(const std::string& path) {
+  struct stat info {};
+  return stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode);
+}
+
+// What host-tools mode covers with an empty tmpfs: the scratch directory
+// (other runs' inputs and outputs; under /tmp it is hidden already) and
+// /run, whose sockets (the container runtime's, D-Bus) accept connections
+// even on a read-only mount and are not network-namespaced.
+std::vector<std::string> HiddenHostDirs(const std::string& scratch_dir) {
+  std::vector<std::string> hidden;
+  if (IsDirectory("/run")) hidden.push_back("/run");
+  bool under_tmp = scratch_dir == "/tmp" || scratch_dir.rfind("/tmp/", 0) == 0;
+  bool under_run = scratch_dir == "/run" || scratch_dir.rfind("/run/", 0) == 0;
+  if (scratch_dir != "/" && !under_tmp && !under_run) hidden.push_back(scratch_dir);
+  return hidden;
+}
+
 bool IsExecutableFile(const std::string& path) {
   struct stat info {};
   return stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode) && access(path.c_str(), X_OK) == 0;
@@ -133,11 +156,16 @@ struct SpawnPlan {
 }  // namespace
 
 BwrapSandbox::BwrapSandbox(HostServices host, std::string scratch_dir, std::string bwrap_path,
-                           size_t root_cache_size, uint64_t max_processes)
-    : LocalSandbox(std::move(host), "bwrap", std::move(scratch_dir),
+                           size_t root_cache_size, uint64_t max_processes, bool host_tools)
+    : LocalSandbox(std::move(host), "bwrap", scratch_dir,
                    CAIRN_SANDBOX_INTERACTIVE | CAIRN_SANDBOX_NETWORK | CAIRN_SANDBOX_UID_GID,
                    root_cache_size, nullptr, max_processes),
-      bwrap_path_(std::move(bwrap_path)) {}
+      bwrap_path_(std::move(bwrap_path)),
+      host_tools_(host_tools) {
+  if (host_tools_) hidden_host_dirs_ = HiddenHostDirs(scratch_dir);
+}
+
+std::string BwrapSandbox::HostToolsRoot() const { return host_tools_ ? kHostToolsInputRoot : ""; }
 
 StatusOr<std::unique_ptr<Sandbox>> BwrapSandbox::Create(const HostServices& host,
                                                         std::string_view options_yaml) {
@@ -147,6 +175,7 @@ StatusOr<std::unique_ptr<Sandbox>> BwrapSandbox::Create(const HostServices& host
                          options.GetString("scratch-dir", DefaultScratchDir(host)));
   CAIRN_ASSIGN_OR_RETURN(size_t root_cache_size, RootCacheCapacity(options, "bwrap"));
   CAIRN_ASSIGN_OR_RETURN(uint64_t max_processes, MaxProcesses(options, "bwrap"));
+  CAIRN_ASSIGN_OR_RETURN(bool host_tools, options.GetBool("host-tools", false));
   CAIRN_RETURN_IF_ERROR(options.Finish());
   if (scratch_dir.empty() || scratch_dir.front() != '/') {
     return InvalidArgument("bwrap: option scratch-dir must be an absolute path, not '" +
@@ -154,11 +183,12 @@ StatusOr<std::unique_ptr<Sandbox>> BwrapSandbox::Create(const HostServices& host
   }
   CAIRN_ASSIGN_OR_RETURN(std::string bwrap_path, FindBwrap(configured));
   return std::unique_ptr<Sandbox>(
-      new BwrapSandbox(host, scratch_dir, bwrap_path, root_cache_size, max_processes));
+      new BwrapSandbox(host, scratch_dir, bwrap_path, root_cache_size, max_processes, host_tools));
 }
 
 StatusOr<LaunchedProcess> BwrapSandbox::Launch(const LaunchRequest& request) {
-  CAIRN_ASSIGN_OR_RETURN(UniqueFd options, OptionsFile(BwrapOptions(request, kInfoFd)));
+  CAIRN_ASSIGN_OR_RETURN(UniqueFd options,
+                         OptionsFile(BwrapOptions(request, kInfoFd, hidden_host_dirs_)));
   // Only what the command itself shows: the host's paths went to --args.
   std::vector<std::string> arguments = {"bwrap", "--args", std::to_string(kArgsFd), "--"};
   // bwrap execvp()s argv[0] with the Command's PATH (it is bwrap's own

@@ -16,6 +16,26 @@
 //                at once (default 4096): a pids cgroup where one can be
 //                made, RLIMIT_NPROC otherwise (see process_limit.h; the
 //                log says which applies). Forks past it fail in the action.
+//   host-tools:  false (the default): the input root is the sandbox's "/",
+//                as Cairn's and BuildStream's actions, which carry a whole
+//                system, expect. true: run actions that carry only their
+//                declared inputs and use this machine's tools (Bazel's,
+//                recc's), as Buildbarn's runner and buildbox's host-tools
+//                runner do. The sandbox's "/" is then the host's "/"
+//                read-only, with a fresh /proc, the same minimal /dev, a
+//                private /tmp, and /run and the scratch directory hidden
+//                under empty tmpfs mounts; the input root is staged as a
+//                private writable copy and bound at /tmp/cairn-exec/root
+//                (the same path every run, so paths recorded in outputs do
+//                not vary); the command starts in its working directory
+//                there and its outputs are captured relative to it. A bare
+//                argv[0] is looked up in the Command's PATH on that view, a
+//                relative one from the working directory. The environment
+//                is exactly the Command's, the network is off unless the
+//                platform asks for it, the namespaces, limits, timeouts and
+//                cancellation are those of the default mode, and so are the
+//                capabilities reported. Interactive runs (RunInteractive)
+//                work the same way, with bwrap's full /dev.
 //
 // Every process of an action lives in bwrap's PID namespace. On timeout or
 // cancellation the namespace's init (bwrap's child-pid, from --info-fd) is
@@ -32,6 +52,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "cairn/sandbox_common/local_sandbox.h"
 
@@ -46,12 +67,16 @@ class BwrapSandbox : public LocalSandbox {
   StatusOr<LaunchedProcess> Launch(const LaunchRequest& request) override;
   Status CheckSetup(const SupervisionResult& result, const StagedRoot& root,
                     bool interactive) override;
+  std::string HostToolsRoot() const override;
 
  private:
   BwrapSandbox(HostServices host, std::string scratch_dir, std::string bwrap_path,
-               size_t root_cache_size, uint64_t max_processes);
+               size_t root_cache_size, uint64_t max_processes, bool host_tools);
 
   std::string bwrap_path_;
+  bool host_tools_;
+  // Covered with an empty tmpfs in host-tools mode (see BwrapOptions).
+  std::vector<std::string> hidden_host_dirs_;
 };
 
 }  // namespace cairn
