@@ -38,6 +38,15 @@ void WriteAll(int fd, const std::string& text) {
   }
 }
 
+// Whether the request line asks for /metrics (a query string is allowed:
+// some scrapers add one).
+bool NamesMetrics(const std::string& line) {
+  constexpr char kTarget[] = "GET /metrics";
+  if (line.rfind(kTarget, 0) != 0) return false;
+  size_t after = sizeof(kTarget) - 1;
+  return after == line.size() || line[after] == ' ' || line[after] == '?';
+}
+
 }  // namespace
 
 void Metrics::CountRequest(const std::string& method, Code code) {
@@ -115,8 +124,7 @@ StatusOr<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(const std::str
                             : std::string(name) + ":" + service;
     return std::unique_ptr<MetricsEndpoint>(new MetricsEndpoint(std::move(fd), shown, metrics));
   }
-  return Unavailable("cannot listen on metrics address '" + address + "': " +
-                     std::strerror(errno));
+  return Unavailable("cannot listen on metrics address '" + address + "': " + std::strerror(errno));
 }
 
 MetricsEndpoint::MetricsEndpoint(UniqueFd listener, std::string address, const Metrics& metrics)
@@ -136,8 +144,11 @@ void MetricsEndpoint::Serve() {
     if (::poll(&wait, 1, 200) <= 0) continue;
     UniqueFd client(::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
     if (!client.valid()) continue;
+    // Bounded both ways: a client that neither sends nor reads must not
+    // hold the endpoint (or the server's shutdown, which joins it).
     timeval timeout{2, 0};
     ::setsockopt(client.get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+    ::setsockopt(client.get(), SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
     std::string request;
     char buffer[1024];
     while (request.find("\r\n\r\n") == std::string::npos &&
@@ -152,7 +163,7 @@ void MetricsEndpoint::Serve() {
     if (line.rfind("GET ", 0) != 0) {
       status = "405 Method Not Allowed";
       body = "only GET /metrics\n";
-    } else if (line.rfind("GET /metrics ", 0) != 0 && line != "GET /metrics") {
+    } else if (!NamesMetrics(line)) {
       status = "404 Not Found";
       body = "the metrics are at /metrics\n";
     } else {
