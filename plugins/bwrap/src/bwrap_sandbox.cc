@@ -155,8 +155,9 @@ struct SpawnPlan {
 
 }  // namespace
 
-BwrapSandbox::BwrapSandbox(HostServices host, std::string scratch_dir, std::string bwrap_path,
-                           size_t root_cache_size, uint64_t max_processes, bool host_tools)
+BwrapSandbox::BwrapSandbox(HostServices host, const std::string& scratch_dir,
+                           std::string bwrap_path, size_t root_cache_size, uint64_t max_processes,
+                           bool host_tools)
     : LocalSandbox(std::move(host), "bwrap", scratch_dir,
                    CAIRN_SANDBOX_INTERACTIVE | CAIRN_SANDBOX_NETWORK | CAIRN_SANDBOX_UID_GID,
                    root_cache_size, nullptr, max_processes),

@@ -70,7 +70,7 @@ class BwrapSandbox : public LocalSandbox {
   std::string HostToolsRoot() const override;
 
  private:
-  BwrapSandbox(HostServices host, std::string scratch_dir, std::string bwrap_path,
+  BwrapSandbox(HostServices host, const std::string& scratch_dir, std::string bwrap_path,
                size_t root_cache_size, uint64_t max_processes, bool host_tools);
 
   std::string bwrap_path_;
