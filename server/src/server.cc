@@ -5,6 +5,11 @@
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server.h>
 #include <grpcpp/server_builder.h>
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -45,6 +50,44 @@ StatusOr<std::string> ReadWholeFile(const std::string& path, const char* what) {
   return text.str();
 }
 
+using Bio = std::unique_ptr<BIO, decltype(&::BIO_free)>;
+
+Bio MemoryBio(const std::string& pem) {
+  return Bio(::BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), ::BIO_free);
+}
+
+// The first certificate of `pem`; null when there is none.
+std::unique_ptr<X509, decltype(&::X509_free)> FirstCertificate(const std::string& pem) {
+  Bio bio = MemoryBio(pem);
+  return {::PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr), ::X509_free};
+}
+
+// gRPC only says that the server could not be built when a certificate or
+// key is wrong; these checks say which file and what is wrong with it.
+Status CheckTlsFiles(const TlsConfig& tls, const std::string& chain, const std::string& key,
+                     const std::string& client_ca) {
+  auto certificate = FirstCertificate(chain);
+  if (certificate == nullptr) {
+    return InvalidArgument("tls.certificate " + tls.certificate + " holds no PEM certificate");
+  }
+  Bio key_bio = MemoryBio(key);
+  std::unique_ptr<EVP_PKEY, decltype(&::EVP_PKEY_free)> private_key(
+      ::PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr), ::EVP_PKEY_free);
+  if (private_key == nullptr) {
+    return InvalidArgument("tls.key " + tls.key + " holds no PEM private key (or one with a " +
+                           "passphrase, which cairn-server cannot ask for)");
+  }
+  if (::X509_check_private_key(certificate.get(), private_key.get()) != 1) {
+    return InvalidArgument("tls.key " + tls.key + " is not the key of tls.certificate " +
+                           tls.certificate);
+  }
+  if (!tls.client_ca.empty() && FirstCertificate(client_ca) == nullptr) {
+    return InvalidArgument("tls.client-ca " + tls.client_ca + " holds no PEM certificate");
+  }
+  ::ERR_clear_error();
+  return Status::Ok();
+}
+
 StatusOr<std::shared_ptr<grpc::ServerCredentials>> TlsCredentials(const TlsConfig& tls) {
   grpc::SslServerCredentialsOptions options(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
   grpc::SslServerCredentialsOptions::PemKeyCertPair pair;
@@ -53,8 +96,11 @@ StatusOr<std::shared_ptr<grpc::ServerCredentials>> TlsCredentials(const TlsConfi
   options.pem_key_cert_pairs.push_back(pair);
   if (!tls.client_ca.empty()) {
     CAIRN_ASSIGN_OR_RETURN(options.pem_root_certs, ReadWholeFile(tls.client_ca, "tls.client-ca"));
-    options.client_certificate_request =
-        GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+  }
+  CAIRN_RETURN_IF_ERROR(
+      CheckTlsFiles(tls, pair.cert_chain, pair.private_key, options.pem_root_certs));
+  if (!tls.client_ca.empty()) {
+    options.client_certificate_request = GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
   }
   return grpc::SslServerCredentials(options);
 }
@@ -76,8 +122,8 @@ StatusOr<std::map<std::string, Instance>> OpenInstances(const ServerConfig& conf
     Instance instance;
     instance.name = wanted.name;
     instance.host_tools = wanted.host_tools;
-    const std::string where = " (instance " + QuoteYaml(wanted.name) + " at " +
-                              wanted.location.ToString() + ")";
+    const std::string where =
+        " (instance " + QuoteYaml(wanted.name) + " at " + wanted.location.ToString() + ")";
     if (!wanted.sandbox.plugin.empty() || wanted.host_tools) {
       PluginChoice choice = wanted.sandbox.plugin.empty() ? config.sandbox : wanted.sandbox;
       if (choice.plugin.empty()) {
