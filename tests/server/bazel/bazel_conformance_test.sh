@@ -52,6 +52,7 @@ readonly server_stop_seconds=40
 genrule_count=$(grep -c '^genrule(' "$source_dir/BUILD")
 work=$(mktemp -d "${TMPDIR:-/tmp}/cairn-bazel.XXXXXX")
 server_pid=
+bazel_pid=
 server_log=
 bazel_log=
 port=
@@ -61,6 +62,10 @@ timings=()
 cleanup() {
   local status=$?
   trap - EXIT
+  if [ -n "$bazel_pid" ]; then
+    kill -TERM "$bazel_pid" 2>/dev/null || true
+    wait "$bazel_pid" || true
+  fi
   stop_server || true
   # Bazel makes parts of its output root read-only.
   chmod -R u+w "$work" 2>/dev/null || true
@@ -68,7 +73,7 @@ cleanup() {
   exit "$status"
 }
 trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
+trap 'echo "FAIL: interrupted by a signal"; exit 1' INT TERM HUP
 
 fail() {
   echo "FAIL: $*"
@@ -165,11 +170,18 @@ run_bazel() {
   bounded "$bazel_command_seconds"
   limit=$bound
   started=$(now_milliseconds)
-  # timeout(1) signals its whole process group, so Bazel's JVM goes too.
-  if ! (cd "$workspace" && env -u TEST_TMPDIR timeout --kill-after=10 "$limit" \
-    bazel "${startup_options[@]}" "$@" </dev/null >"$bazel_log" 2>&1); then
-    fail "$label: 'bazel $*' failed or took over $limit s"
-  fi
+  # timeout(1) signals its whole process group, so Bazel's JVM goes too,
+  # and passes on a signal it gets. In the background, so that a signal to
+  # this script runs cleanup now, not once Bazel is done (bash's `wait`
+  # returns on a trapped signal; a foreground command does not).
+  (cd "$workspace" && exec env -u TEST_TMPDIR timeout --kill-after=10 "$limit" \
+    bazel "${startup_options[@]}" "$@" </dev/null >"$bazel_log" 2>&1) &
+  bazel_pid=$!
+  local status=0
+  wait "$bazel_pid" || status=$?
+  bazel_pid=
+  [ "$status" -eq 0 ] ||
+    fail "$label: 'bazel $*' exited with status $status (124: over $limit s)"
   record_time "$mode: $label" "$started"
 }
 
