@@ -249,6 +249,10 @@ class ExecutionService final : public reapi::Execution::Service, public Drainabl
     auto last_write = std::chrono::steady_clock::now();
     for (;;) {
       size_t updates = operation.WaitForUpdate(next, kPollInterval);
+      if (context->IsCancelled() && draining_) {
+        return Cancelled("the server is shutting down; operation " + operation.name() +
+                         " is stopped unless it finishes first");
+      }
       if (context->IsCancelled()) {
         return Cancelled("the call was cancelled; the execution goes on as operation " +
                          operation.name());

@@ -1,0 +1,677 @@
+// Execute and WaitExecution against the real server running actions in the
+// real bwrap sandbox: stages, the action cache, validation errors, timeouts,
+// merging of identical actions, reconnecting and disconnecting clients.
+//
+// The actions run in an input root holding a static busybox (bin/busybox
+// and applet links). Actions that must stay running while the test acts
+// wait on a Gate: they connect to a TCP listener of the test (with
+// network=on) and go on only once the test closes the connection, so no
+// test depends on how long anything takes.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <set>
+#include <sstream>
+#include <thread>
+#include <vector>
+
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
+#include "server_fixture.h"
+
+namespace cairn::server {
+namespace {
+
+using google::longrunning::Operation;
+using Stage = reapi::ExecutionStage::Value;
+
+constexpr char kBusybox[] = "/usr/bin/busybox";
+const char* const kApplets[] = {"cat", "echo", "nc", "sh", "sleep"};
+
+// Why the actions of these tests cannot run here, or "".
+std::string WhyNotExecutable() {
+  if (geteuid() != 0) return "the execution tests need root (bwrap); CI runs as root";
+  if (access("/usr/bin/bwrap", X_OK) != 0) return "bwrap is not installed (/usr/bin/bwrap)";
+  if (access(kBusybox, X_OK) != 0) return "busybox-static is not installed (/usr/bin/busybox)";
+  return "";
+}
+
+#define SKIP_UNLESS_EXECUTABLE()                   \
+  do {                                             \
+    std::string why_not = WhyNotExecutable();      \
+    if (!why_not.empty()) GTEST_SKIP() << why_not; \
+  } while (false)
+
+std::string ReadWholeFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+std::unique_ptr<grpc::ClientContext> Deadline(int seconds = 60) {
+  auto context = std::make_unique<grpc::ClientContext>();
+  context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(seconds));
+  return context;
+}
+
+Digest Put(reapi::ContentAddressableStorage::Stub& cas, const std::string& data) {
+  reapi::BatchUpdateBlobsRequest request;
+  auto* blob = request.add_requests();
+  *blob->mutable_digest() = DigestOfBytes(data);
+  blob->set_data(data);
+  reapi::BatchUpdateBlobsResponse response;
+  grpc::Status status = cas.BatchUpdateBlobs(Deadline().get(), request, &response);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  return DigestOfBytes(data);
+}
+
+std::string Get(reapi::ContentAddressableStorage::Stub& cas, const Digest& digest) {
+  reapi::BatchReadBlobsRequest request;
+  *request.add_digests() = digest;
+  reapi::BatchReadBlobsResponse response;
+  grpc::Status status = cas.BatchReadBlobs(Deadline().get(), request, &response);
+  if (!status.ok()) return "<" + status.error_message() + ">";
+  if (response.responses(0).status().code() != 0) {
+    return "<" + response.responses(0).status().message() + ">";
+  }
+  return response.responses(0).data();
+}
+
+// bin/busybox with links for the applets the actions use.
+Digest PutBusyboxRoot(reapi::ContentAddressableStorage::Stub& cas) {
+  reapi::Directory bin;
+  auto* busybox = bin.add_files();
+  busybox->set_name("busybox");
+  *busybox->mutable_digest() = Put(cas, ReadWholeFile(kBusybox));
+  busybox->set_is_executable(true);
+  for (const char* applet : kApplets) {
+    auto* link = bin.add_symlinks();
+    link->set_name(applet);
+    link->set_target("busybox");
+  }
+  reapi::Directory root;
+  auto* bin_node = root.add_directories();
+  bin_node->set_name("bin");
+  *bin_node->mutable_digest() = Put(cas, bin.SerializeAsString());
+  return Put(cas, root.SerializeAsString());
+}
+
+struct ActionSpec {
+  std::string script;  // run by sh -c
+  int timeout_seconds = 0;
+  bool do_not_cache = false;
+  std::vector<std::pair<std::string, std::string>> platform;  // sorted by name
+};
+
+ActionSpec Script(const std::string& script) {
+  ActionSpec spec;
+  spec.script = script;
+  return spec;
+}
+
+Digest PutAction(reapi::ContentAddressableStorage::Stub& cas, const Digest& root,
+                 const ActionSpec& spec) {
+  reapi::Command command;
+  command.add_arguments("sh");
+  command.add_arguments("-c");
+  command.add_arguments(spec.script);
+  auto* path = command.add_environment_variables();
+  path->set_name("PATH");
+  path->set_value("/bin");
+  reapi::Action action;
+  *action.mutable_command_digest() = Put(cas, command.SerializeAsString());
+  *action.mutable_input_root_digest() = root;
+  if (spec.timeout_seconds > 0) action.mutable_timeout()->set_seconds(spec.timeout_seconds);
+  action.set_do_not_cache(spec.do_not_cache);
+  for (const auto& [name, value] : spec.platform) {
+    auto* property = action.mutable_platform()->add_properties();
+    property->set_name(name);
+    property->set_value(value);
+  }
+  return Put(cas, action.SerializeAsString());
+}
+
+Stage StageOf(const Operation& operation) {
+  reapi::ExecuteOperationMetadata metadata;
+  if (!operation.metadata().UnpackTo(&metadata)) return reapi::ExecutionStage::UNKNOWN;
+  return metadata.stage();
+}
+
+reapi::ExecuteResponse ResponseOf(const Operation& operation) {
+  reapi::ExecuteResponse response;
+  EXPECT_TRUE(operation.done());
+  EXPECT_FALSE(operation.has_error()) << "REAPI servers must not set Operation.error";
+  EXPECT_TRUE(operation.response().UnpackTo(&response));
+  return response;
+}
+
+// One Execute or WaitExecution call being read.
+class OperationStream {
+ public:
+  static std::unique_ptr<OperationStream> Execute(reapi::Execution::Stub& stub,
+                                                  const reapi::ExecuteRequest& request) {
+    auto stream = std::unique_ptr<OperationStream>(new OperationStream);
+    stream->reader_ = stub.Execute(stream->context_.get(), request);
+    return stream;
+  }
+  static std::unique_ptr<OperationStream> Wait(reapi::Execution::Stub& stub,
+                                               const std::string& name) {
+    auto stream = std::unique_ptr<OperationStream>(new OperationStream);
+    reapi::WaitExecutionRequest request;
+    request.set_name(name);
+    stream->reader_ = stub.WaitExecution(stream->context_.get(), request);
+    return stream;
+  }
+
+  // A call left unfinished (a failed assertion) is cancelled, not leaked.
+  ~OperationStream() {
+    if (finished_) return;
+    context_->TryCancel();
+    Finish();
+  }
+
+  // Reads until an Operation in `stage` (or a done one); false when the
+  // stream ended first.
+  bool ReadUntil(Stage stage) {
+    Operation operation;
+    while (reader_->Read(&operation)) {
+      seen_.push_back(operation);
+      if (StageOf(operation) == stage || operation.done()) return true;
+    }
+    return false;
+  }
+  // Reads to the end; the call's status.
+  grpc::Status Finish() {
+    Operation operation;
+    while (reader_->Read(&operation)) seen_.push_back(operation);
+    finished_ = true;
+    return reader_->Finish();
+  }
+  void Cancel() { context_->TryCancel(); }
+
+  const std::vector<Operation>& seen() const { return seen_; }
+  std::vector<Stage> stages() const {
+    std::vector<Stage> stages;
+    for (const Operation& operation : seen_) stages.push_back(StageOf(operation));
+    return stages;
+  }
+  const Operation& last() const { return seen_.back(); }
+
+ private:
+  OperationStream() : context_(Deadline(120)) {}
+  std::unique_ptr<grpc::ClientContext> context_;
+  std::unique_ptr<grpc::ClientReader<Operation>> reader_;
+  std::vector<Operation> seen_;
+  bool finished_ = false;
+};
+
+reapi::ExecuteRequest Request(const Digest& action, bool skip_cache_lookup = false) {
+  reapi::ExecuteRequest request;
+  *request.mutable_action_digest() = action;
+  request.set_skip_cache_lookup(skip_cache_lookup);
+  return request;
+}
+
+// Runs one Execute to its end; the last Operation (name "" when none came).
+Operation ExecuteToEnd(reapi::Execution::Stub& stub, const reapi::ExecuteRequest& request,
+                       std::vector<Stage>* stages = nullptr) {
+  auto stream = OperationStream::Execute(stub, request);
+  grpc::Status status = stream->Finish();
+  EXPECT_TRUE(status.ok()) << status.error_code() << " " << status.error_message();
+  if (stages != nullptr) *stages = stream->stages();
+  return stream->seen().empty() ? Operation() : stream->last();
+}
+
+// What an action waits on: a TCP listener on loopback it connects to (with
+// network=on); it goes on when the test closes the connection.
+class Gate {
+ public:
+  Gate() {
+    listener_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof(address));
+    listen(listener_, 8);
+    socklen_t length = sizeof(address);
+    getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &length);
+    port_ = ntohs(address.sin_port);
+  }
+  ~Gate() {
+    Release();
+    close(listener_);
+  }
+
+  // An action that waits here, then prints a value unique to its run.
+  ActionSpec Action(const std::string& tag = "") const {
+    ActionSpec spec;
+    spec.script = "nc 127.0.0.1 " + std::to_string(port_) + " >/dev/null; echo " +
+                  (tag.empty() ? "run" : tag) + "; cat /proc/sys/kernel/random/uuid";
+    spec.platform = {{"network", "on"}};
+    return spec;
+  }
+  // Waits up to 60 s for an action to arrive; false when none did.
+  bool WaitForArrival() {
+    pollfd incoming{listener_, POLLIN, 0};
+    if (poll(&incoming, 1, 60000) != 1) return false;
+    int connection = accept(listener_, nullptr, nullptr);
+    if (connection < 0) return false;
+    held_.push_back(connection);
+    return true;
+  }
+  // Whether another action is knocking right now.
+  bool SomeoneWaiting() {
+    pollfd incoming{listener_, POLLIN, 0};
+    return poll(&incoming, 1, 0) == 1;
+  }
+  // Waits up to 60 s for the first action that arrived to hang up (it
+  // ended without being let go); false when it is still there.
+  bool FirstHungUp() {
+    if (held_.empty()) return false;
+    pollfd connection{held_.front(), POLLIN, 0};
+    if (poll(&connection, 1, 60000) != 1) return false;
+    char byte;
+    return read(held_.front(), &byte, 1) <= 0;
+  }
+  // Lets the actions that arrived go on.
+  void Release() {
+    for (int connection : held_) close(connection);
+    held_.clear();
+  }
+
+ private:
+  int listener_ = -1;
+  int port_ = 0;
+  std::vector<int> held_;
+};
+
+std::vector<std::string> MissingSubjects(const grpc::Status& status) {
+  google::rpc::Status details;
+  std::vector<std::string> subjects;
+  if (!details.ParseFromString(status.error_details())) return subjects;
+  for (const auto& any : details.details()) {
+    google::rpc::PreconditionFailure failure;
+    if (!any.UnpackTo(&failure)) continue;
+    for (const auto& violation : failure.violations()) {
+      if (violation.type() == "MISSING") subjects.push_back(violation.subject());
+    }
+  }
+  std::sort(subjects.begin(), subjects.end());
+  return subjects;
+}
+
+std::string Subject(const Digest& digest) {
+  return "blobs/" + digest.hash() + "/" + std::to_string(digest.size_bytes());
+}
+
+// GET /metrics from the server's metrics endpoint.
+std::string ScrapeMetrics(const std::string& address) {
+  size_t colon = address.rfind(':');
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in target{};
+  target.sin_family = AF_INET;
+  target.sin_port = htons(static_cast<uint16_t>(std::stoi(address.substr(colon + 1))));
+  inet_pton(AF_INET, address.substr(0, colon).c_str(), &target.sin_addr);
+  std::string text;
+  if (connect(fd, reinterpret_cast<sockaddr*>(&target), sizeof(target)) == 0) {
+    std::string request = "GET /metrics HTTP/1.0\r\n\r\n";
+    if (write(fd, request.data(), request.size()) == static_cast<ssize_t>(request.size())) {
+      char buffer[4096];
+      ssize_t got;
+      while ((got = read(fd, buffer, sizeof(buffer))) > 0) text.append(buffer, got);
+    }
+  }
+  close(fd);
+  return text;
+}
+
+TEST_F(ServerTest, ASuccessfulActionStreamsEveryStageAndIsThenServedFromTheCache) {
+  SKIP_UNLESS_EXECUTABLE();
+  StartServer();
+  Digest action = PutAction(*cas_, PutBusyboxRoot(*cas_), Script("echo hello; echo oops >&2"));
+
+  std::vector<Stage> stages;
+  Operation first = ExecuteToEnd(*execution_, Request(action), &stages);
+  EXPECT_EQ(stages, (std::vector<Stage>{
+                        reapi::ExecutionStage::CACHE_CHECK, reapi::ExecutionStage::QUEUED,
+                        reapi::ExecutionStage::EXECUTING, reapi::ExecutionStage::COMPLETED}));
+  EXPECT_EQ(first.name().rfind("operations/", 0), 0u) << first.name();
+  reapi::ExecuteOperationMetadata metadata;
+  ASSERT_TRUE(first.metadata().UnpackTo(&metadata));
+  EXPECT_EQ(metadata.action_digest(), action);
+  EXPECT_EQ(metadata.digest_function(), reapi::DigestFunction::SHA256);
+  reapi::ExecuteResponse response = ResponseOf(first);
+  EXPECT_EQ(response.status().code(), 0) << response.status().message();
+  EXPECT_FALSE(response.cached_result());
+  EXPECT_EQ(response.result().exit_code(), 0);
+  EXPECT_EQ(Get(*cas_, response.result().stdout_digest()), "hello\n");
+  EXPECT_EQ(Get(*cas_, response.result().stderr_digest()), "oops\n");
+
+  Operation second = ExecuteToEnd(*execution_, Request(action), &stages);
+  EXPECT_EQ(stages.back(), reapi::ExecutionStage::COMPLETED);
+  reapi::ExecuteResponse cached = ResponseOf(second);
+  EXPECT_TRUE(cached.cached_result());
+  EXPECT_EQ(cached.status().code(), 0);
+  EXPECT_EQ(cached.result().stdout_digest(), response.result().stdout_digest());
+  EXPECT_NE(second.name(), first.name());
+}
+
+TEST_F(ServerTest, SkippingTheCacheLookupRunsTheActionAgainAndReplacesTheEntry) {
+  SKIP_UNLESS_EXECUTABLE();
+  StartServer();
+  Digest action =
+      PutAction(*cas_, PutBusyboxRoot(*cas_), Script("cat /proc/sys/kernel/random/uuid"));
+  reapi::ExecuteResponse first = ResponseOf(ExecuteToEnd(*execution_, Request(action)));
+  reapi::ExecuteResponse again =
+      ResponseOf(ExecuteToEnd(*execution_, Request(action, /*skip_cache_lookup=*/true)));
+  EXPECT_FALSE(again.cached_result());
+  EXPECT_EQ(again.status().code(), 0) << again.status().message();
+  EXPECT_NE(again.result().stdout_digest(), first.result().stdout_digest())
+      << "the action did not run again";
+
+  reapi::GetActionResultRequest lookup;
+  *lookup.mutable_action_digest() = action;
+  reapi::ActionResult entry;
+  ASSERT_TRUE(action_cache_->GetActionResult(Deadline().get(), lookup, &entry).ok());
+  EXPECT_EQ(entry.stdout_digest(), again.result().stdout_digest());
+}
+
+TEST_F(ServerTest, ANonZeroExitIsAResultButIsNotCached) {
+  SKIP_UNLESS_EXECUTABLE();
+  StartServer();
+  Digest action = PutAction(*cas_, PutBusyboxRoot(*cas_), Script("echo failing; exit 3"));
+  reapi::ExecuteResponse response = ResponseOf(ExecuteToEnd(*execution_, Request(action)));
+  EXPECT_EQ(response.status().code(), 0) << "a non-zero exit code is not an error status";
+  EXPECT_EQ(response.result().exit_code(), 3);
+  EXPECT_EQ(Get(*cas_, response.result().stdout_digest()), "failing\n");
+
+  reapi::GetActionResultRequest lookup;
+  *lookup.mutable_action_digest() = action;
+  reapi::ActionResult entry;
+  EXPECT_EQ(action_cache_->GetActionResult(Deadline().get(), lookup, &entry).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  EXPECT_FALSE(ResponseOf(ExecuteToEnd(*execution_, Request(action))).cached_result());
+}
+
+TEST_F(ServerTest, AnActionMarkedDoNotCacheIsNeverCached) {
+  SKIP_UNLESS_EXECUTABLE();
+  StartServer();
+  ActionSpec spec = Script("echo fine");
+  spec.do_not_cache = true;
+  Digest action = PutAction(*cas_, PutBusyboxRoot(*cas_), spec);
+  reapi::ExecuteResponse response = ResponseOf(ExecuteToEnd(*execution_, Request(action)));
+  EXPECT_EQ(response.status().code(), 0) << response.status().message();
+  EXPECT_EQ(response.result().exit_code(), 0);
+
+  reapi::GetActionResultRequest lookup;
+  *lookup.mutable_action_digest() = action;
+  reapi::ActionResult entry;
+  EXPECT_EQ(action_cache_->GetActionResult(Deadline().get(), lookup, &entry).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  EXPECT_FALSE(ResponseOf(ExecuteToEnd(*execution_, Request(action))).cached_result());
+}
+
+TEST_F(ServerTest, MissingInputsAreFailedPreconditionListingEveryMissingBlob) {
+  StartServer();
+  reapi::Directory absent_directory;
+  absent_directory.add_files()->set_name("deep");
+  Digest absent_directory_digest = DigestOfBytes(absent_directory.SerializeAsString());
+  Digest first_file = DigestOfBytes("never uploaded 1");
+  Digest second_file = DigestOfBytes("never uploaded 2");
+  reapi::Directory root;
+  auto* sub = root.add_directories();
+  sub->set_name("absent");
+  *sub->mutable_digest() = absent_directory_digest;
+  auto* a = root.add_files();
+  a->set_name("a");
+  *a->mutable_digest() = first_file;
+  auto* b = root.add_files();
+  b->set_name("b");
+  *b->mutable_digest() = second_file;
+  Digest action = PutAction(*cas_, Put(*cas_, root.SerializeAsString()), Script("true"));
+
+  auto stream = OperationStream::Execute(*execution_, Request(action));
+  grpc::Status status = stream->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << status.error_message();
+  std::vector<std::string> expected = {Subject(absent_directory_digest), Subject(first_file),
+                                       Subject(second_file)};
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(MissingSubjects(status), expected);
+
+  // The Action itself missing is reported the same way.
+  Digest absent_action = DigestOfBytes("not an uploaded action");
+  stream = OperationStream::Execute(*execution_, Request(absent_action));
+  status = stream->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(MissingSubjects(status), std::vector<std::string>{Subject(absent_action)});
+}
+
+TEST_F(ServerTest, AnUnsortedDirectoryIsInvalidArgumentNamingTheField) {
+  StartServer();
+  reapi::Directory root;
+  auto* b = root.add_files();
+  b->set_name("b");
+  *b->mutable_digest() = Put(*cas_, "B");
+  auto* a = root.add_files();
+  a->set_name("a");
+  *a->mutable_digest() = Put(*cas_, "A");
+  Digest action = PutAction(*cas_, Put(*cas_, root.SerializeAsString()), Script("true"));
+
+  auto stream = OperationStream::Execute(*execution_, Request(action));
+  grpc::Status status = stream->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+  google::rpc::Status details;
+  ASSERT_TRUE(details.ParseFromString(status.error_details()));
+  std::string field;
+  for (const auto& any : details.details()) {
+    google::rpc::BadRequest bad;
+    if (any.UnpackTo(&bad) && bad.field_violations_size() > 0) {
+      field = bad.field_violations(0).field();
+    }
+  }
+  EXPECT_EQ(field.rfind("input_root", 0), 0u)
+      << "field: " << field << "; " << status.error_message();
+}
+
+TEST_F(ServerTest, ATimeoutIsDeadlineExceededInTheResponseWithThePartialOutputKept) {
+  SKIP_UNLESS_EXECUTABLE();
+  StartServer();
+  ActionSpec spec = Script("echo partial; sleep 60");
+  spec.timeout_seconds = 1;
+  Digest action = PutAction(*cas_, PutBusyboxRoot(*cas_), spec);
+  reapi::ExecuteResponse response = ResponseOf(ExecuteToEnd(*execution_, Request(action)));
+  EXPECT_EQ(response.status().code(), static_cast<int>(grpc::StatusCode::DEADLINE_EXCEEDED))
+      << response.status().message();
+  EXPECT_EQ(Get(*cas_, response.result().stdout_digest()), "partial\n");
+
+  reapi::GetActionResultRequest lookup;
+  *lookup.mutable_action_digest() = action;
+  reapi::ActionResult entry;
+  EXPECT_EQ(action_cache_->GetActionResult(Deadline().get(), lookup, &entry).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(ServerTest, WaitExecutionFollowsARunningOperationToItsResult) {
+  SKIP_UNLESS_EXECUTABLE();
+  StartServer();
+  Gate gate;
+  Digest action = PutAction(*cas_, PutBusyboxRoot(*cas_), gate.Action());
+  auto execute = OperationStream::Execute(*execution_, Request(action));
+  ASSERT_TRUE(execute->ReadUntil(reapi::ExecutionStage::EXECUTING));
+  ASSERT_TRUE(gate.WaitForArrival());
+
+  auto waiting = OperationStream::Wait(*execution_, execute->last().name());
+  ASSERT_TRUE(waiting->ReadUntil(reapi::ExecutionStage::EXECUTING));
+  EXPECT_EQ(waiting->last().name(), execute->last().name());
+  EXPECT_FALSE(waiting->last().done());
+
+  gate.Release();
+  ASSERT_TRUE(waiting->Finish().ok());
+  ASSERT_TRUE(execute->Finish().ok());
+  reapi::ExecuteResponse seen_by_waiter = ResponseOf(waiting->last());
+  EXPECT_EQ(seen_by_waiter.status().code(), 0) << seen_by_waiter.status().message();
+  EXPECT_EQ(seen_by_waiter.result().stdout_digest(),
+            ResponseOf(execute->last()).result().stdout_digest());
+  EXPECT_EQ(Get(*cas_, seen_by_waiter.result().stdout_digest()).substr(0, 4), "run\n");
+}
+
+TEST_F(ServerTest, WaitExecutionOfAnUnknownNameIsNotFound) {
+  StartServer();
+  for (const char* name : {"operations/00000000-0000-4000-8000-000000000000", "nonsense"}) {
+    auto waiting = OperationStream::Wait(*execution_, name);
+    grpc::Status status = waiting->Finish();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND) << name;
+    EXPECT_TRUE(waiting->seen().empty());
+  }
+}
+
+TEST_F(ServerTest, AClientThatDisconnectsDoesNotCancelTheAction) {
+  SKIP_UNLESS_EXECUTABLE();
+  StartServer([](ServerConfig& config) { config.metrics_listen = "127.0.0.1:0"; });
+  Gate gate;
+  Digest action = PutAction(*cas_, PutBusyboxRoot(*cas_), gate.Action());
+  auto execute = OperationStream::Execute(*execution_, Request(action));
+  ASSERT_TRUE(execute->ReadUntil(reapi::ExecutionStage::EXECUTING));
+  std::string name = execute->last().name();
+  ASSERT_TRUE(gate.WaitForArrival());
+
+  execute->Cancel();
+  EXPECT_EQ(execute->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  // The action must still be waiting once the server has seen the call end.
+  const std::string ended = "cairn_server_requests_total{method=\"Execute\",code=\"CANCELLED\"} 1";
+  auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (ScrapeMetrics(server_->metrics_address()).find(ended) == std::string::npos) {
+    ASSERT_LT(std::chrono::steady_clock::now(), give_up) << "the server never saw the call end";
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  gate.Release();
+
+  auto later = OperationStream::Wait(*execution_, name);
+  ASSERT_TRUE(later->Finish().ok());
+  ASSERT_FALSE(later->seen().empty());
+  reapi::ExecuteResponse response = ResponseOf(later->last());
+  EXPECT_EQ(response.status().code(), 0) << response.status().message();
+  EXPECT_EQ(Get(*cas_, response.result().stdout_digest()).substr(0, 4), "run\n");
+}
+
+TEST_F(ServerTest, TwoIdenticalExecutesAtOnceRunTheActionOnce) {
+  SKIP_UNLESS_EXECUTABLE();
+  StartServer();
+  Gate gate;
+  Digest action = PutAction(*cas_, PutBusyboxRoot(*cas_), gate.Action());
+  auto first = OperationStream::Execute(*execution_, Request(action));
+  ASSERT_TRUE(first->ReadUntil(reapi::ExecutionStage::EXECUTING));
+  ASSERT_TRUE(gate.WaitForArrival());
+
+  // Skipping the cache may still merge with a run in flight.
+  auto second = OperationStream::Execute(*execution_, Request(action, true));
+  ASSERT_TRUE(second->ReadUntil(reapi::ExecutionStage::EXECUTING));
+  ASSERT_EQ(second->last().name(), first->last().name()) << "not merged";
+
+  gate.Release();
+  ASSERT_TRUE(first->Finish().ok());
+  ASSERT_TRUE(second->Finish().ok());
+  EXPECT_FALSE(gate.SomeoneWaiting()) << "the action ran a second time";
+  reapi::ExecuteResponse one = ResponseOf(first->last());
+  reapi::ExecuteResponse other = ResponseOf(second->last());
+  EXPECT_EQ(one.status().code(), 0) << one.status().message();
+  EXPECT_EQ(other.result().stdout_digest(), one.result().stdout_digest());
+  EXPECT_FALSE(other.cached_result());
+}
+
+TEST_F(ServerTest, APlatformPropertyTheSandboxCannotHonourIsFailedPreconditionNamingIt) {
+  SKIP_UNLESS_EXECUTABLE();
+  StartServer();
+  Digest root = PutBusyboxRoot(*cas_);
+  for (const auto& property :
+       std::vector<std::pair<std::string, std::string>>{{"OSFamily", "windows"}, {"gpu", "yes"}}) {
+    ActionSpec spec = Script("true");
+    spec.platform = {property};
+    auto stream = OperationStream::Execute(*execution_, Request(PutAction(*cas_, root, spec)));
+    grpc::Status status = stream->Finish();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << property.first;
+    EXPECT_NE(status.error_message().find(property.first + "='" + property.second + "'"),
+              std::string::npos)
+        << status.error_message();
+  }
+}
+
+TEST_F(ServerTest, AnInstanceWithoutASandboxRefusesToExecute) {
+  StartServer([](ServerConfig& config) { config.sandbox.plugin = kNoSandbox; });
+  auto stream = OperationStream::Execute(*execution_, Request(DigestOfBytes("any action")));
+  grpc::Status status = stream->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << status.error_message();
+  EXPECT_NE(status.error_message().find("sandbox"), std::string::npos) << status.error_message();
+}
+
+TEST_F(ServerTest, AMalformedActionDigestOrUnknownInstanceIsTheCallsOwnError) {
+  StartServer();
+  reapi::ExecuteRequest request;
+  request.mutable_action_digest()->set_hash("not-hex");
+  request.mutable_action_digest()->set_size_bytes(3);
+  auto stream = OperationStream::Execute(*execution_, request);
+  grpc::Status status = stream->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(status.error_message().find("action_digest"), std::string::npos)
+      << status.error_message();
+
+  request = Request(DigestOfBytes("x"));
+  request.set_instance_name("nope");
+  stream = OperationStream::Execute(*execution_, request);
+  EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(ServerTest, AFullQueueIsResourceExhausted) {
+  SKIP_UNLESS_EXECUTABLE();
+  StartServer([](ServerConfig& config) {
+    config.executions = 1;
+    config.limits.max_queue = 1;
+  });
+  Gate gate;
+  Digest root = PutBusyboxRoot(*cas_);
+  auto running =
+      OperationStream::Execute(*execution_, Request(PutAction(*cas_, root, gate.Action("one"))));
+  ASSERT_TRUE(running->ReadUntil(reapi::ExecutionStage::EXECUTING));
+  ASSERT_TRUE(gate.WaitForArrival());
+  auto waiting =
+      OperationStream::Execute(*execution_, Request(PutAction(*cas_, root, gate.Action("two"))));
+  ASSERT_TRUE(waiting->ReadUntil(reapi::ExecutionStage::QUEUED));
+
+  auto refused =
+      OperationStream::Execute(*execution_, Request(PutAction(*cas_, root, gate.Action("three"))));
+  EXPECT_EQ(refused->Finish().error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+
+  gate.Release();
+  ASSERT_TRUE(gate.WaitForArrival());
+  gate.Release();
+  ASSERT_TRUE(running->Finish().ok());
+  ASSERT_TRUE(waiting->Finish().ok());
+  EXPECT_EQ(Get(*cas_, ResponseOf(waiting->last()).result().stdout_digest()).substr(0, 4), "two\n");
+}
+
+TEST_F(ServerTest, ShuttingDownStopsARunningActionAndEndsItsCalls) {
+  SKIP_UNLESS_EXECUTABLE();
+  StartServer();
+  Gate gate;
+  Digest action = PutAction(*cas_, PutBusyboxRoot(*cas_), gate.Action());
+  auto execute = OperationStream::Execute(*execution_, Request(action));
+  ASSERT_TRUE(execute->ReadUntil(reapi::ExecutionStage::EXECUTING));
+  ASSERT_TRUE(gate.WaitForArrival());
+
+  // The action would wait for ever: only the server going away ends it.
+  std::thread stopper([this] { server_->Shutdown(std::chrono::milliseconds(300)); });
+  EXPECT_TRUE(gate.FirstHungUp()) << "the action still runs after the server shut down";
+  stopper.join();
+  grpc::Status status = execute->Finish();
+  EXPECT_FALSE(status.ok());
+  EXPECT_TRUE(execute->seen().empty() || !execute->last().done());
+}
+
+}  // namespace
+}  // namespace cairn::server
