@@ -179,7 +179,7 @@ class ExecutionService final : public reapi::Execution::Service, public Drainabl
     CAIRN_ASSIGN_OR_RETURN(
         OperationRegistry::Started started,
         registry_.StartOrJoin(instance.name, digest, !action->do_not_cache(), stages,
-                              [&](std::shared_ptr<server::Operation> operation) {
+                              [&](const std::shared_ptr<server::Operation>& operation) {
                                 ExecutionQueue::Job job;
                                 job.run = [this, sandbox, operation, action = *action] {
                                   Run(*sandbox, action, operation);
