@@ -82,7 +82,8 @@ class ExecutionService final : public reapi::Execution::Service, public Drainabl
     RequestScope scope(state_, context, "Execute");
     StatusOr<Following> started = Start(scope, *request);
     if (!started.ok()) return scope.Finish(started.status());
-    return scope.Finish(Follow(scope, context, *started->operation, started->next, writer));
+    return scope.Finish(
+        Follow(scope, context, *started->operation, started->next, request, writer));
   }
 
   grpc::Status WaitExecution(grpc::ServerContext* context,
@@ -97,7 +98,7 @@ class ExecutionService final : public reapi::Execution::Service, public Drainabl
     if (operation == nullptr) return scope.Finish(UnknownOperation(request->name()));
     // The current state at once, then what follows (REAPI's WaitExecution).
     size_t current = operation->updates() - 1;
-    return scope.Finish(Follow(scope, context, *operation, current, writer));
+    return scope.Finish(Follow(scope, context, *operation, current, nullptr, writer));
   }
 
   void Drain(std::chrono::milliseconds /*grace*/) override {
@@ -242,10 +243,45 @@ class ExecutionService final : public reapi::Execution::Service, public Drainabl
     registry_.Finished(operation);
   }
 
+  // Fills the inline fields `request` asks for into the done `message`'s
+  // result, within the batch limit (what does not fit, or cannot be read,
+  // stays a digest only: the fields are hints, as REAPI says).
+  void Inline(const reapi::ExecuteRequest& request, Operation* message) {
+    if (!request.inline_stdout() && !request.inline_stderr() &&
+        request.inline_output_files().empty()) {
+      return;
+    }
+    reapi::ExecuteResponse response;
+    if (!message->response().UnpackTo(&response)) return;
+    reapi::ActionResult* result = response.mutable_result();
+    uint64_t budget = state_.limits().max_batch_size;
+    auto take = [&](const Digest& digest, std::string* into) {
+      if (static_cast<uint64_t>(digest.size_bytes()) > budget) return;
+      StatusOr<std::string> data = state_.storage().ReadBlob(digest);
+      if (!data.ok()) return;
+      budget -= data->size();
+      *into = std::move(data).value();
+    };
+    if (request.inline_stdout() && result->has_stdout_digest()) {
+      take(result->stdout_digest(), result->mutable_stdout_raw());
+    }
+    if (request.inline_stderr() && result->has_stderr_digest()) {
+      take(result->stderr_digest(), result->mutable_stderr_raw());
+    }
+    for (auto& file : *result->mutable_output_files()) {
+      for (const std::string& wanted : request.inline_output_files()) {
+        if (wanted == file.path()) take(file.digest(), file.mutable_contents());
+      }
+    }
+    message->mutable_response()->PackFrom(response);
+  }
+
   // Streams `operation` from update `next` on until it is done, the client
-  // goes away or the server shuts down.
+  // goes away or the server shuts down. `request` (null for WaitExecution)
+  // asks for inline outputs in the last message.
   Status Follow(RequestScope& scope, grpc::ServerContext* context,
-                const server::Operation& operation, size_t next, OperationWriter* writer) {
+                const server::Operation& operation, size_t next,
+                const reapi::ExecuteRequest* request, OperationWriter* writer) {
     auto last_write = std::chrono::steady_clock::now();
     for (;;) {
       size_t updates = operation.WaitForUpdate(next, kPollInterval);
@@ -262,6 +298,7 @@ class ExecutionService final : public reapi::Execution::Service, public Drainabl
       if (updates <= next) next = updates - 1;  // the current state again
       for (; next < updates; ++next) {
         Operation message = operation.Render(next);
+        if (message.done() && request != nullptr) Inline(*request, &message);
         scope.AddBytesOut(message.ByteSizeLong());
         if (!writer->Write(message)) {
           return Cancelled("the client went away; the execution goes on as operation " +

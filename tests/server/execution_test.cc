@@ -362,6 +362,54 @@ TEST_F(ServerTest, ASuccessfulActionStreamsEveryStageAndIsThenServedFromTheCache
   EXPECT_NE(second.name(), first.name());
 }
 
+TEST_F(ServerTest, StdoutAndStderrAreInlinedWhenAsked) {
+  SKIP_UNLESS_EXECUTABLE();
+  StartServer();
+  Digest action = PutAction(*cas_, PutBusyboxRoot(*cas_), Script("echo out; echo err >&2"));
+  reapi::ExecuteRequest request = Request(action);
+  request.set_inline_stdout(true);
+  request.set_inline_stderr(true);
+  reapi::ExecuteResponse run = ResponseOf(ExecuteToEnd(*execution_, request));
+  EXPECT_EQ(run.result().stdout_raw(), "out\n");
+  EXPECT_EQ(run.result().stderr_raw(), "err\n");
+  reapi::ExecuteResponse cached = ResponseOf(ExecuteToEnd(*execution_, request));
+  EXPECT_TRUE(cached.cached_result());
+  EXPECT_EQ(cached.result().stdout_raw(), "out\n");
+  // Not asked, not inlined: the digest is enough.
+  reapi::ExecuteResponse plain = ResponseOf(ExecuteToEnd(*execution_, Request(action)));
+  EXPECT_TRUE(plain.result().stdout_raw().empty());
+  EXPECT_EQ(Get(*cas_, plain.result().stdout_digest()), "out\n");
+}
+
+TEST_F(ServerTest, AHostToolsInstanceRefusesAbsoluteSymlinksInTheInputRoot) {
+  StartServer([](ServerConfig& config) {
+    InstanceConfig plain;
+    InstanceConfig bazel;
+    bazel.name = "bazel";
+    bazel.host_tools = true;
+    config.instances = {plain, bazel};
+  });
+  reapi::Directory root;
+  auto* link = root.add_symlinks();
+  link->set_name("escape");
+  link->set_target("/etc");
+  Digest action = PutAction(*cas_, Put(*cas_, root.SerializeAsString()), Script("true"));
+  // The blobs are per store, not per instance: the same action in "bazel".
+  reapi::ExecuteRequest request = Request(action);
+  request.set_instance_name("bazel");
+  auto stream = OperationStream::Execute(*execution_, request);
+  grpc::Status status = stream->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+  EXPECT_NE(status.error_message().find("escape"), std::string::npos) << status.error_message();
+
+  // Control: the default instance, whose input root is the sandbox's "/",
+  // accepts it (the action then fails for want of a shell, which is not
+  // the point here).
+  if (!WhyNotExecutable().empty()) return;
+  Operation accepted = ExecuteToEnd(*execution_, Request(action));
+  EXPECT_TRUE(accepted.done());
+}
+
 TEST_F(ServerTest, SkippingTheCacheLookupRunsTheActionAgainAndReplacesTheEntry) {
   SKIP_UNLESS_EXECUTABLE();
   StartServer();
