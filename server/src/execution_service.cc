@@ -93,6 +93,11 @@ class ExecutionService final : public reapi::Execution::Service, public Drainabl
     std::optional<std::string> instance = InstanceOfOperationName(request->name());
     if (!instance) return scope.Finish(UnknownOperation(request->name()));
     Status allowed = scope.Enter(*instance, Permission::kExecute, "name");
+    // No operation of an instance not served can exist: REAPI's answer for
+    // an unknown name, which sends the client back to Execute.
+    if (allowed.code() == Code::kInvalidArgument) {
+      return scope.Finish(UnknownOperation(request->name()));
+    }
     if (!allowed.ok()) return scope.Finish(allowed);
     std::shared_ptr<server::Operation> operation = registry_.Find(request->name());
     if (operation == nullptr) return scope.Finish(UnknownOperation(request->name()));

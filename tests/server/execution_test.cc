@@ -571,7 +571,8 @@ TEST_F(ServerTest, WaitExecutionFollowsARunningOperationToItsResult) {
 
 TEST_F(ServerTest, WaitExecutionOfAnUnknownNameIsNotFound) {
   StartServer();
-  for (const char* name : {"operations/00000000-0000-4000-8000-000000000000", "nonsense"}) {
+  for (const char* name : {"operations/00000000-0000-4000-8000-000000000000", "nonsense",
+                           "nope/operations/00000000-0000-4000-8000-000000000000"}) {
     auto waiting = OperationStream::Wait(*execution_, name);
     grpc::Status status = waiting->Finish();
     EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND) << name;
