@@ -194,6 +194,10 @@ StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config,
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
+  // gRPC sets SO_REUSEPORT by default, so a second server on a port in use
+  // would start and share it, each getting some of the connections. An
+  // address in use must be an error instead.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   std::vector<int> ports(config.listen.size(), 0);
   for (size_t i = 0; i < config.listen.size(); ++i) {
     const ListenAddress& address = config.listen[i];
