@@ -151,9 +151,10 @@ class ByteStreamService final : public bytestream::ByteStream::Service {
     do {
       std::string chunk;
       if (position < end) {
-        CAIRN_ASSIGN_OR_RETURN(chunk,
-                               state_.storage().ReadBlob(name.digest, position,
-                                                         std::min(kChunkBytes, end - position)));
+        StatusOr<std::string> read =
+            state_.storage().ReadBlob(name.digest, position, std::min(kChunkBytes, end - position));
+        if (!read.ok()) return read.status().WithContext("resource_name " + Quoted(resource));
+        chunk = std::move(read).value();
         if (chunk.empty()) {
           return DataLoss("blob " + DigestToString(name.digest) + " ends at " +
                           std::to_string(position) + " bytes, short of its size");

@@ -474,7 +474,7 @@ TEST_F(ByteStreamTest, BothInstancesServeBothForms) {
 TEST_F(ByteStreamTest, MalformedReadNamesAreInvalidArgumentNamingTheResource) {
   StartServer();
   Digest digest = Upload("a blob that exists");
-  const std::string hash = digest.hash();
+  const std::string& hash = digest.hash();
   const std::string size = std::to_string(digest.size_bytes());
   struct Case {
     std::string name;
@@ -515,11 +515,37 @@ TEST_F(ByteStreamTest, MalformedReadNamesAreInvalidArgumentNamingTheResource) {
   EXPECT_EQ(good.data, "a blob that exists");
 }
 
+TEST_F(ByteStreamTest, ARoutingHeaderMustEqualTheResourceName) {
+  StartServer();
+  Digest digest = Upload("routed");
+  for (bool same : {true, false}) {
+    SCOPED_TRACE(same ? "same" : "different");
+    bytestream::ReadRequest request;
+    request.set_resource_name(ReadName(digest));
+    auto context = Context();
+    context->AddMetadata("build.bazel.remote.execution.v2.resource-name",
+                         same ? ReadName(digest) : ReadName(DigestOfBytes("elsewhere")));
+    auto reader = bytestream_->Read(context.get(), request);
+    bytestream::ReadResponse response;
+    std::string data;
+    while (reader->Read(&response)) data += response.data();
+    grpc::Status status = reader->Finish();
+    if (same) {
+      ASSERT_TRUE(status.ok()) << status.error_message();
+      EXPECT_EQ(data, "routed");
+    } else {
+      EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+      EXPECT_NE(status.error_message().find("resource-name"), std::string::npos)
+          << status.error_message();
+    }
+  }
+}
+
 TEST_F(ByteStreamTest, MalformedWriteNamesAreRefusedAndStoreNothing) {
   StartServer([](ServerConfig& config) { config.limits.max_blob_size = 1 << 20; });
   std::string data = "content that must not be stored";
   Digest digest = DigestOfBytes(data);
-  const std::string hash = digest.hash();
+  const std::string& hash = digest.hash();
   const std::string size = std::to_string(digest.size_bytes());
   const std::vector<std::string> names = {
       "",
