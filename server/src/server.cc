@@ -287,8 +287,11 @@ void Server::Shutdown(std::chrono::milliseconds grace) {
   if (auto* health = impl_->grpc_server->GetHealthCheckService()) {
     health->SetServingStatus(false);
   }
+  // One deadline for everything, taken before the services drain: `grace`
+  // bounds the whole shutdown, however long a Drain() takes.
+  auto deadline = std::chrono::system_clock::now() + grace;
   for (Drainable* service : impl_->drainable) service->Drain(grace);
-  impl_->grpc_server->Shutdown(std::chrono::system_clock::now() + grace);
+  impl_->grpc_server->Shutdown(deadline);
   impl_->grpc_server->Wait();
   impl_->metrics_endpoint.reset();
   // Services (and the executions they own) end before the store they use.

@@ -1,7 +1,7 @@
-// TLS and mutual TLS on grpcs:// addresses, with certificates the test
-// makes with the openssl command line: a CA, a server certificate for
-// 127.0.0.1 and localhost, a client certificate from that CA, and one from
-// another CA.
+// The transports: a Unix socket beside TCP, and TLS and mutual TLS on
+// grpcs:// addresses, with certificates the test makes with the openssl
+// command line: a CA, a server certificate for 127.0.0.1 and localhost, a
+// client certificate from that CA, and one from another CA.
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -219,6 +219,25 @@ TEST_F(TlsTest, AKeyThatIsNotPemOrNotTheCertificatesStopsTheServerFromStarting) 
   ASSERT_FALSE(server.ok());
   EXPECT_NE(server.status().message().find("is not the key of tls.certificate"), std::string::npos)
       << server.status().message();
+}
+
+TEST_F(ServerTest, AUnixSocketServesBesideATcpAddress) {
+  const std::string socket = dir_.path() + "/cairn.sock";
+  StartServer([&](ServerConfig& config) {
+    config.listen.insert(config.listen.begin(), *ParseListenAddress("unix:" + socket, {}));
+    config.sandbox.plugin = kNoSandbox;
+  });
+  ASSERT_EQ(server_->urls().size(), 2u);
+  EXPECT_EQ(server_->urls()[0], "unix:" + socket);
+  EXPECT_EQ(server_->urls()[1].rfind("grpc://127.0.0.1:", 0), 0u) << server_->urls()[1];
+  EXPECT_EQ(server_->urls()[1], "grpc://127.0.0.1:" + std::to_string(server_->port()));
+  auto channel = grpc::CreateChannel("unix:" + socket, grpc::InsecureChannelCredentials());
+  auto stub = reapi::Capabilities::NewStub(channel);
+  reapi::GetCapabilitiesRequest request;
+  reapi::ServerCapabilities response;
+  grpc::Status status = stub->GetCapabilities(Context(10).get(), request, &response);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  Upload("over TCP");
 }
 
 }  // namespace
