@@ -82,11 +82,16 @@ StatusOr<uint64_t> ReadSize(const ConfigNode& value, const std::string& key) {
   return *size;
 }
 
-Status CheckLogLevel(const ConfigNode& value, const std::string& key) {
+bool IsLogLevel(const std::string& text) {
   static const char* const kLevels[] = {"trace", "debug", "info", "warn", "error", "off"};
   for (const char* level : kLevels) {
-    if (value.scalar() == level) return Status::Ok();
+    if (text == level) return true;
   }
+  return false;
+}
+
+Status CheckLogLevel(const ConfigNode& value, const std::string& key) {
+  if (IsLogLevel(value.scalar())) return Status::Ok();
   return ConfigError(value.location(), "'" + key + "' must be one of trace, debug, info, " +
                                            "warn, error, off; got '" + value.scalar() + "'");
 }
@@ -323,6 +328,21 @@ Status FinishServerConfig(ServerConfig* config, bool host_tools) {
   if (config->executions <= 0) {
     unsigned cores = std::thread::hardware_concurrency();
     config->executions = cores == 0 ? 1 : static_cast<int>(cores);
+  }
+  // Flags and programmatic configurations reach here unchecked; the file's
+  // values were checked where they were read, with their position.
+  if (!config->metrics_listen.empty()) {
+    size_t colon = config->metrics_listen.rfind(':');
+    if (colon == std::string::npos || !ParsePort(config->metrics_listen.substr(colon + 1))) {
+      return InvalidArgument("the metrics address must be HOST:PORT, got '" +
+                             config->metrics_listen + "'");
+    }
+  }
+  for (const std::string* level : {&config->log_level, &config->request_log_level}) {
+    if (!IsLogLevel(*level)) {
+      return InvalidArgument("log level '" + *level +
+                             "' is not one of trace, debug, info, warn, error, off");
+    }
   }
   bool tls = false;
   for (const ListenAddress& address : config->listen) {

@@ -2,7 +2,7 @@
 # cairn-server's command line: help, version, bad options and
 # configuration (exit 2), an address in use (exit 1), the bound port
 # printed, the gRPC health service, and SIGTERM letting a call in flight
-# finish before exiting 0.
+# (a ByteStream read) finish before exiting 0.
 #
 # Usage: cli_test.sh CAIRN_SERVER PLUGIN_DIR
 set -u
@@ -98,6 +98,9 @@ expect_in "$work/bad-executions.err" "--executions" bad-executions
 expect_exit 2 bad-log-level -- "$server" --listen grpc://127.0.0.1:0 --cache-dir "$work/cache" \
   --log-level loud
 expect_in "$work/bad-log-level.err" "loud" bad-log-level
+expect_exit 2 bad-metrics -- "$server" --listen grpc://127.0.0.1:0 --cache-dir "$work/cache" \
+  --metrics-listen 127.0.0.1
+expect_in "$work/bad-metrics.err" "'127.0.0.1'" bad-metrics
 expect_exit 2 no-listen -- "$server" --cache-dir "$work/cache"
 expect_in "$work/no-listen.err" "no listen address" no-listen
 
@@ -136,9 +139,9 @@ EOF
     )
     [ "$health" = "0801" ] || fail "health: Check answered '$health', expected 0801 (SERVING)"
 
-    # SIGTERM while a ByteStream upload is open: the upload still
-    # completes, then the server exits 0. The client sends the first half,
-    # waits until the server has logged the signal, then sends the rest.
+    # SIGTERM while a ByteStream read is in flight (its first chunk has
+    # arrived, so the server is inside the call): the read still
+    # completes, then the server exits 0.
     timeout 60 "$python" - "$port" "$pid" "$work/first.err" >"$work/drain.out" 2>&1 <<'EOF'
 import hashlib, os, signal, sys, time, grpc
 
@@ -156,35 +159,58 @@ def field(number, wire_type, payload):
     key = varint(number << 3 | wire_type)
     return key + (varint(payload) if wire_type == 0 else varint(len(payload)) + payload)
 
+def read_varint(buffer, at):
+    shift = value = 0
+    while True:
+        byte = buffer[at]
+        at += 1
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if not byte & 0x80:
+            return value, at
+
+def data_of(message):
+    # ReadResponse: data=10, its only field.
+    at, data = 0, b""
+    while at < len(message):
+        key, at = read_varint(message, at)
+        length, at = read_varint(message, at)
+        if key == (10 << 3 | 2):
+            data += message[at:at + length]
+        at += length
+    return data
+
 port, pid, log = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-data = os.urandom(1 << 20)
-resource = "uploads/5b7e2a30-8c1d-4e8f-9a6b-0c1d2e3f4a5b/blobs/%s/%d" % (
-    hashlib.sha256(data).hexdigest(), len(data))
-half = len(data) // 2
+channel = grpc.insecure_channel("127.0.0.1:" + port)
+data = os.urandom(16 << 20)
+digest = "%s/%d" % (hashlib.sha256(data).hexdigest(), len(data))
+chunk = 1 << 20
 
 def requests():
     # WriteRequest: resource_name=1, write_offset=2, finish_write=3, data=10
-    yield field(1, 2, resource.encode()) + field(10, 2, data[:half])
-    os.kill(pid, signal.SIGTERM)
-    deadline = time.time() + 20
-    while time.time() < deadline:
-        with open(log) as f:
-            if "SIGTERM" in f.read():
-                break
-        time.sleep(0.05)
-    else:
-        raise SystemExit("the server never logged the SIGTERM")
-    yield field(2, 0, half) + field(3, 0, 1) + field(10, 2, data[half:])
+    name = ("uploads/5b7e2a30-8c1d-4e8f-9a6b-0c1d2e3f4a5b/blobs/" + digest).encode()
+    for offset in range(0, len(data), chunk):
+        yield ((field(1, 2, name) if offset == 0 else b"") + field(2, 0, offset) +
+               field(3, 0, int(offset + chunk >= len(data))) +
+               field(10, 2, data[offset:offset + chunk]))
 
-channel = grpc.insecure_channel("127.0.0.1:" + port)
-write = channel.stream_unary("/google.bytestream.ByteStream/Write")
-response = write(requests(), timeout=30)
-# WriteResponse: committed_size=1
-expected = field(1, 0, len(data))
-print("committed" if response == expected else "unexpected response " + response.hex())
+channel.stream_unary("/google.bytestream.ByteStream/Write")(requests(), timeout=30)
+# ReadRequest: resource_name=1
+read = channel.unary_stream("/google.bytestream.ByteStream/Read")
+responses = read(field(1, 2, ("blobs/" + digest).encode()), timeout=30)
+received = data_of(next(responses))
+os.kill(pid, signal.SIGTERM)
+deadline = time.time() + 20
+while "SIGTERM" not in open(log).read():
+    if time.time() > deadline:
+        raise SystemExit("the server never logged the SIGTERM")
+    time.sleep(0.05)
+for response in responses:
+    received += data_of(response)
+print("complete" if received == data else "got %d of %d bytes" % (len(received), len(data)))
 EOF
-    grep -qx committed "$work/drain.out" ||
-      fail "drain: the upload in flight did not complete: $(cat "$work/drain.out")"
+    grep -qx complete "$work/drain.out" ||
+      fail "drain: the read in flight did not complete: $(cat "$work/drain.out")"
   else
     echo "note: no python3 with grpcio; health and drain checks skipped" >&2
     kill -TERM "$pid"

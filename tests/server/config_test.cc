@@ -270,6 +270,23 @@ TEST_F(ServerConfigTest, NoListenAddressIsAnError) {
   EXPECT_NE(finished.message().find("--listen"), std::string::npos) << finished.message();
 }
 
+TEST_F(ServerConfigTest, FinishingChecksWhatFlagsSetWithoutTheFile) {
+  ServerConfig config;
+  config.listen.push_back(*ParseListenAddress("grpc://127.0.0.1:0", {}));
+  config.cache_dir = "/tmp/x";
+  config.metrics_listen = "localhost";
+  Status finished = FinishServerConfig(&config, false);
+  EXPECT_EQ(finished.code(), Code::kInvalidArgument);
+  EXPECT_NE(finished.message().find("'localhost'"), std::string::npos) << finished.message();
+  config.metrics_listen = "127.0.0.1:0";
+  config.log_level = "loud";
+  finished = FinishServerConfig(&config, false);
+  EXPECT_EQ(finished.code(), Code::kInvalidArgument);
+  EXPECT_NE(finished.message().find("'loud'"), std::string::npos) << finished.message();
+  config.log_level = "warn";
+  EXPECT_TRUE(FinishServerConfig(&config, false).ok());
+}
+
 TEST_F(ServerConfigTest, FinishingFillsTheCacheDirStoreSandboxAndDefaultInstance) {
   std::string saved = getenv("XDG_CACHE_HOME") != nullptr ? getenv("XDG_CACHE_HOME") : "";
   setenv("XDG_CACHE_HOME", "/xdg", 1);
