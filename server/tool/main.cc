@@ -4,11 +4,13 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
 #include <string>
+#include <thread>
 
 #include "cairn/server/server.h"
 
@@ -41,9 +43,10 @@ Options (flags override the configuration file):
 
 On start the server prints one line per address it listens on
 ("cairn-server: listening on grpc://127.0.0.1:8980"). SIGTERM or SIGINT
-lets calls in flight finish (up to 30 s), then exits with status 0.
+lets calls in flight finish (up to 30 s), then exits with status 0; a
+second signal stops at once, cancelling them, with status 1.
 Exit status: 0 stopped by a signal, 2 bad configuration or flags,
-1 could not start.
+1 could not start or stopped by a second signal.
 )";
 
 int Fail(int code, const std::string& message) {
@@ -71,9 +74,7 @@ int main(int argc, char** argv) {
       (void)flag;
       return argv[++i];
     };
-    auto needs_value = [&]() {
-      return Fail(2, "option " + arg + " needs a value (see --help)");
-    };
+    auto needs_value = [&]() { return Fail(2, "option " + arg + " needs a value (see --help)"); };
     if (arg == "--help" || arg == "-h") {
       std::fputs(kUsage, stdout);
       return 0;
@@ -105,8 +106,8 @@ int main(int argc, char** argv) {
       char* end = nullptr;
       long n = std::strtol(v, &end, 10);
       if (*v == '\0' || *end != '\0' || n < 1 || n > 4096) {
-        return Fail(2, std::string("--executions must be a number from 1 to 4096, got '") + v +
-                           "'");
+        return Fail(2,
+                    std::string("--executions must be a number from 1 to 4096, got '") + v + "'");
       }
       executions = static_cast<int>(n);
     }
@@ -137,8 +138,8 @@ int main(int argc, char** argv) {
   spdlog::set_default_logger(logger);
   spdlog::level::level_enum level = spdlog::level::from_str(config.log_level);
   if (spdlog::level::to_string_view(level) != config.log_level && config.log_level != "warn") {
-    return Fail(2, "--log-level must be trace, debug, info, warn or error, got '" +
-                       config.log_level + "'");
+    return Fail(
+        2, "--log-level must be trace, debug, info, warn or error, got '" + config.log_level + "'");
   }
   spdlog::set_level(level);
 
@@ -165,7 +166,23 @@ int main(int argc, char** argv) {
   sigwait(&signals, &received);
   spdlog::info("{}: finishing the calls in flight (up to 30 s), then stopping",
                received == SIGTERM ? "SIGTERM" : "SIGINT");
-  (*server)->Shutdown(std::chrono::seconds(30));
+  std::atomic<bool> stopped{false};
+  std::thread stopping([&] {
+    (*server)->Shutdown(std::chrono::seconds(30));
+    stopped = true;
+  });
+  // A second signal means "now": an operator who pressed Ctrl-C twice does
+  // not want to wait for a slow client. The store survives an abrupt end
+  // (it survives kill -9), so no cleanup is skipped that matters.
+  while (!stopped) {
+    timespec poll_interval{0, 100 * 1000 * 1000};
+    if (sigtimedwait(&signals, nullptr, &poll_interval) > 0) {
+      spdlog::warn("second signal: stopping without waiting for the calls in flight");
+      spdlog::default_logger()->flush();
+      std::_Exit(1);
+    }
+  }
+  stopping.join();
   spdlog::info("stopped");
   return 0;
 }

@@ -220,6 +220,72 @@ EOF
   expect_in "$work/first.err" "stopped" sigterm
 fi
 
+# A second signal while a call holds the drain up stops the server at
+# once with status 1: the client keeps a ByteStream read open without
+# reading, and stays until the server is gone.
+if [ -n "$python" ] &&
+  start_server third --config "$work/server.yaml" --listen grpc://127.0.0.1:0; then
+  timeout 60 "$python" - "$port" "$pid" "$work/third.err" >"$work/force.out" 2>&1 <<'EOF'
+import hashlib, os, signal, sys, time, grpc
+
+def varint(n):
+    out = b""
+    while True:
+        byte = n & 0x7F
+        n >>= 7
+        if n:
+            out += bytes([byte | 0x80])
+        else:
+            return out + bytes([byte])
+
+def field(number, wire_type, payload):
+    key = varint(number << 3 | wire_type)
+    return key + (varint(payload) if wire_type == 0 else varint(len(payload)) + payload)
+
+def gone(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().split(") ")[1][0] == "Z"
+    except FileNotFoundError:
+        return True
+
+port, pid, log = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+channel = grpc.insecure_channel("127.0.0.1:" + port)
+data = os.urandom(16 << 20)
+digest = "%s/%d" % (hashlib.sha256(data).hexdigest(), len(data))
+chunk = 1 << 20
+
+def requests():
+    name = ("uploads/0f1e2d3c-4b5a-4697-8877-665544332211/blobs/" + digest).encode()
+    for offset in range(0, len(data), chunk):
+        yield ((field(1, 2, name) if offset == 0 else b"") + field(2, 0, offset) +
+               field(3, 0, int(offset + chunk >= len(data))) +
+               field(10, 2, data[offset:offset + chunk]))
+
+channel.stream_unary("/google.bytestream.ByteStream/Write")(requests(), timeout=30)
+read = channel.unary_stream("/google.bytestream.ByteStream/Read")
+responses = read(field(1, 2, ("blobs/" + digest).encode()), timeout=50)
+next(responses)
+os.kill(pid, signal.SIGTERM)
+deadline = time.time() + 20
+while "SIGTERM" not in open(log).read():
+    if time.time() > deadline:
+        raise SystemExit("the server never logged the SIGTERM")
+    time.sleep(0.05)
+os.kill(pid, signal.SIGINT)
+deadline = time.time() + 20
+while not gone(pid):
+    if time.time() > deadline:
+        raise SystemExit("the server is still running 20 s after the second signal")
+    time.sleep(0.05)
+print("gone")
+EOF
+  grep -qx gone "$work/force.out" || fail "second signal: $(cat "$work/force.out")"
+  wait_exit "$pid"
+  [ "$status" = 1 ] || fail "second signal: exit $status, expected 1"
+  expect_in "$work/third.err" "second signal" second-signal
+fi
+
 # SIGINT stops it too.
 if start_server second --listen grpc://127.0.0.1:0 --cache-dir "$work/cache2"; then
   kill -INT "$pid"
