@@ -1,6 +1,7 @@
 #include "auth.h"
 
 #include <spdlog/spdlog.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include <fstream>
@@ -134,7 +135,9 @@ StatusOr<TokenGrant> Authenticator::Grant(const std::string& authorization) {
     return Status(Code::kUnauthenticated,
                   "this server needs a bearer token ('authorization: Bearer TOKEN' metadata)");
   }
-  if (authorization.rfind(kBearer, 0) != 0) {
+  // The scheme is case-insensitive (RFC 7235); the token is not.
+  if (authorization.size() < sizeof(kBearer) - 1 ||
+      ::strncasecmp(authorization.c_str(), kBearer, sizeof(kBearer) - 1) != 0) {
     return Status(Code::kUnauthenticated, "the 'authorization' metadata must be 'Bearer TOKEN'");
   }
   std::string token = authorization.substr(sizeof(kBearer) - 1);

@@ -142,6 +142,15 @@ TEST_F(AuthTest, AReadOnlyTokenReadsButCannotWrite) {
   EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND) << status.error_message();
 }
 
+TEST_F(AuthTest, TheBearerSchemeIsCaseInsensitiveButTheTokenIsNot) {
+  StartWithTokens();
+  auto lower = Context();
+  lower->AddMetadata("authorization", "bearer reader");
+  grpc::Status status = FindMissing(lower);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(FindMissing(As("READER")).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+}
+
 TEST_F(AuthTest, AWriterTokenWrites) {
   StartWithTokens();
   grpc::Status status = BatchUpdate(As("writer"));
