@@ -17,7 +17,8 @@
 //                                 # re-read when it changes (see auth.h)
 //   cache-dir: /var/cache/cairn   # the store (cas-local's default path) and
 //                                 # the sandboxes' scratch space
-//   storage: {plugin: cas-local, options: {...}}
+//   storage: {plugin: cas-local, options: {...}}   # cas-local's path
+//                                 # defaults to CACHE_DIR/cas
 //   sandbox: {plugin: bwrap, options: {...}}   # plugin none: no execution
 //   plugin-paths: [...]
 //   instances:                    # REAPI instance names; default: just ""
@@ -31,7 +32,7 @@
 //     max-blob-size: 0            # largest blob accepted; 0 = no limit
 //     max-queue: 1000             # executions waiting for a slot
 //   metrics-listen: 127.0.0.1:9090   # Prometheus text endpoint (HTTP)
-//   log-level: info               # trace, debug, info, warn, error
+//   log-level: info               # trace, debug, info, warn, error, off
 //   request-log-level: info       # level of the one line per request
 //
 // Relative paths are relative to the file that names them.
@@ -111,7 +112,9 @@ StatusOr<ServerConfig> LoadServerConfig(const std::string& file);
 // Fills what neither the file nor the flags set: cache-dir
 // ($XDG_CACHE_HOME/cairn-server), the store (cas-local in CACHE_DIR/cas),
 // the sandbox (bwrap), one instance "" (with host-tools when `host_tools`),
-// and checks what must go together (a grpcs:// address needs tls.*).
+// and checks what must go together (a grpcs:// address needs tls.*,
+// tls.client-ca needs a grpcs:// address) and what flags may have set
+// unchecked (metrics-listen, the log levels). Errors are INVALID_ARGUMENT.
 Status FinishServerConfig(ServerConfig* config, bool host_tools);
 
 }  // namespace cairn::server
