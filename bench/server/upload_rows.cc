@@ -123,13 +123,13 @@ double Upload(bytestream::ByteStream::Stub& stub, GeneratedBlob& blob, const Dig
   return finishing;
 }
 
-// Context, not a target: write() of the blob's chunks into a new file in
-// `dir` (no fsync), then unlink. Any store that keeps the blob on that
-// filesystem pays this; on a VM it varies with how fresh the page-cache
-// pages are, and can cost more than hashing.
-double WriteToFile(GeneratedBlob& blob, const std::string& dir) {
-  std::string path = dir + "/write-floor";
-  double seconds = SyncedSecondsOf([&] {
+// Context, not a target: write() of the blob's chunks into the new file
+// `path` (no fsync). Any store that keeps the blob on that filesystem pays
+// this; on a VM it varies with how fresh the page-cache pages are, and can
+// cost more than hashing. The file is kept until the row ends, as the
+// uploaded blob is, so neither writes into pages the other just freed.
+double WriteToFile(GeneratedBlob& blob, const std::string& path) {
+  return SyncedSecondsOf([&] {
     int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) throw BenchError("cannot create " + path + ": " + std::strerror(errno));
     for (size_t i = 0; i < blob.chunks(); ++i) {
@@ -141,8 +141,6 @@ double WriteToFile(GeneratedBlob& blob, const std::string& dir) {
     }
     ::close(fd);
   });
-  ::unlink(path.c_str());
-  return seconds;
 }
 
 }  // namespace
@@ -156,6 +154,7 @@ void UploadRows(const Settings& settings, const std::string& dir, ServerProcess&
   std::vector<double> hash_seconds, write_seconds, upload_seconds, finish_seconds;
   std::vector<double> server_user, server_system;
   std::vector<Digest> uploaded;
+  std::vector<std::string> floor_files;
   for (int run = 0; run < settings.upload_runs; ++run) {
     // A new blob each run: a second upload of a present blob may complete
     // at once, which would time nothing.
@@ -170,9 +169,12 @@ void UploadRows(const Settings& settings, const std::string& dir, ServerProcess&
     server_system.push_back(cpu_after.system - cpu_before.system);
     hash_seconds.push_back(hashing);
     upload_seconds.push_back(uploading);
-    write_seconds.push_back(WriteToFile(blob, dir));
+    std::string floor_file = dir + "/write-floor-" + std::to_string(run);
+    write_seconds.push_back(WriteToFile(blob, floor_file));
+    floor_files.push_back(floor_file);
     uploaded.push_back(digest);
   }
+  for (const std::string& path : floor_files) ::unlink(path.c_str());
   if (CountMissing(*cas, uploaded) != 0) throw BenchError("an uploaded blob is missing");
   double upload_rate = size / Median(upload_seconds) / kMiB;
   double hash_rate = size / Median(hash_seconds) / kMiB;
