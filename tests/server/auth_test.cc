@@ -159,6 +159,65 @@ TEST_F(AuthTest, AWriterTokenWrites) {
   EXPECT_TRUE(status.ok()) << status.error_message();
 }
 
+TEST_F(AuthTest, ExecuteNeedsTheExecutePermission) {
+  StartWithTokens();
+  for (const char* token : {"reader", "writer"}) {
+    SCOPED_TRACE(token);
+    reapi::ExecuteRequest request;
+    *request.mutable_action_digest() = DigestOfBytes("an action");
+    auto context = As(token);
+    auto reader = execution_->Execute(context.get(), request);
+    google::longrunning::Operation operation;
+    while (reader->Read(&operation)) {
+    }
+    grpc::Status status = reader->Finish();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED) << status.error_message();
+    EXPECT_NE(status.error_message().find("'execute'"), std::string::npos)
+        << status.error_message();
+  }
+}
+
+TEST_F(AuthTest, ByteStreamReadsNeedReadAndWritesNeedWrite) {
+  StartWithTokens();
+  const std::string data = "streamed";
+  const Digest digest = DigestOfBytes(data);
+  const std::string blob = digest.hash() + "/" + std::to_string(digest.size_bytes());
+  auto write = [&](const std::string& token) {
+    auto context = As(token);
+    google::bytestream::WriteResponse response;
+    auto writer = bytestream_->Write(context.get(), &response);
+    google::bytestream::WriteRequest request;
+    request.set_resource_name("uploads/6a4f1c1e-2b3d-4e5f-8a9b-0c1d2e3f4a5b/blobs/" + blob);
+    request.set_data(data);
+    request.set_finish_write(true);
+    writer->Write(request);
+    writer->WritesDone();
+    return writer->Finish();
+  };
+  auto read = [&](const std::string& token) {
+    auto context = As(token);
+    google::bytestream::ReadRequest request;
+    request.set_resource_name("blobs/" + blob);
+    auto reader = bytestream_->Read(context.get(), request);
+    google::bytestream::ReadResponse response;
+    while (reader->Read(&response)) {
+    }
+    return reader->Finish();
+  };
+  grpc::Status status = write("reader");
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED) << status.error_message();
+  status = write("");
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED) << status.error_message();
+  status = write("writer");
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  status = read("");
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED) << status.error_message();
+  status = read("executor");
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED) << status.error_message();
+  status = read("reader");
+  EXPECT_TRUE(status.ok()) << status.error_message();
+}
+
 TEST_F(AuthTest, ATokenForOneInstanceIsDeniedOnAnother) {
   StartWithTokens();
   grpc::Status status = BatchUpdate(As("bazel-writer"), "bazel");
