@@ -54,6 +54,7 @@ void PrintHeader(const Settings& settings) {
       "  1. ByteStream Write of a %llu MiB blob in 1 MiB messages (generated chunk by chunk),\n"
       "     client start to WriteResponse, vs OpenSSL EVP SHA-256 of the same chunks on one\n"
       "     core in this process; %d runs, a new blob each. Peak memory: the server's VmHWM.\n"
+      "     Context, no target: write() of the same bytes to a file beside the server's cache.\n"
       "  2. FindMissingBlobs of %d digests (half present) in one call; BatchUpdateBlobs of\n"
       "     %d blobs of 100 B..1 KiB in calls up to max_batch_total_size_bytes; per digest,\n"
       "     vs a cas-local store opened in this process doing the same (%d rounds). No\n"
