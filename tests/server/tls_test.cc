@@ -28,8 +28,8 @@ bool RunShell(const std::string& command) {
 class TlsTest : public ServerTest {
  protected:
   static void SetUpTestSuite() {
-    certificates_ = new TempDir;
-    const std::string dir = certificates_->path();
+    certificate_dir = new TempDir;
+    const std::string dir = certificate_dir->path();
     const std::string key = " -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
     auto make_ca = [&](const std::string& name) {
       return RunShell("openssl req -x509" + key + " -keyout " + dir + "/" + name + ".key -out " +
@@ -39,7 +39,7 @@ class TlsTest : public ServerTest {
     };
     auto make_leaf = [&](const std::string& name, const std::string& ca,
                          const std::string& extensions, int serial) {
-      certificates_->Write(name + ".ext", extensions);
+      certificate_dir->Write(name + ".ext", extensions);
       return RunShell("openssl req" + key + " -keyout " + dir + "/" + name + ".key -out " + dir +
                       "/" + name + ".csr -subj '/CN=" + name + "'") &&
              RunShell("openssl x509 -req -in " + dir + "/" + name + ".csr -CA " + dir + "/" + ca +
@@ -47,23 +47,25 @@ class TlsTest : public ServerTest {
                       std::to_string(serial) + " -days 2 -out " + dir + "/" + name +
                       ".pem -extfile " + dir + "/" + name + ".ext");
     };
-    made_ = make_ca("ca") && make_ca("other-ca") &&
-            make_leaf("server", "ca",
-                      "subjectAltName=IP:127.0.0.1,DNS:localhost\n"
-                      "extendedKeyUsage=serverAuth\n",
-                      1) &&
-            make_leaf("client", "ca", "extendedKeyUsage=clientAuth\n", 2) &&
-            make_leaf("stranger", "other-ca", "extendedKeyUsage=clientAuth\n", 3);
+    certificates_made = make_ca("ca") && make_ca("other-ca") &&
+                        make_leaf("server", "ca",
+                                  "subjectAltName=IP:127.0.0.1,DNS:localhost\n"
+                                  "extendedKeyUsage=serverAuth\n",
+                                  1) &&
+                        make_leaf("client", "ca", "extendedKeyUsage=clientAuth\n", 2) &&
+                        make_leaf("stranger", "other-ca", "extendedKeyUsage=clientAuth\n", 3);
   }
 
   static void TearDownTestSuite() {
-    delete certificates_;
-    certificates_ = nullptr;
+    delete certificate_dir;
+    certificate_dir = nullptr;
   }
 
-  static std::string Path(const std::string& name) { return certificates_->path() + "/" + name; }
+  static std::string Path(const std::string& name) { return certificate_dir->path() + "/" + name; }
 
-  void SetUp() override { ASSERT_TRUE(made_) << "openssl could not make the certificates"; }
+  void SetUp() override {
+    ASSERT_TRUE(certificates_made) << "openssl could not make the certificates";
+  }
 
   // Starts the server on a grpcs:// address (and `also` before it, when
   // given); `client_ca` "" = no client certificates asked for.
@@ -116,12 +118,12 @@ class TlsTest : public ServerTest {
     return grpc::SslCredentials(options);
   }
 
-  static TempDir* certificates_;
-  static bool made_;
+  static TempDir* certificate_dir;
+  static bool certificates_made;
 };
 
-TempDir* TlsTest::certificates_ = nullptr;
-bool TlsTest::made_ = false;
+TempDir* TlsTest::certificate_dir = nullptr;
+bool TlsTest::certificates_made = false;
 
 TEST_F(TlsTest, AClientTrustingTheCaConnectsOverGrpcs) {
   StartTls();
@@ -207,7 +209,7 @@ TEST_F(TlsTest, AKeyThatIsNotPemOrNotTheCertificatesStopsTheServerFromStarting) 
   ServerConfig config = DefaultConfig();
   config.listen = {*ParseListenAddress("grpcs://127.0.0.1:0", {})};
   config.tls.certificate = Path("server.pem");
-  config.tls.key = certificates_->Write("garbage.key", "not a key\n");
+  config.tls.key = certificate_dir->Write("garbage.key", "not a key\n");
   config.sandbox.plugin = kNoSandbox;
   ASSERT_TRUE(FinishServerConfig(&config, false).ok());
   StatusOr<std::unique_ptr<Server>> server = Server::Start(config);
