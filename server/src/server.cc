@@ -124,7 +124,12 @@ StatusOr<std::map<std::string, Instance>> OpenInstances(const ServerConfig& conf
     instance.host_tools = wanted.host_tools;
     const std::string where =
         " (instance " + QuoteYaml(wanted.name) + " at " + wanted.location.ToString() + ")";
-    if (!wanted.sandbox.plugin.empty() || wanted.host_tools) {
+    if (wanted.sandbox.plugin == kNoSandbox) {
+      // This instance only caches, whatever the server's sandbox is.
+      if (wanted.host_tools) {
+        return FailedPrecondition("host-tools needs a sandbox plugin, not 'none'" + where);
+      }
+    } else if (!wanted.sandbox.plugin.empty() || wanted.host_tools) {
       PluginChoice choice = wanted.sandbox.plugin.empty() ? config.sandbox : wanted.sandbox;
       if (choice.plugin.empty()) {
         return FailedPrecondition("host-tools needs a sandbox plugin" + where);

@@ -323,7 +323,10 @@ Status FinishServerConfig(ServerConfig* config, bool host_tools) {
     config->instances.push_back(instance);
   }
   if (host_tools) {
-    for (InstanceConfig& instance : config->instances) instance.host_tools = true;
+    for (InstanceConfig& instance : config->instances) {
+      // An instance that does not execute has no actions to run on the host.
+      if (instance.sandbox.plugin != kNoSandbox) instance.host_tools = true;
+    }
   }
   if (config->executions <= 0) {
     unsigned cores = std::thread::hardware_concurrency();

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "cairn/server/server_config.h"
+#include "server_fixture.h"
 #include "test_files.h"
 
 namespace cairn::server {
@@ -327,6 +328,54 @@ TEST_F(ServerConfigTest, SandboxNoneTurnsExecutionOff) {
   ASSERT_TRUE(config.ok()) << config.status().ToString();
   ASSERT_TRUE(FinishServerConfig(&*config, false).ok());
   EXPECT_EQ(config->sandbox.plugin, "");
+}
+
+TEST_F(ServerConfigTest, TheHostToolsFlagSkipsAnInstanceThatDoesNotExecute) {
+  StatusOr<ServerConfig> config = Load(
+      "listen: [grpc://127.0.0.1:0]\ncache-dir: /tmp/x\n"
+      "instances:\n  - name: \"\"\n  - name: cache\n    sandbox: {plugin: none}\n");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  ASSERT_TRUE(FinishServerConfig(&*config, /*host_tools=*/true).ok());
+  EXPECT_TRUE(config->instances[0].host_tools);
+  EXPECT_FALSE(config->instances[1].host_tools);
+}
+
+// An instance with `sandbox: {plugin: none}` caches but does not execute,
+// beside one that does.
+TEST_F(ServerTest, AnInstanceWithSandboxNoneOnlyCaches) {
+  StartServer([](ServerConfig& config) {
+    InstanceConfig executes;
+    InstanceConfig cache_only;
+    cache_only.name = "cache-only";
+    cache_only.sandbox.plugin = kNoSandbox;
+    config.instances = {executes, cache_only};
+  });
+  for (const std::string instance : {"", "cache-only"}) {
+    SCOPED_TRACE(instance);
+    reapi::GetCapabilitiesRequest request;
+    request.set_instance_name(instance);
+    reapi::ServerCapabilities response;
+    grpc::Status status = capabilities_->GetCapabilities(Context().get(), request, &response);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    EXPECT_EQ(response.execution_capabilities().exec_enabled(), instance.empty());
+    Upload("cached on " + instance, instance);
+  }
+}
+
+TEST_F(ServerTest, HostToolsOnAnInstanceWithSandboxNoneIsAnError) {
+  ServerConfig config = DefaultConfig();
+  InstanceConfig instance;
+  instance.name = "bazel";
+  instance.host_tools = true;
+  instance.sandbox.plugin = kNoSandbox;
+  config.instances = {instance};
+  ASSERT_TRUE(FinishServerConfig(&config, false).ok());
+  StatusOr<std::unique_ptr<Server>> server = Server::Start(config);
+  ASSERT_FALSE(server.ok());
+  EXPECT_NE(server.status().message().find("host-tools needs a sandbox"), std::string::npos)
+      << server.status().message();
+  EXPECT_NE(server.status().message().find("\"bazel\""), std::string::npos)
+      << server.status().message();
 }
 
 TEST_F(ServerConfigTest, AMissingFileIsAnErrorNamingIt) {

@@ -26,6 +26,8 @@
 //     - name: bazel
 //       host-tools: true          # Bazel-style actions (bwrap's host-tools)
 //       sandbox: {plugin: bwrap, options: {...}}   # replaces the server's
+//     - name: cache-only
+//       sandbox: {plugin: none}   # this instance does not execute
 //   executions: 4                 # actions running at once (default: cores)
 //   limits:
 //     max-batch-size: 4M          # bytes in one Batch* request or response
@@ -78,7 +80,8 @@ struct InstanceConfig {
   std::string name;  // "" is the default instance
   bool host_tools = false;
   // The instance's own sandbox; plugin "" = the server's sandbox (with
-  // host-tools added to its options when host_tools is set).
+  // host-tools added to its options when host_tools is set), kNoSandbox =
+  // this instance does not execute.
   PluginChoice sandbox;
   SourceLocation location;
 };
