@@ -14,6 +14,9 @@ namespace cairn::cas_local {
 namespace {
 
 constexpr size_t kMaxUploadIdLength = 128;
+// Running hashes kept at most; past it the oldest-named is dropped (that
+// upload is then hashed from its file when it finishes).
+constexpr size_t kMaxRunningHashes = 4096;
 
 bool IsUploadIdCharacter(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
@@ -95,7 +98,42 @@ StatusOr<UniqueFd> UploadStore::OpenLocked(const std::string& upload_id, bool cr
 }
 
 void UploadStore::Discard(const std::string& upload_id) {
+  ForgetHash(upload_id);
   ::unlinkat(uploads_fd_.get(), upload_id.c_str(), 0);
+}
+
+void UploadStore::HashWritten(const std::string& upload_id, ino_t inode, uint64_t offset,
+                              std::string_view data) {
+  std::lock_guard<std::mutex> lock(hashes_mutex_);
+  auto found = hashes_.find(upload_id);
+  if (found == hashes_.end()) {
+    if (offset != 0) return;
+    if (hashes_.size() >= kMaxRunningHashes) hashes_.erase(hashes_.begin());
+    found = hashes_.emplace(upload_id, RunningHash{}).first;
+    found->second.inode = inode;
+  }
+  if (found->second.bytes != offset || found->second.inode != inode) {
+    // Another process wrote part of it: this hash no longer covers the file.
+    hashes_.erase(found);
+    return;
+  }
+  found->second.sha256->Update(data);
+  found->second.bytes += data.size();
+}
+
+std::string UploadStore::TakeHash(const std::string& upload_id, ino_t inode, uint64_t size) {
+  std::lock_guard<std::mutex> lock(hashes_mutex_);
+  auto found = hashes_.find(upload_id);
+  if (found == hashes_.end()) return "";
+  bool covers = found->second.bytes == size && found->second.inode == inode;
+  std::string hash = covers ? found->second.sha256->FinishHex() : "";
+  hashes_.erase(found);
+  return hash;
+}
+
+void UploadStore::ForgetHash(const std::string& upload_id) {
+  std::lock_guard<std::mutex> lock(hashes_mutex_);
+  hashes_.erase(upload_id);
 }
 
 StatusOr<bool> UploadStore::CompleteIfPresent(const std::string& upload_id,
@@ -137,9 +175,11 @@ StatusOr<UploadStatus> UploadStore::Write(const std::string& upload_id, const Di
       // Keep the committed size what it was (a full disk, say): the client
       // resends from there.
       if (::ftruncate(fd.get(), static_cast<off_t>(committed)) != 0) Discard(upload_id);
+      ForgetHash(upload_id);
       return written;
     }
   }
+  HashWritten(upload_id, st.st_ino, committed, data);
   if (!finish) return UploadStatus{committed + data.size(), false};
   CAIRN_RETURN_IF_ERROR(Commit(upload_id, fd.get(), expected));
   return UploadStatus{size, true};
@@ -147,8 +187,14 @@ StatusOr<UploadStatus> UploadStore::Write(const std::string& upload_id, const Di
 
 Status UploadStore::Commit(const std::string& upload_id, int fd, const Digest& expected) {
   std::string what = UploadName(upload_id, expected);
-  if (::lseek(fd, 0, SEEK_SET) != 0) return ErrnoStatus("seek", what, errno);
-  CAIRN_ASSIGN_OR_RETURN(Digest actual, DigestOfFd(fd));
+  struct stat st;
+  if (::fstat(fd, &st) != 0) return ErrnoStatus("stat", what, errno);
+  std::string hash = TakeHash(upload_id, st.st_ino, static_cast<uint64_t>(st.st_size));
+  Digest actual = MakeDigest(hash, st.st_size);
+  if (hash.empty()) {
+    if (::lseek(fd, 0, SEEK_SET) != 0) return ErrnoStatus("seek", what, errno);
+    CAIRN_ASSIGN_OR_RETURN(actual, DigestOfFd(fd));
+  }
   if (actual.size_bytes() != expected.size_bytes()) {
     Discard(upload_id);
     return InvalidArgument(what + " finished with " + std::to_string(actual.size_bytes()) +

@@ -2,9 +2,11 @@
 //
 // An upload is the file uploads/<upload id> holding the bytes received so
 // far; its size is the committed size. Nothing of it is held in memory:
-// each chunk is written where it belongs, and finishing hashes the file in
-// one streaming pass. Because the bytes live on the store's filesystem, an
-// upload survives the process that received it (a server killed with
+// each chunk is written where it belongs and hashed as it arrives, so
+// finishing needs no second pass over the file (the hash state, a hundred
+// bytes an upload, is kept for the uploads this process wrote from their
+// first byte; any other upload is hashed from its file when it finishes). Because the bytes live on
+// the store's filesystem, an upload survives the process that received it (a server killed with
 // SIGKILL resumes from QueryUpload after its restart). Chunks are not
 // fsync-ed one by one: after a machine crash an upload may be shorter than
 // reported, or fail verification when finished, but it never becomes a
@@ -27,9 +29,13 @@
 #ifndef CAIRN_CAS_LOCAL_UPLOAD_STORE_H
 #define CAIRN_CAS_LOCAL_UPLOAD_STORE_H
 
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
+
+#include <sys/types.h>
 
 #include "cairn/storage.h"
 #include "object_store.h"
@@ -60,7 +66,24 @@ class UploadStore {
   StatusOr<bool> CompleteIfPresent(const std::string& upload_id, const Digest& expected);
   Status RemoveAbandoned();
 
+  // The running hash of an upload whose every byte this process wrote.
+  struct RunningHash {
+    std::unique_ptr<Sha256> sha256 = std::make_unique<Sha256>();
+    uint64_t bytes = 0;
+    ino_t inode = 0;  // the upload file hashed: one recreated is another upload
+  };
+  // Feeds `data`, written at `offset`, to the upload's running hash, or
+  // forgets the hash when it does not cover everything before `offset`.
+  void HashWritten(const std::string& upload_id, ino_t inode, uint64_t offset,
+                   std::string_view data);
+  // The finished hash of an upload of `size` bytes, or "" when this
+  // process has not hashed all of it.
+  std::string TakeHash(const std::string& upload_id, ino_t inode, uint64_t size);
+  void ForgetHash(const std::string& upload_id);
+
   std::string directory_;
+  std::mutex hashes_mutex_;
+  std::map<std::string, RunningHash> hashes_;
   UniqueFd uploads_fd_;
   ObjectStore& objects_;
 };
