@@ -10,7 +10,9 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <fstream>
 #include <mutex>
+#include <sstream>
 #include <thread>
 
 #include "server_fixture.h"
@@ -138,7 +140,13 @@ class ServerProcess {
       out.append(buffer, static_cast<size_t>(n));
     }
     ::close(pipe_fds[0]);
-    if (port_ == 0) ADD_FAILURE() << "cairn-server printed no address; its stdout: " << out;
+    if (port_ == 0) {
+      std::ifstream log(log_file);
+      std::ostringstream log_text;
+      log_text << log.rdbuf();
+      ADD_FAILURE() << "cairn-server printed no address; its stdout: " << out
+                    << "\nits stderr: " << log_text.str();
+    }
     return port_ != 0;
   }
 
