@@ -40,34 +40,12 @@ class ActionCacheService final : public reapi::ActionCache::Service {
     state_.metrics().CountCacheLookup(result.ok());
     if (!result.ok()) return result.status();
     *response = std::move(result).value();
-    CAIRN_RETURN_IF_ERROR(Inline(request, response));
+    InlineRequest wanted{
+        request.inline_stdout(),
+        request.inline_stderr(),
+        {request.inline_output_files().begin(), request.inline_output_files().end()}};
+    InlineContents(state_.storage(), wanted, state_.limits().max_batch_size, response);
     scope.AddBytesOut(response->ByteSizeLong());
-    return Status::Ok();
-  }
-
-  // Fills the inline fields the client asked for, within the batch limit
-  // (what does not fit stays a digest only, as REAPI allows).
-  Status Inline(const reapi::GetActionResultRequest& request, reapi::ActionResult* result) {
-    uint64_t budget = state_.limits().max_batch_size;
-    auto take = [&](const Digest& digest, std::string* into) -> Status {
-      if (static_cast<uint64_t>(digest.size_bytes()) > budget) return Status::Ok();
-      CAIRN_ASSIGN_OR_RETURN(*into, state_.storage().ReadBlob(digest));
-      budget -= into->size();
-      return Status::Ok();
-    };
-    if (request.inline_stdout() && result->has_stdout_digest()) {
-      CAIRN_RETURN_IF_ERROR(take(result->stdout_digest(), result->mutable_stdout_raw()));
-    }
-    if (request.inline_stderr() && result->has_stderr_digest()) {
-      CAIRN_RETURN_IF_ERROR(take(result->stderr_digest(), result->mutable_stderr_raw()));
-    }
-    for (auto& file : *result->mutable_output_files()) {
-      for (const std::string& wanted : request.inline_output_files()) {
-        if (wanted == file.path()) {
-          CAIRN_RETURN_IF_ERROR(take(file.digest(), file.mutable_contents()));
-        }
-      }
-    }
     return Status::Ok();
   }
 

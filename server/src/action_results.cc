@@ -38,4 +38,26 @@ StatusOr<ActionResult> LookupCompleteResult(Storage& storage, const std::string&
   return result;
 }
 
+void InlineContents(Storage& storage, const InlineRequest& wanted, uint64_t budget,
+                    ActionResult* result) {
+  auto take = [&](const Digest& digest, std::string* into) {
+    if (static_cast<uint64_t>(digest.size_bytes()) > budget) return;
+    StatusOr<std::string> data = storage.ReadBlob(digest);
+    if (!data.ok()) return;
+    budget -= data->size();
+    *into = std::move(data).value();
+  };
+  if (wanted.stdout_raw && result->has_stdout_digest()) {
+    take(result->stdout_digest(), result->mutable_stdout_raw());
+  }
+  if (wanted.stderr_raw && result->has_stderr_digest()) {
+    take(result->stderr_digest(), result->mutable_stderr_raw());
+  }
+  for (auto& file : *result->mutable_output_files()) {
+    for (const std::string& path : wanted.output_files) {
+      if (path == file.path()) take(file.digest(), file.mutable_contents());
+    }
+  }
+}
+
 }  // namespace cairn::server

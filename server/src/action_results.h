@@ -26,6 +26,21 @@ StatusOr<std::vector<Digest>> ReferencedBlobs(Storage& storage, const ActionResu
 StatusOr<ActionResult> LookupCompleteResult(Storage& storage, const std::string& instance,
                                             const Digest& action);
 
+// What a client asked to have inlined into a result: stdout, stderr and
+// output files by path (GetActionResultRequest's and ExecuteRequest's
+// inline_* fields).
+struct InlineRequest {
+  bool stdout_raw = false;
+  bool stderr_raw = false;
+  std::vector<std::string> output_files;
+};
+
+// Fills the contents asked for into `result`, at most `budget` bytes in
+// all. The fields are hints (REAPI): what does not fit, or cannot be read,
+// stays a digest only.
+void InlineContents(Storage& storage, const InlineRequest& wanted, uint64_t budget,
+                    ActionResult* result);
+
 }  // namespace cairn::server
 
 #endif  // CAIRN_SERVER_ACTION_RESULTS_H

@@ -258,26 +258,12 @@ class ExecutionService final : public reapi::Execution::Service, public Drainabl
     }
     reapi::ExecuteResponse response;
     if (!message->response().UnpackTo(&response)) return;
-    reapi::ActionResult* result = response.mutable_result();
-    uint64_t budget = state_.limits().max_batch_size;
-    auto take = [&](const Digest& digest, std::string* into) {
-      if (static_cast<uint64_t>(digest.size_bytes()) > budget) return;
-      StatusOr<std::string> data = state_.storage().ReadBlob(digest);
-      if (!data.ok()) return;
-      budget -= data->size();
-      *into = std::move(data).value();
-    };
-    if (request.inline_stdout() && result->has_stdout_digest()) {
-      take(result->stdout_digest(), result->mutable_stdout_raw());
-    }
-    if (request.inline_stderr() && result->has_stderr_digest()) {
-      take(result->stderr_digest(), result->mutable_stderr_raw());
-    }
-    for (auto& file : *result->mutable_output_files()) {
-      for (const std::string& wanted : request.inline_output_files()) {
-        if (wanted == file.path()) take(file.digest(), file.mutable_contents());
-      }
-    }
+    InlineRequest wanted{
+        request.inline_stdout(),
+        request.inline_stderr(),
+        {request.inline_output_files().begin(), request.inline_output_files().end()}};
+    InlineContents(state_.storage(), wanted, state_.limits().max_batch_size,
+                   response.mutable_result());
     message->mutable_response()->PackFrom(response);
   }
 
