@@ -48,14 +48,11 @@ std::string FileInTree(Storage& cas, const Digest& root, const std::string& path
 // The directory of the staged shared root the sandbox keeps, or "".
 std::string SharedRootDir(const std::string& scratch_dir, const std::string& sandbox) {
   std::string found;
-  DIR* dir = opendir(scratch_dir.c_str());
+  std::string shared = scratch_dir + "/" + sandbox + "-roots";
+  DIR* dir = opendir(shared.c_str());
   if (dir == nullptr) return found;
   while (struct dirent* entry = readdir(dir)) {
-    std::string name = entry->d_name;
-    bool removing = name.size() > 9 && name.compare(name.size() - 9, 9, ".removing") == 0;
-    if (name.rfind(OwnedScratchPrefix(sandbox + "-") + "root-", 0) == 0 && !removing) {
-      found = scratch_dir + "/" + name + "/root";
-    }
+    if (entry->d_name[0] != '.') found = shared + "/" + entry->d_name + "/root";
   }
   closedir(dir);
   return found;

@@ -97,9 +97,10 @@ class LocalSandbox : public Sandbox {
  protected:
   // `name` names the sandbox in messages and scratch directories; `flags`
   // are its CAIRN_SANDBOX_* capabilities; `root_cache_capacity` is how many
-  // staged read-only roots are kept for reuse (0: none); `clock` decides
-  // timeouts (a SteadyClock when null); `max_processes` bounds each run's
-  // processes (0: no bound; see process_limit.h).
+  // staged read-only roots are kept on disk for reuse, by this process and
+  // others on the same scratch directory (0: none; staged_root_cache.h);
+  // `clock` decides timeouts (a SteadyClock when null); `max_processes`
+  // bounds each run's processes (0: no bound; see process_limit.h).
   LocalSandbox(HostServices host, std::string name, std::string scratch_dir, uint32_t flags,
                size_t root_cache_capacity = kDefaultStagedRootCacheCapacity,
                std::shared_ptr<SupervisionClock> clock = nullptr, uint64_t max_processes = 0);
@@ -156,7 +157,8 @@ class LocalSandbox : public Sandbox {
 };
 
 // The `root-cache-size` option every local sandbox takes: how many staged
-// read-only roots to keep (default kDefaultStagedRootCacheCapacity; 0
+// read-only roots to keep on disk, shared by every process using the same
+// scratch directory (default kDefaultStagedRootCacheCapacity; 0
 // turns reuse off). INVALID_ARGUMENT for a negative or non-numeric value.
 StatusOr<size_t> RootCacheCapacity(PluginOptions& options, const std::string& sandbox);
 
