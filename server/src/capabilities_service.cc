@@ -16,7 +16,7 @@ class CapabilitiesService final : public reapi::Capabilities::Service {
                                const reapi::GetCapabilitiesRequest* request,
                                reapi::ServerCapabilities* response) override {
     RequestScope scope(state_, context, "GetCapabilities");
-    Status allowed = scope.Enter(request->instance_name(), Permission::kRead);
+    Status allowed = scope.EnterWithAnyPermission(request->instance_name());
     if (!allowed.ok()) return scope.Finish(allowed);
     const Instance& instance = scope.instance();
 

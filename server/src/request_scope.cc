@@ -37,7 +37,13 @@ bool RequestScope::Allows(Permission permission) {
   return state_.auth().Check(Authorization(), instance_name_, permission).ok();
 }
 
-Status RequestScope::EnterAnyInstance() { return state_.auth().CheckAny(Authorization()); }
+Status RequestScope::EnterWithAnyPermission(const std::string& instance_name,
+                                            const std::string& field) {
+  instance_name_ = instance_name;
+  CAIRN_RETURN_IF_ERROR(state_.auth().CheckAny(Authorization()));
+  CAIRN_ASSIGN_OR_RETURN(instance_, state_.FindInstance(instance_name, field));
+  return Status::Ok();
+}
 
 grpc::Status RequestScope::Finish(const Status& status) {
   if (finished_) return ToGrpcStatus(status);

@@ -38,8 +38,10 @@ class RequestScope {
   // the instance exists (INVALID_ARGUMENT naming `field` otherwise).
   Status Enter(const std::string& instance_name, Permission permission,
                const std::string& field = "instance_name");
-  // Only a valid token, no instance (GetCapabilities' check is Enter).
-  Status EnterAnyInstance();
+  // Any valid token, whatever it may do, and the instance must exist:
+  // GetCapabilities, which every client may ask before anything else.
+  Status EnterWithAnyPermission(const std::string& instance_name,
+                                const std::string& field = "instance_name");
 
   // Whether the caller's token would also allow `permission` on the
   // instance Enter() resolved (for answers that depend on it).

@@ -254,7 +254,7 @@ TEST_F(AuthTest, CapabilitiesOfferUpdatesOnlyToWritersAndExecutionOnlyToExecutor
 // auth.h: "GetCapabilities needs any valid token" — an execute-only
 // client (a pure executor) must still learn what the server offers.
 // Disabled: capabilities_service.cc checks Permission::kRead instead.
-TEST_F(AuthTest, DISABLED_AnyValidTokenMayAskForCapabilities) {
+TEST_F(AuthTest, AnyValidTokenMayAskForCapabilities) {
   StartWithTokens();
   reapi::ServerCapabilities executor;
   grpc::Status status = Capabilities(As("executor"), &executor);
