@@ -105,12 +105,16 @@ StatusOr<std::shared_ptr<grpc::ServerCredentials>> TlsCredentials(const TlsConfi
   return grpc::SslServerCredentials(options);
 }
 
-// The options of `choice` with `host-tools: true` added (the plugin
-// refuses it when it has no such option, naming it).
-PluginChoice WithHostTools(PluginChoice choice) {
-  choice.options_yaml += (choice.options_yaml.empty() || choice.options_yaml.back() == '\n')
-                             ? "host-tools: true\n"
-                             : "\nhost-tools: true\n";
+// The options of `choice` with `host-tools: true` set, replacing any value
+// the options gave it (the plugin refuses the option when it has none).
+StatusOr<PluginChoice> WithHostTools(PluginChoice choice) {
+  std::string file = choice.options_location.file.empty() ? "<sandbox options>"
+                                                          : choice.options_location.file;
+  CAIRN_ASSIGN_OR_RETURN(ConfigNode options, ConfigNode::Parse(choice.options_yaml, file));
+  if (options.is_null()) options = ConfigNode::Map(choice.options_location);
+  options.Set("host-tools", ConfigNode::Scalar("true", choice.options_location),
+              choice.options_location);
+  choice.options_yaml = options.ToYaml();
   return choice;
 }
 
@@ -134,8 +138,14 @@ StatusOr<std::map<std::string, Instance>> OpenInstances(const ServerConfig& conf
       if (choice.plugin.empty()) {
         return FailedPrecondition("host-tools needs a sandbox plugin" + where);
       }
-      if (wanted.host_tools) choice = WithHostTools(choice);
+      if (wanted.host_tools) {
+        CAIRN_ASSIGN_OR_RETURN(choice, WithHostTools(choice));
+      }
       StatusOr<std::unique_ptr<Sandbox>> sandbox = runtime.CreateSandbox(choice);
+      if (!sandbox.ok() && wanted.host_tools) {
+        return sandbox.status().WithContext(
+            "opening the sandbox" + where + " with host-tools, an option of the bwrap plugin");
+      }
       if (!sandbox.ok()) return sandbox.status().WithContext("opening the sandbox" + where);
       instance.sandbox = std::move(sandbox).value();
     } else if (!config.sandbox.plugin.empty()) {
@@ -215,6 +225,13 @@ StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config,
   // A message may hold a whole batch, and a little more for its framing;
   // larger ones are refused by gRPC with RESOURCE_EXHAUSTED.
   uint64_t max_message = std::max<uint64_t>(config.limits.max_batch_size + (1u << 20), 4u << 20);
+  // Each stream's receive window is a fixed 8 MiB: enough to keep a
+  // 100 MiB/s upload going over 80 ms of round trip, and what bounds the
+  // memory one upload can take. gRPC's BDP probing would instead grow the
+  // windows of a fast loopback client until the server held 100-200 MiB
+  // for one 1 GiB upload (43 MiB in all without it; bench/server).
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 8 << 20);
   builder.SetMaxReceiveMessageSize(
       static_cast<int>(std::min<uint64_t>(max_message, std::numeric_limits<int>::max())));
   builder.SetMaxSendMessageSize(

@@ -1,5 +1,6 @@
 // cairn-server: serves REAPI v2 and Remote Asset v1 over Cairn's plugins.
 // Everything but the command line is in the server library (server/src).
+#include <malloc.h>
 #include <signal.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -57,6 +58,11 @@ int Fail(int code, const std::string& message) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Blobs arrive and leave in buffers of up to a few MiB on many threads;
+  // glibc would keep each freed one in its thread's arena, so the server's
+  // memory would grow with the number of threads that ever moved a large
+  // message. Buffers from 256 KiB up are mapped and returned instead.
+  mallopt(M_MMAP_THRESHOLD, 256 * 1024);
   using namespace cairn;
   using namespace cairn::server;
   std::string config_file;
