@@ -228,5 +228,34 @@ TEST_F(SharedStagedRootsTest, APublishedRootIsReadOnlyAndUnchangedByItsUses) {
   EXPECT_EQ(before.entries, after.entries);
 }
 
+// A whole run: a new sandbox (as a new process has) on a root that an
+// earlier one staged, with one of the root's files gone from the store.
+TEST(SharedStagedRootRunTest, ARootStagedOnDiskRunsWithoutItsFilesInTheStore) {
+  if (!RunningAsRoot()) GTEST_SKIP() << "the sandbox tests need root; CI runs as root";
+  SandboxHarness harness;
+  ASSERT_TRUE(harness.setup_status().ok()) << harness.setup_status().ToString();
+  StatusOr<Digest> root = harness.ImportBusyboxRoot({{"build/input.txt", "kept by hardlink\n"}});
+  ASSERT_TRUE(root.ok()) << root.status().ToString();
+  ActionOptions options;
+  options.arguments = {"cat", "input.txt"};
+  StatusOr<Action> action = harness.MakeAction(*root, options);
+  ASSERT_TRUE(action.ok()) << action.status().ToString();
+  auto run = [&]() -> std::string {
+    StatusOr<std::unique_ptr<Sandbox>> sandbox = harness.OpenSandbox("bwrap");
+    if (!sandbox.ok()) return sandbox.status().ToString();
+    ExecuteOutcome outcome = (*sandbox)->Execute(*action, ExecuteOptions());
+    if (!outcome.status.ok()) return outcome.status.ToString();
+    return ReadText(harness.cas(), outcome.result->stdout_digest());
+  };
+  ASSERT_EQ(run(), "kept by hardlink\n");
+
+  // As if the store's garbage collection had removed the object.
+  std::string hash = DigestOfBytes("kept by hardlink\n").hash();
+  std::string object = harness.store_dir() + "/objects/" + hash.substr(0, 2) + "/" + hash.substr(2);
+  ASSERT_EQ(unlink(object.c_str()), 0) << object;
+  ASSERT_FALSE(*harness.cas().Contains(DigestOfBytes("kept by hardlink\n")));
+  EXPECT_EQ(run(), "kept by hardlink\n");
+}
+
 }  // namespace
 }  // namespace cairn::testing

@@ -161,7 +161,17 @@ StatusOr<LocalSandbox::Run> LocalSandbox::Prepare(const Action& action, bool int
     return FailedPrecondition("the " + name_ + " sandbox needs the host's CAS, and none was given");
   }
   Run run;
-  CAIRN_ASSIGN_OR_RETURN(run.spec, LoadActionSpec(*cas, action, LocalCapabilities(flags_), name_));
+  // Only a run certain to use the staged read-only root (a working
+  // directory below the root; see staged_root.h) may skip looking for the
+  // root's files in the store: the others stage a private copy from it.
+  std::function<bool(const Digest&, const std::string&)> staged;
+  if (!interactive && HostToolsRoot().empty()) {
+    staged = [this](const Digest& input_root, const std::string& working_directory) {
+      return !working_directory.empty() && roots_->Holds(input_root, working_directory);
+    };
+  }
+  CAIRN_ASSIGN_OR_RETURN(run.spec,
+                         LoadActionSpec(*cas, action, LocalCapabilities(flags_), name_, staged));
   StagingPlan plan;
   plan.input_root = run.spec.input_root;
   plan.working_directory = run.spec.working_directory;

@@ -208,6 +208,12 @@ StagedRootCache::StagedRootCache(std::string scratch_parent, std::string prefix,
 
 const std::string& StagedRootCache::shared_dir() const { return store_->dir; }
 
+bool StagedRootCache::Holds(const Digest& input_root, const std::string& working_directory) const {
+  if (capacity_ == 0) return false;
+  std::string published = store_->dir + "/" + CacheKey(input_root, working_directory);
+  return access((published + "/" + kCompleteFile).c_str(), F_OK) == 0;
+}
+
 StatusOr<std::shared_ptr<const SharedRoot>> StagedRootCache::Acquire(
     Storage& cas, const Digest& input_root, const std::string& working_directory) {
   if (capacity_ == 0) {

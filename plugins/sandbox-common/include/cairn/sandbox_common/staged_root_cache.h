@@ -104,6 +104,10 @@ class StagedRootCache {
   StatusOr<std::shared_ptr<const SharedRoot>> Acquire(Storage& cas, const Digest& input_root,
                                                       const std::string& working_directory);
 
+  // Whether the root for (`input_root`, `working_directory`) is published
+  // on disk now (it may be evicted before an Acquire).
+  bool Holds(const Digest& input_root, const std::string& working_directory) const;
+
   // Where published roots are kept.
   const std::string& shared_dir() const;
   // How many roots this cache staged itself (not found on disk).
