@@ -179,6 +179,7 @@ class ExecutionService final : public reapi::Execution::Service, public Drainabl
                            ActionValidator(state_.storage(), options).Validate(*action));
     CAIRN_RETURN_IF_ERROR(
         CheckPlatformOffered(valid.platform, instance.sandbox_capabilities, instance.name));
+    CAIRN_RETURN_IF_ERROR(ApplyTimeoutLimits(&*action));
 
     stages.push_back(reapi::ExecutionStage::QUEUED);
     std::shared_ptr<Sandbox> sandbox = instance.sandbox;
@@ -197,6 +198,26 @@ class ExecutionService final : public reapi::Execution::Service, public Drainabl
     // The caller that started the operation sees every stage; one that
     // joins starts from the current one.
     return Following{started.operation, started.created ? 0 : started.operation->updates() - 1};
+  }
+
+  // REAPI: an Action without a timeout gets the server's default, and one
+  // asking for more than the server's maximum is refused. The Action run
+  // carries the default; its digest (the cache key) stays the client's.
+  Status ApplyTimeoutLimits(Action* action) const {
+    const ServerLimits& limits = state_.limits();
+    const google::protobuf::Duration& timeout = action->timeout();
+    if (timeout.seconds() == 0 && timeout.nanos() == 0) {
+      action->mutable_timeout()->set_seconds(limits.default_action_timeout_s);
+      return Status::Ok();
+    }
+    if (timeout.seconds() > limits.max_action_timeout_s ||
+        (timeout.seconds() == limits.max_action_timeout_s && timeout.nanos() > 0)) {
+      return BadRequestError(kFieldTimeout, std::to_string(timeout.seconds()) +
+                                                " s is longer than this server allows (" +
+                                                std::to_string(limits.max_action_timeout_s) +
+                                                " s)");
+    }
+    return Status::Ok();
   }
 
   // On a queue worker.

@@ -40,7 +40,9 @@ const std::vector<ConfigKey>& ServerSchema() {
        ConfigType::kSection,
        {{"max-batch-size", ConfigType::kString, {}},
         {"max-blob-size", ConfigType::kString, {}},
-        {"max-queue", ConfigType::kInt, {}}}},
+        {"max-queue", ConfigType::kInt, {}},
+        {"default-action-timeout", ConfigType::kInt, {}},
+        {"max-action-timeout", ConfigType::kInt, {}}}},
       {"metrics-listen", ConfigType::kString, {}},
       {"log-level", ConfigType::kString, {}},
       {"request-log-level", ConfigType::kString, {}},
@@ -271,6 +273,21 @@ StatusOr<ServerConfig> LoadServerConfig(const std::string& file) {
       CAIRN_ASSIGN_OR_RETURN(int64_t queue,
                              ReadWholeNumber(*value, "limits.max-queue", 0, 1000000));
       config.limits.max_queue = static_cast<uint64_t>(queue);
+    }
+    constexpr int64_t kWeek = 7 * 24 * 3600;
+    if (const ConfigNode* value = limits->Get("max-action-timeout")) {
+      CAIRN_ASSIGN_OR_RETURN(config.limits.max_action_timeout_s,
+                             ReadWholeNumber(*value, "limits.max-action-timeout", 1, kWeek));
+    }
+    if (const ConfigNode* value = limits->Get("default-action-timeout")) {
+      CAIRN_ASSIGN_OR_RETURN(config.limits.default_action_timeout_s,
+                             ReadWholeNumber(*value, "limits.default-action-timeout", 1, kWeek));
+      if (config.limits.default_action_timeout_s > config.limits.max_action_timeout_s) {
+        return ConfigError(value->location(),
+                           "'limits.default-action-timeout' (" + value->scalar() +
+                               ") is longer than 'limits.max-action-timeout' (" +
+                               std::to_string(config.limits.max_action_timeout_s) + ")");
+      }
     }
   }
   if (const ConfigNode* value = root.Get("metrics-listen")) {

@@ -150,6 +150,17 @@ TEST_F(ServerConfigTest, AnUnknownKeyIsAnErrorAtItsPosition) {
   ExpectErrorAt("limits:\n  max-batch: 4M\n", 2, 3, "max-batch");
 }
 
+TEST_F(ServerConfigTest, ActionTimeoutsAreSecondsWithTheDefaultWithinTheMaximum) {
+  StatusOr<ServerConfig> config =
+      Load("limits:\n  max-action-timeout: 600\n  default-action-timeout: 60\n");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->limits.max_action_timeout_s, 600);
+  EXPECT_EQ(config->limits.default_action_timeout_s, 60);
+  ExpectErrorAt("limits:\n  max-action-timeout: 60\n  default-action-timeout: 600\n", 3, 27,
+                "longer than 'limits.max-action-timeout'");
+  ExpectErrorAt("limits:\n  max-action-timeout: 0\n", 2, 23, "from 1 to 604800");
+}
+
 TEST_F(ServerConfigTest, AValueOfTheWrongShapeIsAnError) {
   ExpectErrorAt("listen: grpc://127.0.0.1:0\n", 1, 9, "list");
   ExpectErrorAt("instances:\n  - name: a\n    host-tools: yes-please\n", 3, 17, "true or false");

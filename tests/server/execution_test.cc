@@ -478,6 +478,26 @@ TEST_F(ServerTest, AMalformedActionDigestOrUnknownInstanceIsTheCallsOwnError) {
   EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::INVALID_ARGUMENT);
 }
 
+TEST_F(ServerTest, ATimeoutPastTheServersMaximumIsRefusedAndNoneGetsTheDefault) {
+  SKIP_UNLESS_EXECUTABLE();
+  StartServer([](ServerConfig& config) {
+    config.limits.max_action_timeout_s = 60;
+    config.limits.default_action_timeout_s = 1;
+  });
+  Digest root = PutBusyboxRoot(*cas_);
+  ActionSpec too_long = Script("true");
+  too_long.timeout_seconds = 61;
+  auto stream = OperationStream::Execute(*execution_, Request(PutAction(*cas_, root, too_long)));
+  grpc::Status status = stream->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(status.error_message().find("action.timeout"), std::string::npos)
+      << status.error_message();
+
+  // No timeout: the default of one second stops a command that sleeps.
+  Operation done = ExecuteToEnd(*execution_, Request(PutAction(*cas_, root, Script("sleep 30"))));
+  EXPECT_EQ(ResponseOf(done).status().code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+}
+
 TEST_F(ServerTest, AFullQueueIsResourceExhausted) {
   SKIP_UNLESS_EXECUTABLE();
   StartServer([](ServerConfig& config) {

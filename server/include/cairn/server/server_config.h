@@ -33,6 +33,8 @@
 //     max-batch-size: 4M          # bytes in one Batch* request or response
 //     max-blob-size: 0            # largest blob accepted; 0 = no limit
 //     max-queue: 1000             # executions waiting for a slot
+//     default-action-timeout: 3600   # seconds, for an Action without timeout
+//     max-action-timeout: 86400      # seconds; a longer Action.timeout is refused
 //   metrics-listen: 127.0.0.1:9090   # Prometheus text endpoint (HTTP)
 //   log-level: info               # trace, debug, info, warn, error, off
 //   request-log-level: info       # level of the one line per request
@@ -90,6 +92,10 @@ struct ServerLimits {
   uint64_t max_batch_size = 4u << 20;  // bytes of one Batch* request or response
   uint64_t max_blob_size = 0;          // 0 = no limit
   uint64_t max_queue = 1000;           // executions waiting for a slot
+  // Seconds an Action may run: the default for one without a timeout, and
+  // the most one may ask for (REAPI: a longer one must be refused).
+  int64_t default_action_timeout_s = 3600;
+  int64_t max_action_timeout_s = 24 * 3600;
 };
 
 struct ServerConfig {
