@@ -149,6 +149,36 @@ TEST_F(CasTest, BlobsUsedByAnotherLiveProcessAreNeverEvicted) {
   ::close(from_helper[0]);
 }
 
+TEST_F(CasTest, AStoreThatIsNeverIdleStillLetsGoOfWhatItUsedBeforeItsOldestOperation) {
+  // A server's calls overlap: the store always has an operation in
+  // flight. Its lease must still move forward, to the start of the oldest
+  // operation running, or nothing it ever used could be evicted.
+  ASSERT_OK_AND_ASSIGN(Digest old_blob, store().WriteBlob(Blob(1, 1000), std::nullopt));
+  std::string large(1 << 20, 'L');
+  ASSERT_OK_AND_ASSIGN(Digest held, store().WriteBlob(large, std::nullopt));
+  NextSecond();
+  // An operation that stays in flight: reading a MiB into a pipe nobody
+  // reads until the end of the test.
+  int pipe_fds[2];
+  ASSERT_EQ(::pipe(pipe_fds), 0);
+  std::thread reader([&] {
+    (void)store().ReadBlobToFd(held, pipe_fds[1]);
+    ::close(pipe_fds[1]);
+  });
+  // Past the lease's refresh period, with that operation running, another
+  // operation starts: the lease moves to the running operation's start.
+  std::this_thread::sleep_for(std::chrono::seconds(11));
+  ASSERT_OK(store().FindMissing({EmptyDigest()}).status());
+  ASSERT_OK(store().CollectGarbage(1).status());
+  EXPECT_FALSE(Exists(ObjectPath(old_blob))) << "used only before the running operation started";
+  EXPECT_TRUE(Exists(ObjectPath(held))) << "used by the running operation";
+  std::vector<char> drain(1 << 16);
+  while (::read(pipe_fds[0], drain.data(), drain.size()) > 0) {
+  }
+  reader.join();
+  ::close(pipe_fds[0]);
+}
+
 TEST_F(CasTest, BlobFoundPresentWhileAnotherProcessCollectsItIsNotEvicted) {
   ASSERT_OK_AND_ASSIGN(Digest blob, store().WriteBlob(Blob(7, 1000), std::nullopt));
   loaded_.reset();

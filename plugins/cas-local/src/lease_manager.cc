@@ -58,22 +58,26 @@ LeaseManager::~LeaseManager() {
   if (leases_fd_.valid() && !name_.empty()) ::unlinkat(leases_fd_.get(), name_.c_str(), 0);
 }
 
-void LeaseManager::BeginOperation() {
+time_t LeaseManager::BeginOperation() {
   std::lock_guard<std::mutex> lock(mutex_);
-  if (in_flight_++ == 0) {
-    time_t now = ::time(nullptr);
-    if (now - start_.load() >= kLeaseRefreshSeconds) {
-      // Published before start_ moves: objects used from here on are
-      // touched, and the collector already protects from `now`.
-      SetTimes(lease_fd_.get(), now);
-      start_ = now;
-    }
+  time_t now = ::time(nullptr);
+  in_flight_.insert(now);
+  // Never earlier than now, and never past an operation still running:
+  // everything it touched was touched after it started.
+  time_t oldest = *in_flight_.begin();
+  if (now - start_.load() >= kLeaseRefreshSeconds && oldest > start_.load()) {
+    // Published before start_ moves: objects used from here on are
+    // touched, and the collector already protects from `oldest`.
+    SetTimes(lease_fd_.get(), oldest);
+    start_ = oldest;
   }
+  return now;
 }
 
-void LeaseManager::EndOperation() {
+void LeaseManager::EndOperation(time_t started) {
   std::lock_guard<std::mutex> lock(mutex_);
-  --in_flight_;
+  auto found = in_flight_.find(started);
+  if (found != in_flight_.end()) in_flight_.erase(found);
 }
 
 StatusOr<time_t> LeaseManager::OldestLiveLeaseStart() {

@@ -2,8 +2,12 @@
 //
 // Each open store holds a lease: a file leases/<pid>-<random> locked with
 // flock(LOCK_EX) for as long as the store is open. The lease's mtime is the
-// start of the process's current busy period: it moves to "now" when an
-// operation starts after the process was idle for kLeaseRefreshSeconds.
+// start of the oldest operation the process still has in flight (or of its
+// last one): it moves forward when an operation starts and the lease is
+// kLeaseRefreshSeconds old, to the start of the oldest operation then in
+// flight, "now" when it is the only one. So a store that is never idle (a
+// server whose calls always overlap) still moves its lease, and the
+// collector can evict what it used before its oldest running operation.
 // The garbage collector never evicts an object used since the oldest live
 // lease started, so a blob a running build or server request has touched
 // (captured, found present, staged) cannot vanish before the build records
@@ -16,6 +20,7 @@
 #include <ctime>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 
 #include "cairn/status.h"
@@ -32,8 +37,9 @@ class LeaseManager {
   ~LeaseManager();
 
   // Brackets every store operation (see the refresh rule above).
-  void BeginOperation();
-  void EndOperation();
+  // BeginOperation returns the operation's start, for EndOperation.
+  time_t BeginOperation();
+  void EndOperation(time_t started);
 
   // The start of the oldest live lease (this process's included); removes
   // the leases of dead processes on the way.
@@ -50,20 +56,21 @@ class LeaseManager {
   UniqueFd leases_fd_;
   UniqueFd lease_fd_;
   std::mutex mutex_;
-  int in_flight_ = 0;
+  std::multiset<time_t> in_flight_;  // starts of the operations running
   std::atomic<time_t> start_{0};
 };
 
 // RAII bracket for one operation.
 class LeaseScope {
  public:
-  explicit LeaseScope(LeaseManager& leases) : leases_(leases) { leases_.BeginOperation(); }
-  ~LeaseScope() { leases_.EndOperation(); }
+  explicit LeaseScope(LeaseManager& leases) : leases_(leases), started_(leases_.BeginOperation()) {}
+  ~LeaseScope() { leases_.EndOperation(started_); }
   LeaseScope(const LeaseScope&) = delete;
   LeaseScope& operator=(const LeaseScope&) = delete;
 
  private:
   LeaseManager& leases_;
+  time_t started_;
 };
 
 }  // namespace cairn::cas_local
