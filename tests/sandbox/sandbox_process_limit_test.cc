@@ -3,6 +3,8 @@
 #include <dirent.h>
 #include <unistd.h>
 
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -100,6 +102,26 @@ INSTANTIATE_TEST_SUITE_P(LocalSandboxes, SandboxProcessLimitTest,
                          [](const ::testing::TestParamInfo<std::string>& info) {
                            return info.param;
                          });
+
+std::string OwnCgroups() {
+  std::ifstream in("/proc/self/cgroup");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+TEST(CgroupMoveWarmupTest, LeavesThisProcessInTheCgroupsItWasIn) {
+  std::string before = OwnCgroups();
+  ASSERT_FALSE(before.empty());
+  { CgroupMoveWarmup warmup; }  // waits for the move
+  EXPECT_EQ(OwnCgroups(), before);
+  // And runs still get a cgroup of their own, where one can be made.
+  StatusOr<std::unique_ptr<PidsCgroup>> cgroup = PidsCgroup::Create("cairn-test-warmup", 8);
+  if (cgroup.ok()) {
+    EXPECT_EQ(OwnCgroups(), before);
+    EXPECT_NE((*cgroup)->path().find("cairn-test-warmup-"), std::string::npos);
+  }
+}
 
 }  // namespace
 }  // namespace cairn::testing

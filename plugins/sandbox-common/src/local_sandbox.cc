@@ -144,7 +144,10 @@ LocalSandbox::LocalSandbox(HostServices host, std::string name, std::string scra
       janitor_(std::make_unique<ScratchJanitor>()),
       roots_(std::make_unique<StagedRootCache>(scratch_dir_, name_ + "-", root_cache_capacity,
                                                janitor_.get())) {
-  if (max_processes_ > 0) PidsCgroup::RemoveLeftovers("cairn-" + name_ + "-");
+  if (max_processes_ > 0) {
+    PidsCgroup::RemoveLeftovers("cairn-" + name_ + "-");
+    cgroup_warmup_ = std::make_unique<CgroupMoveWarmup>();
+  }
   size_t leftovers = janitor_->DisposeLeftovers(scratch_dir_, name_ + "-");
   if (leftovers > 0) {
     host_.Info(name_ + ": removing " + std::to_string(leftovers) + " scratch director" +

@@ -182,6 +182,21 @@ bool PidsCgroup::LimitReached() const {
   return false;
 }
 
+CgroupMoveWarmup::CgroupMoveWarmup() {
+  try {
+    thread_ = std::thread([] {
+      StatusOr<std::string> own = ParentCgroup();
+      if (own.ok()) (void)WriteText(*own + "/cgroup.procs", std::to_string(getpid()));
+    });
+  } catch (...) {
+    // No thread: the first run waits instead.
+  }
+}
+
+CgroupMoveWarmup::~CgroupMoveWarmup() {
+  if (thread_.joinable()) thread_.join();
+}
+
 int JoinProcessLimit(int cgroup_procs_fd, uint64_t max_processes) {
   if (cgroup_procs_fd >= 0) {
     return write(cgroup_procs_fd, "0", 1) == 1 ? 0 : -1;

@@ -150,6 +150,7 @@ class LocalSandbox : public Sandbox {
   std::shared_ptr<SupervisionClock> clock_;
   uint64_t max_processes_;
   std::atomic<bool> told_about_rlimit_{false};
+  std::unique_ptr<CgroupMoveWarmup> cgroup_warmup_;  // with max_processes_
   // Destroyed after the cache, finishing every pending removal (the cached
   // roots' included).
   std::unique_ptr<ScratchJanitor> janitor_;

@@ -39,6 +39,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "cairn/plugin_options.h"
 #include "cairn/status.h"
@@ -79,6 +80,26 @@ class PidsCgroup {
 
   std::string path_;
   UniqueFd procs_;
+};
+
+// Starts, on a thread of its own, a move of this process into the pids
+// cgroup it is already in (changing nothing), and waits for it when
+// destroyed. Why: a move into a cgroup takes a lock whose first writer
+// after a quiet spell waits for an RCU grace period (about 10 ms), and a
+// writer soon after another does not wait. Made when a sandbox is
+// created, the wait overlaps the host's work before the first run (the
+// capture of its root, building the Action) instead of delaying that
+// run's start in JoinProcessLimit. Nothing happens where no pids cgroup
+// can be used.
+class CgroupMoveWarmup {
+ public:
+  CgroupMoveWarmup();
+  ~CgroupMoveWarmup();
+  CgroupMoveWarmup(const CgroupMoveWarmup&) = delete;
+  CgroupMoveWarmup& operator=(const CgroupMoveWarmup&) = delete;
+
+ private:
+  std::thread thread_;
 };
 
 // In a freshly cloned child, before it execs or forks anything: joins the
