@@ -7,7 +7,7 @@
 namespace cairn::server {
 namespace {
 
-class ActionCacheTest : public ServerTest {
+class ActionCacheServiceTest : public ServerTest {
  protected:
   grpc::Status Update(const Digest& action, const reapi::ActionResult& result,
                       const std::string& instance = "") {
@@ -48,7 +48,7 @@ class ActionCacheTest : public ServerTest {
   }
 };
 
-TEST_F(ActionCacheTest, AStoredResultIsServedWithTheInlineContentsAsked) {
+TEST_F(ActionCacheServiceTest, AStoredResultIsServedWithTheInlineContentsAsked) {
   StartServer();
   Digest action = DigestOfBytes("an action");
   reapi::ActionResult result = CompleteResult();
@@ -69,13 +69,13 @@ TEST_F(ActionCacheTest, AStoredResultIsServedWithTheInlineContentsAsked) {
   EXPECT_TRUE(plain.output_files(0).contents().empty());
 }
 
-TEST_F(ActionCacheTest, AMissIsNotFound) {
+TEST_F(ActionCacheServiceTest, AMissIsNotFound) {
   StartServer();
   reapi::ActionResult served;
   EXPECT_EQ(Get(DigestOfBytes("never run"), &served).error_code(), grpc::StatusCode::NOT_FOUND);
 }
 
-TEST_F(ActionCacheTest, AnUpdateReferencingMissingBlobsIsFailedPreconditionListingThem) {
+TEST_F(ActionCacheServiceTest, AnUpdateReferencingMissingBlobsIsFailedPreconditionListingThem) {
   StartServer();
   reapi::ActionResult result = CompleteResult();
   Digest absent = DigestOfBytes("never uploaded");
@@ -94,7 +94,7 @@ TEST_F(ActionCacheTest, AnUpdateReferencingMissingBlobsIsFailedPreconditionListi
   EXPECT_EQ(Get(DigestOfBytes("an action"), &served).error_code(), grpc::StatusCode::NOT_FOUND);
 }
 
-TEST_F(ActionCacheTest, AResultWhoseBlobsAreGoneIsNotServed) {
+TEST_F(ActionCacheServiceTest, AResultWhoseBlobsAreGoneIsNotServed) {
   StartServer();
   Digest action = DigestOfBytes("an action");
   reapi::ActionResult result = CompleteResult();
@@ -111,7 +111,7 @@ TEST_F(ActionCacheTest, AResultWhoseBlobsAreGoneIsNotServed) {
   EXPECT_EQ(Get(action, &served).error_code(), grpc::StatusCode::NOT_FOUND);
 }
 
-TEST_F(ActionCacheTest, InstancesNeverSeeEachOthersResults) {
+TEST_F(ActionCacheServiceTest, InstancesNeverSeeEachOthersResults) {
   StartServer([](ServerConfig& config) {
     InstanceConfig other;
     other.name = "team/other";
@@ -124,7 +124,7 @@ TEST_F(ActionCacheTest, InstancesNeverSeeEachOthersResults) {
   EXPECT_EQ(Get(action, &served, "").error_code(), grpc::StatusCode::NOT_FOUND);
 }
 
-TEST_F(ActionCacheTest, AMalformedActionDigestIsInvalidArgument) {
+TEST_F(ActionCacheServiceTest, AMalformedActionDigestIsInvalidArgument) {
   StartServer();
   reapi::ActionResult served;
   grpc::Status status = Get(MakeDigest("xyz", 1), &served);

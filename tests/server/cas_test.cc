@@ -24,7 +24,7 @@ std::string BadField(const grpc::Status& status) {
   return "";
 }
 
-class CasTest : public ServerTest {
+class CasServiceTest : public ServerTest {
  protected:
   std::vector<Digest> Missing(const std::vector<Digest>& digests) {
     reapi::FindMissingBlobsRequest request;
@@ -36,14 +36,14 @@ class CasTest : public ServerTest {
   }
 };
 
-TEST_F(CasTest, FindMissingBlobsListsOnlyWhatIsAbsentAndNeverTheEmptyBlob) {
+TEST_F(CasServiceTest, FindMissingBlobsListsOnlyWhatIsAbsentAndNeverTheEmptyBlob) {
   StartServer();
   Digest present = Upload("present");
   Digest absent = DigestOfBytes("absent");
   EXPECT_EQ(Missing({present, absent, EmptyDigest()}), std::vector<Digest>{absent});
 }
 
-TEST_F(CasTest, BatchUpdateStoresEachBlobAndReportsAStatusPerBlob) {
+TEST_F(CasServiceTest, BatchUpdateStoresEachBlobAndReportsAStatusPerBlob) {
   StartServer();
   reapi::BatchUpdateBlobsRequest request;
   auto* good = request.add_requests();
@@ -69,7 +69,7 @@ TEST_F(CasTest, BatchUpdateStoresEachBlobAndReportsAStatusPerBlob) {
             (std::vector<Digest>{DigestOfBytes("what the digest says"), DigestOfBytes("four")}));
 }
 
-TEST_F(CasTest, BatchReadReturnsDataAndNotFoundPerBlob) {
+TEST_F(CasServiceTest, BatchReadReturnsDataAndNotFoundPerBlob) {
   StartServer();
   Digest present = Upload("hello");
   reapi::BatchReadBlobsRequest request;
@@ -83,7 +83,7 @@ TEST_F(CasTest, BatchReadReturnsDataAndNotFoundPerBlob) {
   EXPECT_EQ(response.responses(1).status().code(), grpc::StatusCode::NOT_FOUND);
 }
 
-TEST_F(CasTest, ZstdBatchesRoundTripBothWays) {
+TEST_F(CasServiceTest, ZstdBatchesRoundTripBothWays) {
   StartServer();
   std::string data(100000, 'z');
   std::string compressed(ZSTD_compressBound(data.size()), '\0');
@@ -111,7 +111,7 @@ TEST_F(CasTest, ZstdBatchesRoundTripBothWays) {
   EXPECT_EQ(plain, data);
 }
 
-TEST_F(CasTest, ZstdDataThatIsNotZstdIsRefusedForThatBlobOnly) {
+TEST_F(CasServiceTest, ZstdDataThatIsNotZstdIsRefusedForThatBlobOnly) {
   StartServer();
   reapi::BatchUpdateBlobsRequest update;
   auto* blob = update.add_requests();
@@ -130,7 +130,7 @@ struct BadDigestCase {
   int64_t size;
 };
 
-TEST_F(CasTest, MalformedDigestsAreInvalidArgumentNamingTheField) {
+TEST_F(CasServiceTest, MalformedDigestsAreInvalidArgumentNamingTheField) {
   StartServer();
   const std::vector<BadDigestCase> cases = {
       {"short hash", "abc", 3},
@@ -150,7 +150,7 @@ TEST_F(CasTest, MalformedDigestsAreInvalidArgumentNamingTheField) {
   }
 }
 
-TEST_F(CasTest, AnotherDigestFunctionIsRefused) {
+TEST_F(CasServiceTest, AnotherDigestFunctionIsRefused) {
   StartServer();
   reapi::FindMissingBlobsRequest request;
   request.set_digest_function(reapi::DigestFunction::SHA1);
@@ -160,7 +160,7 @@ TEST_F(CasTest, AnotherDigestFunctionIsRefused) {
   EXPECT_EQ(BadField(status), "digest_function");
 }
 
-TEST_F(CasTest, ABatchOverTheLimitIsRefusedWholeAndStoresNothing) {
+TEST_F(CasServiceTest, ABatchOverTheLimitIsRefusedWholeAndStoresNothing) {
   StartServer([](ServerConfig& config) { config.limits.max_batch_size = 4096; });
   reapi::BatchUpdateBlobsRequest request;
   std::string first(3000, 'a');
@@ -183,7 +183,7 @@ TEST_F(CasTest, ABatchOverTheLimitIsRefusedWholeAndStoresNothing) {
             grpc::StatusCode::INVALID_ARGUMENT);
 }
 
-TEST_F(CasTest, AMessageLargerThanGrpcAllowsIsResourceExhaustedAndTheServerGoesOn) {
+TEST_F(CasServiceTest, AMessageLargerThanGrpcAllowsIsResourceExhaustedAndTheServerGoesOn) {
   StartServer([](ServerConfig& config) { config.limits.max_batch_size = 4096; });
   reapi::BatchUpdateBlobsRequest request;
   std::string huge(6 << 20, 'h');
@@ -197,7 +197,7 @@ TEST_F(CasTest, AMessageLargerThanGrpcAllowsIsResourceExhaustedAndTheServerGoesO
   EXPECT_TRUE(Missing({after}).empty());
 }
 
-TEST_F(CasTest, ABlobOverMaxBlobSizeIsRefused) {
+TEST_F(CasServiceTest, ABlobOverMaxBlobSizeIsRefused) {
   StartServer([](ServerConfig& config) { config.limits.max_blob_size = 10; });
   reapi::BatchUpdateBlobsRequest request;
   auto* blob = request.add_requests();
@@ -215,7 +215,7 @@ struct SampleTree {
   reapi::Directory root, a, shared;
 };
 
-TEST_F(CasTest, GetTreeSendsEveryDirectoryOnceAndPagesResume) {
+TEST_F(CasServiceTest, GetTreeSendsEveryDirectoryOnceAndPagesResume) {
   StartServer();
   SampleTree tree;
   auto* file = tree.shared.add_files();
@@ -269,7 +269,7 @@ TEST_F(CasTest, GetTreeSendsEveryDirectoryOnceAndPagesResume) {
   EXPECT_TRUE(resumed->Finish().ok());
 }
 
-TEST_F(CasTest, GetTreeOfAMissingRootIsNotFoundAndABadTokenInvalid) {
+TEST_F(CasServiceTest, GetTreeOfAMissingRootIsNotFoundAndABadTokenInvalid) {
   StartServer();
   reapi::GetTreeRequest request;
   *request.mutable_root_digest() = DigestOfBytes("no such directory");
@@ -290,7 +290,7 @@ TEST_F(CasTest, GetTreeOfAMissingRootIsNotFoundAndABadTokenInvalid) {
   EXPECT_EQ(BadField(status), "page_token");
 }
 
-TEST_F(CasTest, BlobsAreSharedByInstancesOfOneStore) {
+TEST_F(CasServiceTest, BlobsAreSharedByInstancesOfOneStore) {
   StartServer([](ServerConfig& config) {
     InstanceConfig other;
     other.name = "other";
