@@ -22,13 +22,13 @@
 #ifndef CAIRN_SERVER_AUTH_H
 #define CAIRN_SERVER_AUTH_H
 
+#include <sys/types.h>
 #include <chrono>
 #include <cstdint>
 #include <map>
 #include <mutex>
 #include <set>
 #include <string>
-#include <sys/types.h>
 
 #include "cairn/status.h"
 

@@ -29,9 +29,9 @@ class CapabilitiesService final : public reapi::Capabilities::Service {
     // A Cairn or BuildStream action's input root is the whole system: its
     // absolute symlinks point inside it. A host-tools action's would point
     // into the worker's own files, which no client should depend on.
-    cache->set_symlink_absolute_path_strategy(
-        instance.host_tools ? reapi::SymlinkAbsolutePathStrategy::DISALLOWED
-                            : reapi::SymlinkAbsolutePathStrategy::ALLOWED);
+    cache->set_symlink_absolute_path_strategy(instance.host_tools
+                                                  ? reapi::SymlinkAbsolutePathStrategy::DISALLOWED
+                                                  : reapi::SymlinkAbsolutePathStrategy::ALLOWED);
     cache->add_supported_compressors(reapi::Compressor::ZSTD);
     cache->add_supported_batch_update_compressors(reapi::Compressor::ZSTD);
 

@@ -110,14 +110,14 @@ class CasService final : public reapi::ContentAddressableStorage::Service {
       data = decompressed;
     }
     if (data.size() != static_cast<uint64_t>(blob.digest().size_bytes())) {
-      return BadRequestError(field + ".data",
-                             "holds " + std::to_string(data.size()) + " bytes but the digest says " +
-                                 std::to_string(blob.digest().size_bytes()));
+      return BadRequestError(field + ".data", "holds " + std::to_string(data.size()) +
+                                                  " bytes but the digest says " +
+                                                  std::to_string(blob.digest().size_bytes()));
     }
     Digest actual = DigestOfBytes(data);
     if (actual.hash() != blob.digest().hash()) {
-      return BadRequestError(field + ".data", "hashes to " + actual.hash() +
-                                                  ", not the digest's " + blob.digest().hash());
+      return BadRequestError(field + ".data", "hashes to " + actual.hash() + ", not the digest's " +
+                                                  blob.digest().hash());
     }
     return state_.storage().WriteBlob(data, blob.digest()).status();
   }

@@ -19,13 +19,13 @@ Status CheckDigest(const Digest& digest, const std::string& field, uint64_t max_
   }
   for (char c : digest.hash()) {
     if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
-      return BadRequestError(field, "hash '" + digest.hash() +
-                                        "' must be lowercase hexadecimal digits");
+      return BadRequestError(field,
+                             "hash '" + digest.hash() + "' must be lowercase hexadecimal digits");
     }
   }
   if (digest.size_bytes() < 0) {
-    return BadRequestError(field, "size_bytes " + std::to_string(digest.size_bytes()) +
-                                      " is negative");
+    return BadRequestError(field,
+                           "size_bytes " + std::to_string(digest.size_bytes()) + " is negative");
   }
   if (max_size != 0 && static_cast<uint64_t>(digest.size_bytes()) > max_size) {
     return BadRequestError(field, "blob of " + std::to_string(digest.size_bytes()) +

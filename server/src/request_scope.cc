@@ -9,10 +9,8 @@
 
 namespace cairn::server {
 
-RequestScope::RequestScope(ServerState& state, grpc::ServerContextBase* context,
-                           const char* method)
-    : state_(state), context_(context), method_(method),
-      start_(std::chrono::steady_clock::now()) {}
+RequestScope::RequestScope(ServerState& state, grpc::ServerContextBase* context, const char* method)
+    : state_(state), context_(context), method_(method), start_(std::chrono::steady_clock::now()) {}
 
 RequestScope::~RequestScope() {
   if (!finished_) Finish(Internal("the handler ended without an outcome"));
@@ -60,8 +58,8 @@ grpc::Status RequestScope::Finish(const Status& status) {
   if (spdlog::should_log(level)) {
     spdlog::log(level, "{} instance={} peer={} code={} in={} out={} ms={:.1f}{}{}", method_,
                 QuoteC(instance_name_), context_->peer(), CodeName(status.code()), bytes_in_,
-                bytes_out_, millis, status.ok() ? "" : " error=",
-                status.ok() ? "" : EscapeMessage(status.message()));
+                bytes_out_, millis,
+                status.ok() ? "" : " error=", status.ok() ? "" : EscapeMessage(status.message()));
   }
   return ToGrpcStatus(status);
 }

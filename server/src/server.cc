@@ -108,8 +108,8 @@ StatusOr<std::shared_ptr<grpc::ServerCredentials>> TlsCredentials(const TlsConfi
 // The options of `choice` with `host-tools: true` set, replacing any value
 // the options gave it (the plugin refuses the option when it has none).
 StatusOr<PluginChoice> WithHostTools(PluginChoice choice) {
-  std::string file = choice.options_location.file.empty() ? "<sandbox options>"
-                                                          : choice.options_location.file;
+  std::string file =
+      choice.options_location.file.empty() ? "<sandbox options>" : choice.options_location.file;
   CAIRN_ASSIGN_OR_RETURN(ConfigNode options, ConfigNode::Parse(choice.options_yaml, file));
   if (options.is_null()) options = ConfigNode::Map(choice.options_location);
   options.Set("host-tools", ConfigNode::Scalar("true", choice.options_location),
@@ -143,8 +143,8 @@ StatusOr<std::map<std::string, Instance>> OpenInstances(const ServerConfig& conf
       }
       StatusOr<std::unique_ptr<Sandbox>> sandbox = runtime.CreateSandbox(choice);
       if (!sandbox.ok() && wanted.host_tools) {
-        return sandbox.status().WithContext(
-            "opening the sandbox" + where + " with host-tools, an option of the bwrap plugin");
+        return sandbox.status().WithContext("opening the sandbox" + where +
+                                            " with host-tools, an option of the bwrap plugin");
       }
       if (!sandbox.ok()) return sandbox.status().WithContext("opening the sandbox" + where);
       instance.sandbox = std::move(sandbox).value();

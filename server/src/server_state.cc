@@ -8,8 +8,7 @@
 namespace cairn::server {
 
 ServerState::ServerState(ServerConfig config, std::unique_ptr<Runtime> runtime,
-                         std::shared_ptr<Storage> storage,
-                         StorageCapabilities storage_capabilities,
+                         std::shared_ptr<Storage> storage, StorageCapabilities storage_capabilities,
                          std::map<std::string, Instance> instances)
     : config_(std::move(config)),
       runtime_(std::move(runtime)),
@@ -35,8 +34,8 @@ StatusOr<const Instance*> ServerState::FindInstance(const std::string& name,
   for (const auto& [known, instance] : instances_) {
     served += (served.empty() ? "" : ", ") + QuoteC(known);
   }
-  return BadRequestError(field, "unknown instance name " + QuoteC(name) +
-                                    " (this server serves " + served + ")");
+  return BadRequestError(
+      field, "unknown instance name " + QuoteC(name) + " (this server serves " + served + ")");
 }
 
 uint64_t ServerState::max_blob_size() const {

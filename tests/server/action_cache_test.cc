@@ -103,8 +103,8 @@ TEST_F(ActionCacheServiceTest, AResultWhoseBlobsAreGoneIsNotServed) {
   // Remove one file of the output directory's tree from the store, as an
   // eviction would.
   Digest gone = DigestOfBytes("contents of b");
-  std::string object = dir_.path() + "/cache/cas/objects/" + gone.hash().substr(0, 2) + "/" +
-                       gone.hash().substr(2);
+  std::string object =
+      dir_.path() + "/cache/cas/objects/" + gone.hash().substr(0, 2) + "/" + gone.hash().substr(2);
   ASSERT_EQ(::unlink(object.c_str()), 0) << object;
   StartServer();
   reapi::ActionResult served;

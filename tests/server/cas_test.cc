@@ -244,9 +244,9 @@ TEST_F(CasServiceTest, GetTreeSendsEveryDirectoryOnceAndPagesResume) {
     for (const auto& directory : page.directories()) seen.push_back(directory.SerializeAsString());
   }
   ASSERT_TRUE(reader->Finish().ok());
-  EXPECT_EQ(seen, (std::vector<std::string>{tree.root.SerializeAsString(),
-                                            tree.a.SerializeAsString(),
-                                            tree.shared.SerializeAsString()}));
+  EXPECT_EQ(seen,
+            (std::vector<std::string>{tree.root.SerializeAsString(), tree.a.SerializeAsString(),
+                                      tree.shared.SerializeAsString()}));
 
   // One directory per page: the first page's token resumes at the second.
   request.set_page_size(1);

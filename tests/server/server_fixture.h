@@ -47,8 +47,7 @@ class ServerTest : public ::testing::Test {
 
   // Starts the server (adjusting the default configuration first) and
   // connects the stubs. Fails the test when the server cannot start.
-  void StartServer(const std::function<void(ServerConfig&)>& adjust = {},
-                   bool host_tools = false) {
+  void StartServer(const std::function<void(ServerConfig&)>& adjust = {}, bool host_tools = false) {
     ServerConfig config = DefaultConfig();
     if (adjust) adjust(config);
     Status finished = FinishServerConfig(&config, host_tools);
