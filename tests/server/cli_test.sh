@@ -8,6 +8,9 @@
 set -u
 server=$1
 plugins=$2
+# bytestream_client.py, beside this script, for the Python steps.
+CAIRN_TEST_DIR=$(cd "$(dirname "$0")" && pwd)
+export CAIRN_TEST_DIR
 work=$(mktemp -d /tmp/cairn-server-cli-XXXXXX)
 pids=""
 cleanup() {
@@ -143,68 +146,17 @@ EOF
     # arrived, so the server is inside the call): the read still
     # completes, then the server exits 0.
     timeout 60 "$python" - "$port" "$pid" "$work/first.err" >"$work/drain.out" 2>&1 <<'EOF'
-import hashlib, os, signal, sys, time, grpc
-
-def varint(n):
-    out = b""
-    while True:
-        byte = n & 0x7F
-        n >>= 7
-        if n:
-            out += bytes([byte | 0x80])
-        else:
-            return out + bytes([byte])
-
-def field(number, wire_type, payload):
-    key = varint(number << 3 | wire_type)
-    return key + (varint(payload) if wire_type == 0 else varint(len(payload)) + payload)
-
-def read_varint(buffer, at):
-    shift = value = 0
-    while True:
-        byte = buffer[at]
-        at += 1
-        value |= (byte & 0x7F) << shift
-        shift += 7
-        if not byte & 0x80:
-            return value, at
-
-def data_of(message):
-    # ReadResponse: data=10, its only field.
-    at, data = 0, b""
-    while at < len(message):
-        key, at = read_varint(message, at)
-        length, at = read_varint(message, at)
-        if key == (10 << 3 | 2):
-            data += message[at:at + length]
-        at += length
-    return data
+import os, signal, sys, grpc
+sys.path.insert(0, os.environ["CAIRN_TEST_DIR"])
+from bytestream_client import data_of, open_read, upload_random, wait_for_log
 
 port, pid, log = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 channel = grpc.insecure_channel("127.0.0.1:" + port)
-data = os.urandom(16 << 20)
-digest = "%s/%d" % (hashlib.sha256(data).hexdigest(), len(data))
-chunk = 1 << 20
-
-def requests():
-    # WriteRequest: resource_name=1, write_offset=2, finish_write=3, data=10
-    name = ("uploads/5b7e2a30-8c1d-4e8f-9a6b-0c1d2e3f4a5b/blobs/" + digest).encode()
-    for offset in range(0, len(data), chunk):
-        yield ((field(1, 2, name) if offset == 0 else b"") + field(2, 0, offset) +
-               field(3, 0, int(offset + chunk >= len(data))) +
-               field(10, 2, data[offset:offset + chunk]))
-
-channel.stream_unary("/google.bytestream.ByteStream/Write")(requests(), timeout=30)
-# ReadRequest: resource_name=1
-read = channel.unary_stream("/google.bytestream.ByteStream/Read")
-responses = read(field(1, 2, ("blobs/" + digest).encode()), timeout=30)
+data, digest = upload_random(channel, 16 << 20, "5b7e2a30-8c1d-4e8f-9a6b-0c1d2e3f4a5b")
+responses = open_read(channel, digest, timeout=30)
 received = data_of(next(responses))
 os.kill(pid, signal.SIGTERM)
-deadline = time.time() + 20
-while "SIGTERM" not in open(log).read():
-    if time.time() > deadline:
-        raise SystemExit("the server never logged the SIGTERM")
-    time.sleep(0.05)
+wait_for_log(log, "SIGTERM")
 for response in responses:
     received += data_of(response)
 print("complete" if received == data else "got %d of %d bytes" % (len(received), len(data)))
@@ -226,21 +178,9 @@ fi
 if [ -n "$python" ] &&
   start_server third --config "$work/server.yaml" --listen grpc://127.0.0.1:0; then
   timeout 60 "$python" - "$port" "$pid" "$work/third.err" >"$work/force.out" 2>&1 <<'EOF'
-import hashlib, os, signal, sys, time, grpc
-
-def varint(n):
-    out = b""
-    while True:
-        byte = n & 0x7F
-        n >>= 7
-        if n:
-            out += bytes([byte | 0x80])
-        else:
-            return out + bytes([byte])
-
-def field(number, wire_type, payload):
-    key = varint(number << 3 | wire_type)
-    return key + (varint(payload) if wire_type == 0 else varint(len(payload)) + payload)
+import os, signal, sys, time, grpc
+sys.path.insert(0, os.environ["CAIRN_TEST_DIR"])
+from bytestream_client import open_read, upload_random, wait_for_log
 
 def gone(pid):
     try:
@@ -251,27 +191,11 @@ def gone(pid):
 
 port, pid, log = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 channel = grpc.insecure_channel("127.0.0.1:" + port)
-data = os.urandom(16 << 20)
-digest = "%s/%d" % (hashlib.sha256(data).hexdigest(), len(data))
-chunk = 1 << 20
-
-def requests():
-    name = ("uploads/0f1e2d3c-4b5a-4697-8877-665544332211/blobs/" + digest).encode()
-    for offset in range(0, len(data), chunk):
-        yield ((field(1, 2, name) if offset == 0 else b"") + field(2, 0, offset) +
-               field(3, 0, int(offset + chunk >= len(data))) +
-               field(10, 2, data[offset:offset + chunk]))
-
-channel.stream_unary("/google.bytestream.ByteStream/Write")(requests(), timeout=30)
-read = channel.unary_stream("/google.bytestream.ByteStream/Read")
-responses = read(field(1, 2, ("blobs/" + digest).encode()), timeout=50)
+data, digest = upload_random(channel, 16 << 20, "0f1e2d3c-4b5a-4697-8877-665544332211")
+responses = open_read(channel, digest, timeout=50)
 next(responses)
 os.kill(pid, signal.SIGTERM)
-deadline = time.time() + 20
-while "SIGTERM" not in open(log).read():
-    if time.time() > deadline:
-        raise SystemExit("the server never logged the SIGTERM")
-    time.sleep(0.05)
+wait_for_log(log, "SIGTERM")
 os.kill(pid, signal.SIGINT)
 deadline = time.time() + 20
 while not gone(pid):
