@@ -5,6 +5,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <thread>
+
 #include "cas_test_util.h"
 
 namespace cairn::testing {
@@ -84,6 +87,27 @@ TEST_F(StageCheckTest, ExecutableVariantModifiedAfterItWasMadeIsCaughtAndRemoved
   ASSERT_EQ(Shell("printf '#!/bin/ksh' | dd of=" + variant + " conv=notrunc status=none"), 0);
   ExpectStageNotFound(digest, true, true);
   EXPECT_FALSE(Exists(variant));
+  EXPECT_FALSE(Exists(ObjectPath(digest)));
+}
+
+TEST_F(StageCheckTest, AnExecutableVariantCountsAgainstTheQuotaAndGoesWithItsObject) {
+  std::string script(100 * 1024, '#');
+  ASSERT_OK_AND_ASSIGN(Digest digest, store().WriteBlob(script, std::nullopt));
+  ASSERT_OK_AND_ASSIGN(StorageStats before, store().Stats());
+  Digest root = StoreRootWithFile(store(), "run", digest, true);
+  MakeDir(temp_ / "staged");
+  ASSERT_OK(store().StageTree(root, temp_ / "staged", Hardlinks(true)));
+  ASSERT_TRUE(Exists(ObjectPath(digest) + ".x"));
+  ASSERT_OK_AND_ASSIGN(StorageStats after, store().Stats());
+  // The variant is a second copy of the 100 KiB (plus the root Directory).
+  EXPECT_GE(after.total_bytes, before.total_bytes + script.size());
+  // Collected down to nothing, the object and its variant go together.
+  loaded_.reset();
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  Reopen("");
+  ASSERT_OK_AND_ASSIGN(uint64_t freed, store().CollectGarbage(1));
+  EXPECT_GE(freed, 2 * script.size());
+  EXPECT_FALSE(Exists(ObjectPath(digest) + ".x"));
   EXPECT_FALSE(Exists(ObjectPath(digest)));
 }
 

@@ -99,10 +99,13 @@ Status ObjectStager::EnsureExecutableVariant(const Digest& digest) {
     status = ErrnoStatus("prepare the executable variant of", BlobName(digest), errno);
   }
   // Another stager may have linked its variant meanwhile: either is right.
-  if (status.ok() &&
-      ::linkat(objects_.tmp_fd(), temp.c_str(), objects_.objects_fd(), path.c_str(), 0) != 0 &&
-      errno != EEXIST) {
-    status = ErrnoStatus("link the executable variant of", BlobName(digest), errno);
+  if (status.ok()) {
+    if (::linkat(objects_.tmp_fd(), temp.c_str(), objects_.objects_fd(), path.c_str(), 0) == 0) {
+      // A second copy of the bytes: it counts against the quota.
+      objects_.CountAdded(static_cast<uint64_t>(digest.size_bytes()));
+    } else if (errno != EEXIST) {
+      status = ErrnoStatus("link the executable variant of", BlobName(digest), errno);
+    }
   }
   ::unlinkat(objects_.tmp_fd(), temp.c_str(), 0);
   return status;

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 #include <random>
+#include <unordered_set>
 #include <vector>
 
 #include "file_util.h"
@@ -395,18 +396,34 @@ Status ObjectStore::ForEachObject(const std::function<void(const ObjectInfo&)>& 
       if (errno == ENOENT) continue;
       return ErrnoStatus("open shard", root_ + "/objects/" + shard, errno);
     }
+    std::vector<std::string> names;
+    std::unordered_set<std::string> variants;  // objects with an executable variant
     CAIRN_RETURN_IF_ERROR(ForEachEntry(dir_fd.get(), [&](const char* name, unsigned char) {
-      if (std::strlen(name) != 62) return;
+      size_t length = std::strlen(name);
+      if (length == 62) names.emplace_back(name);
+      if (length == 64 && name[62] == '.' && name[63] == 'x') variants.emplace(name, 62);
+    }));
+    for (const std::string& name : names) {
       struct stat st;
-      if (::fstatat(dir_fd.get(), name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) {
-        return;
+      if (::fstatat(dir_fd.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+          !S_ISREG(st.st_mode)) {
+        continue;
       }
       ObjectInfo info;
       info.hash = std::string(shard) + name;
       info.size = static_cast<uint64_t>(st.st_size);
       info.last_use = LastUse(st);
+      // The executable variant is a second copy of the bytes, evicted with
+      // the object: its size counts against the quota with it.
+      struct stat variant;
+      if (variants.count(name) != 0 &&
+          ::fstatat(dir_fd.get(), (name + ".x").c_str(), &variant, AT_SYMLINK_NOFOLLOW) == 0 &&
+          S_ISREG(variant.st_mode)) {
+        info.size += static_cast<uint64_t>(variant.st_size);
+        info.last_use = std::max(info.last_use, LastUse(variant));
+      }
       visit(info);
-    }));
+    }
   }
   return Status::Ok();
 }

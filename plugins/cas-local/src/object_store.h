@@ -105,7 +105,8 @@ class ObjectStore {
   // Unlinks the executable variant alone (absent is fine).
   Status RemoveExecutableVariant(const std::string& hash);
 
-  // Visits every object (not in any particular order).
+  // Visits every object (not in any particular order); an object's size
+  // includes its executable variant's, its last use the later of the two.
   Status ForEachObject(const std::function<void(const ObjectInfo&)>& visit) const;
 
   // Makes every object written so far durable (one syncfs for the batch).
@@ -114,6 +115,11 @@ class ObjectStore {
   // Called with the size of every object this process adds, for quota
   // accounting. Set once, before concurrent use.
   void SetAddedCallback(std::function<void(uint64_t)> callback) { on_added_ = std::move(callback); }
+  // Reports bytes added beside the objects (an executable variant) to
+  // the same callback.
+  void CountAdded(uint64_t size) const {
+    if (on_added_) on_added_(size);
+  }
 
   // The start of this process's lease (seconds); uses older than it are
   // refreshed. Set once, before concurrent use; without it every use is.
