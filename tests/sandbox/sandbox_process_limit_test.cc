@@ -1,6 +1,8 @@
 // max-processes, for each local sandbox: a burst of processes past the
 // limit fails inside the action, and the limit's cgroup goes with the run.
 #include <dirent.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -108,6 +110,44 @@ std::string OwnCgroups() {
   std::ostringstream text;
   text << in.rdbuf();
   return text.str();
+}
+
+// Where no pids cgroup can be made, the limit is RLIMIT_NPROC, which the
+// kernel applies to users other than root: a child that joins the limit as
+// an unprivileged user gets EAGAIN from fork past it.
+TEST(ProcessLimitFallbackTest, WithoutACgroupRlimitNprocStopsForksPastTheLimit) {
+  if (!RunningAsRoot()) GTEST_SKIP() << "switching to an unprivileged user needs root";
+  // The user's processes elsewhere count too: an unused uid has none.
+  constexpr uid_t kUnusedUid = 64999;
+  constexpr int kLimit = 8;
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    if (setgid(kUnusedUid) != 0 || setuid(kUnusedUid) != 0) _exit(101);
+    if (JoinProcessLimit(-1, kLimit) != 0) _exit(102);
+    pid_t sleepers[2 * kLimit];
+    int started = 0;
+    for (int i = 0; i < 2 * kLimit; ++i) {
+      pid_t sleeper = fork();
+      if (sleeper == 0) {
+        pause();
+        _exit(0);
+      }
+      if (sleeper < 0) break;
+      sleepers[started++] = sleeper;
+    }
+    for (int i = 0; i < started; ++i) {
+      kill(sleepers[i], SIGKILL);
+      waitpid(sleepers[i], nullptr, 0);
+    }
+    _exit(started);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  ASSERT_LT(WEXITSTATUS(status), 100) << "the child could not switch user or set the limit";
+  // The child itself is one of the user's processes.
+  EXPECT_EQ(WEXITSTATUS(status), kLimit - 1) << "forks did not stop at RLIMIT_NPROC";
 }
 
 TEST(CgroupMoveWarmupTest, LeavesThisProcessInTheCgroupsItWasIn) {
