@@ -329,6 +329,34 @@ TEST_F(ServerTest, AnUnsortedDirectoryIsInvalidArgumentNamingTheField) {
       << "field: " << field << "; " << status.error_message();
 }
 
+TEST_F(ServerTest, DuplicateOrIllegalNamesInTheInputTreeAreInvalidArgumentAndRunNothing) {
+  StartServer();
+  const std::vector<std::pair<std::string, std::vector<std::string>>> cases = {
+      {"a name given twice", {"a", "a"}},
+      {"an empty name", {""}},
+      {"'.'", {"."}},
+      {"'..'", {".."}},
+      {"a name with '/'", {"a/b"}},
+      {"a name with NUL", {std::string("a\0b", 3)}},
+  };
+  for (const auto& [what, names] : cases) {
+    SCOPED_TRACE(what);
+    reapi::Directory root;
+    for (const std::string& name : names) {
+      auto* file = root.add_files();
+      file->set_name(name);
+      *file->mutable_digest() = Put(*cas_, "content");
+    }
+    Digest action = PutAction(*cas_, Put(*cas_, root.SerializeAsString()), Script("true"));
+    auto stream = OperationStream::Execute(*execution_, Request(action));
+    grpc::Status status = stream->Finish();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+    EXPECT_NE(status.error_message().find("input_root"), std::string::npos)
+        << status.error_message();
+    EXPECT_TRUE(stream->seen().empty()) << "no operation may start";
+  }
+}
+
 TEST_F(ServerTest, ATimeoutIsDeadlineExceededInTheResponseWithThePartialOutputKept) {
   SKIP_UNLESS_EXECUTABLE();
   StartServer();
