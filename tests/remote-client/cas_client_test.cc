@@ -1,0 +1,136 @@
+// CasClient against the real cairn-server: capabilities, trees with small
+// and ByteStream-sized blobs up and down, and a corrupt batch download
+// (from a scripted CAS stub, since a correct server never sends one).
+#include "cairn/remote_client/cas_client.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "build/bazel/remote/execution/v2/remote_execution_mock.grpc.pb.h"
+#include "cairn/merkle.h"
+#include "cairn/testing/in_memory_storage.h"
+#include "cairn/testing/tree_builder.h"
+#include "remote_client_fixture.h"
+
+namespace cairn::remote_client {
+namespace {
+
+using ::testing::HasSubstr;
+namespace reapi = build::bazel::remote::execution::v2;
+
+constexpr uint64_t kBatchLimit = 64 << 10;
+
+// Content of `size` bytes that is not one repeated byte, so an offset
+// mistake in a chunked transfer changes the digest.
+std::string Pattern(size_t size, char seed) {
+  std::string data(size, '\0');
+  for (size_t i = 0; i < size; ++i) data[i] = static_cast<char>(seed + i * 7 + i / 4096);
+  return data;
+}
+
+class CasClientTest : public RemoteClientTest {
+ protected:
+  void SetUp() override {
+    StartServer([](server::ServerConfig& config) { config.limits.max_batch_size = kBatchLimit; });
+  }
+};
+
+TEST_F(CasClientTest, ReadsTheServersCapabilitiesOnce) {
+  CasClient cas(Connect(Options()));
+  StatusOr<RemoteCapabilities> capabilities = cas.Capabilities();
+  ASSERT_TRUE(capabilities.ok()) << capabilities.status().ToString();
+  EXPECT_EQ(capabilities->max_batch_total_size_bytes, static_cast<int64_t>(kBatchLimit));
+  EXPECT_EQ(capabilities->BatchBytes(), static_cast<int64_t>(kBatchLimit));
+  EXPECT_TRUE(capabilities->exec_enabled);
+
+  // Cached: a stopped server does not stop the answer.
+  StopServer();
+  StatusOr<RemoteCapabilities> again = cas.Capabilities();
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->max_batch_total_size_bytes, capabilities->max_batch_total_size_bytes);
+}
+
+TEST_F(CasClientTest, NoStatedBatchLimitMeansTheDefault) {
+  RemoteCapabilities capabilities;
+  EXPECT_EQ(capabilities.BatchBytes(), kDefaultBatchBytes);
+}
+
+TEST_F(CasClientTest, UploadsATreeThenDownloadsItIntoAnEmptyStore) {
+  testing::InMemoryStorage local;
+  const std::string large = Pattern(1 << 20, 'a');          // > batch limit: ByteStream
+  const std::string exact = Pattern(kBatchLimit + 1, 'q');  // just over it
+  const std::string small = Pattern(1000, 'z');
+  Digest root =
+      testing::TreeBuilder(local).Build({"a/small=" + small, "a/b/large=" + large, "exact=" + exact,
+                                         "c/empty/", "hello=hi", "link@=a/small"});
+  StatusOr<CollectedTree> tree = CollectTree(local, root);
+  ASSERT_TRUE(tree.ok()) << tree.status().ToString();
+
+  CasClient cas(Connect(Options()));
+  StatusOr<std::vector<Digest>> before = cas.FindMissing(tree->AllDigests());
+  ASSERT_TRUE(before.ok()) << before.status().ToString();
+  EXPECT_FALSE(before->empty());
+
+  Status uploaded = cas.UploadTree(root, local);
+  ASSERT_TRUE(uploaded.ok()) << uploaded.ToString();
+  StatusOr<std::vector<Digest>> after = cas.FindMissing(tree->AllDigests());
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  EXPECT_TRUE(after->empty()) << after->size() << " blobs still missing";
+
+  testing::InMemoryStorage fresh;
+  Status downloaded = cas.DownloadTree(root, fresh);
+  ASSERT_TRUE(downloaded.ok()) << downloaded.ToString();
+  for (const Digest& digest : tree->AllDigests()) {
+    StatusOr<std::string> mine = local.ReadBlob(digest);
+    StatusOr<std::string> theirs = fresh.ReadBlob(digest);
+    ASSERT_TRUE(theirs.ok()) << DigestToString(digest) << ": " << theirs.status().ToString();
+    EXPECT_TRUE(*mine == *theirs) << DigestToString(digest);
+  }
+  EXPECT_EQ(*fresh.ReadBlob(DigestOfBytes(large)), large);
+}
+
+TEST_F(CasClientTest, UploadOfABlobTheLocalStoreLacksNamesIt) {
+  testing::InMemoryStorage local;
+  Digest absent = DigestOfBytes("not in the local store");
+  CasClient cas(Connect(Options()));
+  Status uploaded = cas.Upload({absent}, local);
+  EXPECT_EQ(uploaded.code(), Code::kNotFound) << uploaded.ToString();
+  EXPECT_THAT(uploaded.message(), HasSubstr(DigestToString(absent)));
+}
+
+TEST_F(CasClientTest, DownloadOfABlobTheServerLacksIsNotFound) {
+  testing::InMemoryStorage local;
+  Digest small = DigestOfBytes("not on the server");
+  Digest large = DigestOfBytes(Pattern(kBatchLimit * 2, 'x'));
+  CasClient cas(Connect(Options()));
+  EXPECT_EQ(cas.Download({small}, local).code(), Code::kNotFound);
+  Status streamed = cas.Download({large}, local);
+  EXPECT_EQ(streamed.code(), Code::kNotFound) << streamed.ToString();
+  EXPECT_THAT(streamed.message(), HasSubstr(Options().url));
+}
+
+TEST_F(CasClientTest, ACorruptBatchDownloadIsDataLossAndNotStored) {
+  const std::string content = "the real content";
+  Digest digest = DigestOfBytes(content);
+  reapi::BatchReadBlobsResponse corrupt;
+  auto* entry = corrupt.add_responses();
+  *entry->mutable_digest() = digest;
+  entry->set_data("the fake content");
+
+  auto cas_stub = std::make_unique<reapi::MockContentAddressableStorageStub>();
+  EXPECT_CALL(*cas_stub, BatchReadBlobs)
+      .WillOnce(::testing::DoAll(::testing::SetArgPointee<2>(corrupt),
+                                 ::testing::Return(grpc::Status::OK)));
+  std::shared_ptr<RemoteConnection> connection = Connect(Options());
+  CasClient cas(connection, reapi::Capabilities::NewStub(connection->channel()),
+                std::move(cas_stub),
+                google::bytestream::ByteStream::NewStub(connection->channel()));
+  testing::InMemoryStorage local;
+  Status downloaded = cas.Download({digest}, local);
+  EXPECT_EQ(downloaded.code(), Code::kDataLoss) << downloaded.ToString();
+  EXPECT_THAT(downloaded.message(), HasSubstr(DigestToString(digest)));
+  EXPECT_FALSE(*local.Contains(digest));
+}
+
+}  // namespace
+}  // namespace cairn::remote_client
