@@ -10,6 +10,7 @@
 #include "cairn/merkle.h"
 #include "cairn/testing/in_memory_storage.h"
 #include "cairn/testing/tree_builder.h"
+#include "google/bytestream/bytestream_mock.grpc.pb.h"
 #include "remote_client_fixture.h"
 
 namespace cairn::remote_client {
@@ -130,6 +131,81 @@ TEST_F(CasClientTest, ACorruptBatchDownloadIsDataLossAndNotStored) {
   EXPECT_EQ(downloaded.code(), Code::kDataLoss) << downloaded.ToString();
   EXPECT_THAT(downloaded.message(), HasSubstr(DigestToString(digest)));
   EXPECT_FALSE(*local.Contains(digest));
+}
+
+// A ByteStream writer in front of the real one that records each write's
+// offset and, when `break_after` is set, loses the stream after that many
+// messages, as a dropped connection would: Write() fails, and the call
+// ends UNAVAILABLE (the server keeps what it got, as an unfinished upload).
+class BreakingWriter : public grpc::ClientWriterInterface<google::bytestream::WriteRequest> {
+ public:
+  BreakingWriter(
+      std::unique_ptr<grpc::ClientWriterInterface<google::bytestream::WriteRequest>> real,
+      int break_after, std::vector<int64_t>* offsets)
+      : real_(std::move(real)), break_after_(break_after), offsets_(offsets) {}
+
+  bool Write(const google::bytestream::WriteRequest& request, grpc::WriteOptions options) override {
+    if (break_after_ > 0 && written_ == break_after_) return false;
+    ++written_;
+    offsets_->push_back(request.write_offset());
+    return real_->Write(request, options);
+  }
+  bool WritesDone() override { return real_->WritesDone(); }
+  grpc::Status Finish() override {
+    grpc::Status status = real_->Finish();
+    if (break_after_ > 0) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "connection lost");
+    return status;
+  }
+
+ private:
+  std::unique_ptr<grpc::ClientWriterInterface<google::bytestream::WriteRequest>> real_;
+  int break_after_;
+  int written_ = 0;
+  std::vector<int64_t>* offsets_;
+};
+
+TEST_F(CasClientTest, AnInterruptedByteStreamUploadResumesWhereTheServerGotTo) {
+  testing::InMemoryStorage local;
+  const std::string large = Pattern(3 * kChunkBytes + 5, 'r');
+  Digest digest = *local.WriteBlob(large);
+
+  std::shared_ptr<RemoteConnection> connection = Connect(Options());
+  std::shared_ptr<google::bytestream::ByteStream::Stub> real =
+      google::bytestream::ByteStream::NewStub(connection->channel());
+  auto stub = std::make_unique<google::bytestream::MockByteStreamStub>();
+  std::vector<std::vector<int64_t>> attempts;
+  attempts.reserve(4);
+  EXPECT_CALL(*stub, WriteRaw)
+      .Times(2)
+      .WillRepeatedly(
+          [&](grpc::ClientContext* context, google::bytestream::WriteResponse* response) {
+            attempts.emplace_back();
+            return new BreakingWriter(real->Write(context, response), attempts.size() == 1 ? 2 : 0,
+                                      &attempts.back());
+          });
+  EXPECT_CALL(*stub, QueryWriteStatus)
+      .WillRepeatedly([&](grpc::ClientContext* context,
+                          const google::bytestream::QueryWriteStatusRequest& request,
+                          google::bytestream::QueryWriteStatusResponse* response) {
+        return real->QueryWriteStatus(context, request, response);
+      });
+  CasClient cas(connection, reapi::Capabilities::NewStub(connection->channel()),
+                reapi::ContentAddressableStorage::NewStub(connection->channel()), std::move(stub));
+
+  Status uploaded = cas.Upload({digest}, local);
+  ASSERT_TRUE(uploaded.ok()) << uploaded.ToString();
+  ASSERT_EQ(attempts.size(), 2u);
+  EXPECT_EQ(attempts[0], (std::vector<int64_t>{0, kChunkBytes}));
+  ASSERT_FALSE(attempts[1].empty());
+  EXPECT_EQ(attempts[1].front(), 2 * kChunkBytes) << "the second stream started over";
+
+  CasClient plain(connection);
+  StatusOr<std::vector<Digest>> missing = plain.FindMissing({digest});
+  ASSERT_TRUE(missing.ok()) << missing.status().ToString();
+  EXPECT_TRUE(missing->empty());
+  testing::InMemoryStorage fresh;
+  ASSERT_TRUE(plain.Download({digest}, fresh).ok());
+  EXPECT_TRUE(*fresh.ReadBlob(digest) == large);
 }
 
 }  // namespace

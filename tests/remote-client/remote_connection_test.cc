@@ -13,6 +13,7 @@
 #include "cairn/remote_client/cas_client.h"
 #include "cairn/remote_client/retrier.h"
 #include "cairn/status_details.h"
+#include "fake_capabilities_server.h"
 #include "remote_client_fixture.h"
 
 namespace cairn::remote_client {
@@ -184,6 +185,74 @@ TEST_F(RemoteConnectionTest, TalksTlsWithTheServerCertificatesCa) {
   Status refused = untrusting.Capabilities().status();
   EXPECT_EQ(refused.code(), Code::kUnavailable) << refused.ToString();
   EXPECT_THAT(refused.message(), HasSubstr(options.url));
+}
+
+TEST_F(RemoteConnectionTest, EveryCallCarriesTheTokenAndRequestMetadata) {
+  namespace reapi = build::bazel::remote::execution::v2;
+  reapi::ServerCapabilities answer;
+  answer.mutable_cache_capabilities()->add_digest_functions(reapi::DigestFunction::SHA256);
+  FakeCapabilitiesServer fake(answer);
+  RemoteConnectionOptions options;
+  options.url = fake.url();
+  options.retry_limit = 0;
+  options.access_token = dir_.Write("token", "  secret-token\n");
+  std::shared_ptr<RemoteConnection> connection = Connect(options);
+  ASSERT_NE(connection, nullptr);
+  auto stub = reapi::Capabilities::NewStub(connection->channel());
+  for (const std::string action : {"", "action-1"}) {
+    StatusOr<std::unique_ptr<grpc::ClientContext>> context =
+        connection->NewContext(std::chrono::system_clock::now() + std::chrono::seconds(30), action);
+    ASSERT_TRUE(context.ok()) << context.status().ToString();
+    reapi::ServerCapabilities response;
+    grpc::Status status = stub->GetCapabilities(context->get(), {}, &response);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  }
+
+  std::vector<FakeCapabilitiesServer::Metadata> calls = fake.calls();
+  ASSERT_EQ(calls.size(), 2u);
+  for (size_t i = 0; i < calls.size(); ++i) {
+    auto authorization = calls[i].find("authorization");
+    ASSERT_NE(authorization, calls[i].end());
+    EXPECT_EQ(authorization->second, "Bearer secret-token");
+    auto header = calls[i].find(kRequestMetadataKey);
+    ASSERT_NE(header, calls[i].end());
+    reapi::RequestMetadata metadata;
+    ASSERT_TRUE(metadata.ParseFromString(header->second));
+    EXPECT_EQ(metadata.tool_details().tool_name(), "cairn");
+    EXPECT_EQ(metadata.tool_details().tool_version(), "test");
+    EXPECT_EQ(metadata.tool_invocation_id(), RemoteConnection::InvocationId());
+    EXPECT_EQ(metadata.tool_invocation_id().size(), 36u);
+    EXPECT_EQ(metadata.action_id(), i == 0 ? "" : "action-1");
+  }
+}
+
+TEST_F(RemoteConnectionTest, RefusesAServerWithoutSha256) {
+  namespace reapi = build::bazel::remote::execution::v2;
+  reapi::ServerCapabilities answer;
+  answer.mutable_cache_capabilities()->add_digest_functions(reapi::DigestFunction::BLAKE3);
+  FakeCapabilitiesServer fake(answer);
+  RemoteConnectionOptions options;
+  options.url = fake.url();
+  options.retry_limit = 0;
+  CasClient cas(Connect(options));
+  Status status = cas.Capabilities().status();
+  EXPECT_EQ(status.code(), Code::kFailedPrecondition) << status.ToString();
+  EXPECT_THAT(status.message(), HasSubstr("SHA256"));
+  EXPECT_THAT(status.message(), HasSubstr(fake.url()));
+}
+
+TEST_F(RemoteConnectionTest, ServesOverAUnixSocket) {
+  const std::string socket = dir_.path() + "/cairn.sock";
+  StartServer([&](server::ServerConfig& config) {
+    config.listen.clear();
+    config.listen.push_back(*server::ParseListenAddress("unix:" + socket, {}));
+  });
+  RemoteConnectionOptions options;
+  options.url = "unix:" + socket;
+  options.retry_limit = 0;
+  CasClient cas(Connect(options));
+  StatusOr<RemoteCapabilities> capabilities = cas.Capabilities();
+  ASSERT_TRUE(capabilities.ok()) << capabilities.status().ToString();
 }
 
 }  // namespace
