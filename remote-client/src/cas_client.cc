@@ -194,21 +194,33 @@ Status CasClient::UploadBatch(const std::vector<Digest>& digests, Storage& local
     *entry->mutable_digest() = digest;
     entry->set_data(std::move(data).value());
   }
-  reapi::BatchUpdateBlobsResponse response;
-  CAIRN_RETURN_IF_ERROR(connection_->retrier().Run(
+  return connection_->retrier().Run(
       "BatchUpdateBlobs", Idempotency::kIdempotent, [&](Deadline deadline) -> Status {
         CAIRN_ASSIGN_OR_RETURN(auto context, connection_->NewContext(deadline));
-        response.Clear();
-        return FromGrpcStatus(cas_->BatchUpdateBlobs(context.get(), request, &response));
-      }));
-  for (const auto& entry : response.responses()) {
-    if (entry.status().code() != 0) {
-      return Status(static_cast<Code>(entry.status().code()),
-                    connection_->options().url + ": BatchUpdateBlobs: " +
+        reapi::BatchUpdateBlobsResponse response;
+        CAIRN_RETURN_IF_ERROR(
+            FromGrpcStatus(cas_->BatchUpdateBlobs(context.get(), request, &response)));
+        // Entries that failed for a passing reason (RESOURCE_EXHAUSTED, ...)
+        // go again, alone; any other failure ends the upload.
+        std::set<Digest> again;
+        Status retryable;
+        for (const auto& entry : response.responses()) {
+          if (entry.status().code() == 0) continue;
+          Status failed(static_cast<Code>(entry.status().code()),
                         DigestToString(entry.digest()) + ": " + entry.status().message());
-    }
-  }
-  return Status::Ok();
+          if (!IsRetryable(failed.code(), Idempotency::kIdempotent)) return failed;
+          again.insert(entry.digest());
+          retryable = failed;
+        }
+        if (again.empty()) return Status::Ok();
+        reapi::BatchUpdateBlobsRequest rest;
+        rest.set_instance_name(request.instance_name());
+        for (auto& entry : *request.mutable_requests()) {
+          if (again.count(entry.digest()) > 0) *rest.add_requests() = std::move(entry);
+        }
+        request = std::move(rest);
+        return retryable;
+      });
 }
 
 Status CasClient::WriteStream(const Digest& digest, Storage& local) {
@@ -316,40 +328,49 @@ Status CasClient::DownloadBatch(const std::vector<Digest>& digests, Storage& loc
   reapi::BatchReadBlobsRequest request;
   request.set_instance_name(connection_->options().instance_name);
   for (const Digest& digest : digests) *request.add_digests() = digest;
-  reapi::BatchReadBlobsResponse response;
-  CAIRN_RETURN_IF_ERROR(connection_->retrier().Run(
+  return connection_->retrier().Run(
       "BatchReadBlobs", Idempotency::kIdempotent, [&](Deadline deadline) -> Status {
         CAIRN_ASSIGN_OR_RETURN(auto context, connection_->NewContext(deadline));
-        response.Clear();
-        return FromGrpcStatus(cas_->BatchReadBlobs(context.get(), request, &response));
-      }));
-  const std::string& url = connection_->options().url;
-  std::set<Digest> wanted(digests.begin(), digests.end());
-  for (const auto& entry : response.responses()) {
-    if (entry.status().code() != 0) {
-      return Status(static_cast<Code>(entry.status().code()),
-                    url + ": BatchReadBlobs: " + DigestToString(entry.digest()) + ": " +
-                        entry.status().message());
-    }
-    if (wanted.erase(entry.digest()) == 0) {
-      return DataLoss(url + ": BatchReadBlobs returned " + DigestToString(entry.digest()) +
-                      ", which was not asked for (or twice)");
-    }
-    Digest actual = DigestOfBytes(entry.data());
-    if (actual != entry.digest()) {
-      return DataLoss(url + ": BatchReadBlobs returned " + DigestToString(actual) + " for " +
-                      DigestToString(entry.digest()));
-    }
-    StatusOr<Digest> written = local.WriteBlob(entry.data(), entry.digest());
-    if (!written.ok()) {
-      return written.status().WithContext("storing " + DigestToString(entry.digest()) + " from " +
-                                          url);
-    }
-  }
-  if (!wanted.empty()) {
-    return DataLoss(url + ": BatchReadBlobs left out " + DigestToString(*wanted.begin()));
-  }
-  return Status::Ok();
+        reapi::BatchReadBlobsResponse response;
+        CAIRN_RETURN_IF_ERROR(
+            FromGrpcStatus(cas_->BatchReadBlobs(context.get(), request, &response)));
+        std::set<Digest> wanted(request.digests().begin(), request.digests().end());
+        std::vector<Digest> again;
+        Status retryable;
+        for (const auto& entry : response.responses()) {
+          if (wanted.erase(entry.digest()) == 0) {
+            return DataLoss("the server returned " + DigestToString(entry.digest()) +
+                            ", which was not asked for (or twice)");
+          }
+          if (entry.status().code() != 0) {
+            Status failed(static_cast<Code>(entry.status().code()),
+                          DigestToString(entry.digest()) + ": " + entry.status().message());
+            if (!IsRetryable(failed.code(), Idempotency::kIdempotent)) return failed;
+            again.push_back(entry.digest());
+            retryable = failed;
+            continue;
+          }
+          // Checked before the local store sees it: a store trusting its
+          // writer must never hold a blob under the wrong name.
+          Digest actual = DigestOfBytes(entry.data());
+          if (actual != entry.digest()) {
+            return DataLoss("the server returned " + DigestToString(actual) + " for " +
+                            DigestToString(entry.digest()));
+          }
+          StatusOr<Digest> written = local.WriteBlob(entry.data(), entry.digest());
+          if (!written.ok()) {
+            return written.status().WithContext("storing " + DigestToString(entry.digest()) +
+                                                " locally");
+          }
+        }
+        if (!wanted.empty()) {
+          return DataLoss("the server left out " + DigestToString(*wanted.begin()));
+        }
+        if (again.empty()) return Status::Ok();
+        request.clear_digests();
+        for (const Digest& digest : again) *request.add_digests() = digest;
+        return retryable;
+      });
 }
 
 Status CasClient::ReadStream(const Digest& digest, Storage& local) {

@@ -133,6 +133,43 @@ TEST_F(CasClientTest, ACorruptBatchDownloadIsDataLossAndNotStored) {
   EXPECT_FALSE(*local.Contains(digest));
 }
 
+TEST_F(CasClientTest, ABatchEntryTheServerCouldNotServeYetIsAskedForAgainAlone) {
+  const std::string first = "first blob";
+  const std::string second = "second blob";
+  reapi::BatchReadBlobsResponse busy;
+  auto* served = busy.add_responses();
+  *served->mutable_digest() = DigestOfBytes(first);
+  served->set_data(first);
+  auto* exhausted = busy.add_responses();
+  *exhausted->mutable_digest() = DigestOfBytes(second);
+  exhausted->mutable_status()->set_code(static_cast<int>(Code::kResourceExhausted));
+  reapi::BatchReadBlobsResponse rest;
+  auto* later = rest.add_responses();
+  *later->mutable_digest() = DigestOfBytes(second);
+  later->set_data(second);
+
+  auto cas_stub = std::make_unique<reapi::MockContentAddressableStorageStub>();
+  std::vector<int> asked;
+  EXPECT_CALL(*cas_stub, BatchReadBlobs)
+      .Times(2)
+      .WillRepeatedly([&](grpc::ClientContext*, const reapi::BatchReadBlobsRequest& request,
+                          reapi::BatchReadBlobsResponse* response) {
+        asked.push_back(request.digests_size());
+        *response = asked.size() == 1 ? busy : rest;
+        return grpc::Status::OK;
+      });
+  std::shared_ptr<RemoteConnection> connection = Connect(Options());
+  CasClient cas(connection, reapi::Capabilities::NewStub(connection->channel()),
+                std::move(cas_stub),
+                google::bytestream::ByteStream::NewStub(connection->channel()));
+  testing::InMemoryStorage local;
+  Status downloaded = cas.Download({DigestOfBytes(first), DigestOfBytes(second)}, local);
+  ASSERT_TRUE(downloaded.ok()) << downloaded.ToString();
+  EXPECT_EQ(asked, (std::vector<int>{2, 1}));
+  EXPECT_EQ(*local.ReadBlob(DigestOfBytes(first)), first);
+  EXPECT_EQ(*local.ReadBlob(DigestOfBytes(second)), second);
+}
+
 // A ByteStream writer in front of the real one that records each write's
 // offset and, when `break_after` is set, loses the stream after that many
 // messages, as a dropped connection would: Write() fails, and the call
