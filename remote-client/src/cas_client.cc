@@ -1,11 +1,9 @@
 #include "cairn/remote_client/cas_client.h"
 
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <set>
@@ -76,7 +74,10 @@ Status WriteAll(int fd, const std::string& data, const std::string& path) {
 }  // namespace
 
 int64_t RemoteCapabilities::BatchBytes() const {
-  return max_batch_total_size_bytes > 0 ? max_batch_total_size_bytes : kDefaultBatchBytes;
+  if (max_batch_total_size_bytes <= 0) return kDefaultBatchBytes;
+  // A batch must also fit the channel's message limit, whatever the
+  // server would accept.
+  return std::min<int64_t>(max_batch_total_size_bytes, kMaxMessageBytes - (1 << 20));
 }
 
 CasClient::CasClient(std::shared_ptr<RemoteConnection> connection)
@@ -269,10 +270,8 @@ Status CasClient::WriteStream(const Digest& digest, Storage& local) {
                   read.ok() ? DataLoss("the local store returned " + std::to_string(read->size()) +
                                        " bytes for " + std::to_string(length))
                             : read.status();
-              // Not a remote failure: INVALID_ARGUMENT-like codes stop retries.
-              return Status(why.code() == Code::kUnavailable ? Code::kInternal : why.code(),
-                            "reading local blob " + DigestToString(digest) + " at " +
-                                std::to_string(offset) + ": " + why.message());
+              return why.WithContext("reading local blob " + DigestToString(digest) + " at " +
+                                     std::to_string(offset));
             }
             data = std::move(read).value();
           }

@@ -57,7 +57,8 @@ struct RemoteCapabilities {
   build::bazel::remote::execution::v2::SymlinkAbsolutePathStrategy::Value symlink_strategy =
       build::bazel::remote::execution::v2::SymlinkAbsolutePathStrategy::UNKNOWN;
 
-  // The batch size the client uses: the stated limit, or kDefaultBatchBytes.
+  // The batch size the client uses: the stated limit (at most what the
+  // channel's message limit leaves room for), or kDefaultBatchBytes.
   int64_t BatchBytes() const;
 };
 
