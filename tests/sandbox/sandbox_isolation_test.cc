@@ -36,7 +36,7 @@ class SandboxIsolationTest : public ::testing::TestWithParam<std::string> {
     sandbox_ = std::move(*sandbox);
   }
 
-  ExecuteOutcome Run(ActionOptions options) {
+  ExecuteOutcome Run(const ActionOptions& options) {
     StatusOr<Action> action = harness_.MakeAction(root_, options);
     EXPECT_TRUE(action.ok()) << action.status().ToString();
     return sandbox_->Execute(*action, ExecuteOptions());
