@@ -80,7 +80,7 @@ int64_t RemoteCapabilities::BatchBytes() const {
   return std::min<int64_t>(max_batch_total_size_bytes, kMaxMessageBytes - (1 << 20));
 }
 
-CasClient::CasClient(std::shared_ptr<RemoteConnection> connection)
+CasClient::CasClient(const std::shared_ptr<RemoteConnection>& connection)
     : CasClient(connection, reapi::Capabilities::NewStub(connection->channel()),
                 reapi::ContentAddressableStorage::NewStub(connection->channel()),
                 bytestream::ByteStream::NewStub(connection->channel())) {}

@@ -73,8 +73,8 @@ StatusOr<Target> ParseUrl(const std::string& url) {
 }  // namespace
 
 const std::string& RemoteConnection::InvocationId() {
-  static const std::string id = RandomUuid();
-  return id;
+  static const std::string kInvocationId = RandomUuid();
+  return kInvocationId;
 }
 
 RemoteConnection::RemoteConnection(RemoteConnectionOptions options, ToolIdentity tool,

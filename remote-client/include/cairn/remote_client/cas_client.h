@@ -69,7 +69,7 @@ class CasClient {
   using ByteStreamStub = google::bytestream::ByteStream::StubInterface;
 
   // Stubs on the connection's channel.
-  explicit CasClient(std::shared_ptr<RemoteConnection> connection);
+  explicit CasClient(const std::shared_ptr<RemoteConnection>& connection);
   // Given stubs, e.g. gmock doubles in unit tests.
   CasClient(std::shared_ptr<RemoteConnection> connection,
             std::unique_ptr<CapabilitiesStub> capabilities, std::unique_ptr<Stubs> cas,
