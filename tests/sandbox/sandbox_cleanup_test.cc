@@ -148,7 +148,8 @@ TEST_P(SandboxCleanupTest, ScratchLeftByAKilledRunIsRemovedWhenASandboxIsNextCre
   // Its pids cgroup too, where one can be made here.
   std::string cgroup_parent;
   {
-    StatusOr<std::unique_ptr<PidsCgroup>> probe = PidsCgroup::Create("cairn-test-probe", 8);
+    StatusOr<std::unique_ptr<PidsCgroup>> probe =
+        PidsCgroup::Create("cairn-test-probe-" + std::to_string(getpid()), 8);
     if (probe.ok()) cgroup_parent = (*probe)->path().substr(0, (*probe)->path().rfind('/'));
   }
   const std::string owned_cgroup = "cairn-" + owned;
