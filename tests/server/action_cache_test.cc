@@ -1,7 +1,5 @@
 // The ActionCache service: results served only while complete, updates
 // only with their blobs present, instances kept apart.
-#include "google/rpc/error_details.pb.h"
-#include "google/rpc/status.pb.h"
 #include "server_fixture.h"
 
 namespace cairn::server {
@@ -82,14 +80,7 @@ TEST_F(ActionCacheServiceTest, AnUpdateReferencingMissingBlobsIsFailedPreconditi
   *result.mutable_stderr_digest() = absent;
   grpc::Status status = Update(DigestOfBytes("an action"), result);
   ASSERT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
-  google::rpc::Status rpc;
-  ASSERT_TRUE(rpc.ParseFromString(status.error_details()));
-  google::rpc::PreconditionFailure failure;
-  ASSERT_TRUE(rpc.details(0).UnpackTo(&failure));
-  ASSERT_EQ(failure.violations_size(), 1);
-  EXPECT_EQ(failure.violations(0).type(), "MISSING");
-  EXPECT_EQ(failure.violations(0).subject(),
-            "blobs/" + absent.hash() + "/" + std::to_string(absent.size_bytes()));
+  EXPECT_EQ(MissingBlobsOf(status), std::vector<Digest>{absent});
   reapi::ActionResult served;
   EXPECT_EQ(Get(DigestOfBytes("an action"), &served).error_code(), grpc::StatusCode::NOT_FOUND);
 }

@@ -3,26 +3,10 @@
 // nothing.
 #include <zstd.h>
 
-#include "cairn/status_details.h"
-#include "google/rpc/error_details.pb.h"
-#include "google/rpc/status.pb.h"
 #include "server_fixture.h"
 
 namespace cairn::server {
 namespace {
-
-// The BadRequest field of a failed call's details, or "".
-std::string BadField(const grpc::Status& status) {
-  google::rpc::Status rpc;
-  if (!rpc.ParseFromString(status.error_details())) return "";
-  for (const auto& detail : rpc.details()) {
-    google::rpc::BadRequest bad;
-    if (detail.UnpackTo(&bad) && bad.field_violations_size() > 0) {
-      return bad.field_violations(0).field();
-    }
-  }
-  return "";
-}
 
 class CasServiceTest : public ServerTest {
  protected:
@@ -146,7 +130,7 @@ TEST_F(CasServiceTest, MalformedDigestsAreInvalidArgumentNamingTheField) {
     reapi::FindMissingBlobsResponse response;
     grpc::Status status = cas_->FindMissingBlobs(Context().get(), request, &response);
     EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-    EXPECT_EQ(BadField(status), "blob_digests[1]") << status.error_message();
+    EXPECT_EQ(BadRequestFieldOf(status), "blob_digests[1]") << status.error_message();
   }
 }
 
@@ -157,7 +141,7 @@ TEST_F(CasServiceTest, AnotherDigestFunctionIsRefused) {
   reapi::FindMissingBlobsResponse response;
   grpc::Status status = cas_->FindMissingBlobs(Context().get(), request, &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_EQ(BadField(status), "digest_function");
+  EXPECT_EQ(BadRequestFieldOf(status), "digest_function");
 }
 
 TEST_F(CasServiceTest, ABatchOverTheLimitIsRefusedWholeAndStoresNothing) {
@@ -206,7 +190,7 @@ TEST_F(CasServiceTest, ABlobOverMaxBlobSizeIsRefused) {
   reapi::BatchUpdateBlobsResponse response;
   grpc::Status status = cas_->BatchUpdateBlobs(Context().get(), request, &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_EQ(BadField(status), "requests[0].digest");
+  EXPECT_EQ(BadRequestFieldOf(status), "requests[0].digest");
 }
 
 // A three-level tree: root -> {a, b}, a -> {c}; b and c are the same
@@ -287,7 +271,7 @@ TEST_F(CasServiceTest, GetTreeOfAMissingRootIsNotFoundAndABadTokenInvalid) {
   }
   grpc::Status status = bad->Finish();
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_EQ(BadField(status), "page_token");
+  EXPECT_EQ(BadRequestFieldOf(status), "page_token");
 }
 
 TEST_F(CasServiceTest, BlobsAreSharedByInstancesOfOneStore) {

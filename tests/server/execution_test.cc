@@ -23,8 +23,6 @@
 #include <vector>
 
 #include "execution_support.h"
-#include "google/rpc/error_details.pb.h"
-#include "google/rpc/status.pb.h"
 #include "server_fixture.h"
 
 namespace cairn::server {
@@ -92,25 +90,6 @@ class Gate {
   int port_ = 0;
   std::vector<int> held_;
 };
-
-std::vector<std::string> MissingSubjects(const grpc::Status& status) {
-  google::rpc::Status details;
-  std::vector<std::string> subjects;
-  if (!details.ParseFromString(status.error_details())) return subjects;
-  for (const auto& any : details.details()) {
-    google::rpc::PreconditionFailure failure;
-    if (!any.UnpackTo(&failure)) continue;
-    for (const auto& violation : failure.violations()) {
-      if (violation.type() == "MISSING") subjects.push_back(violation.subject());
-    }
-  }
-  std::sort(subjects.begin(), subjects.end());
-  return subjects;
-}
-
-std::string Subject(const Digest& digest) {
-  return "blobs/" + digest.hash() + "/" + std::to_string(digest.size_bytes());
-}
 
 // GET /metrics from the server's metrics endpoint.
 std::string ScrapeMetrics(const std::string& address) {
@@ -289,17 +268,16 @@ TEST_F(ServerTest, MissingInputsAreFailedPreconditionListingEveryMissingBlob) {
   auto stream = OperationStream::Execute(*execution_, Request(action));
   grpc::Status status = stream->Finish();
   EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << status.error_message();
-  std::vector<std::string> expected = {Subject(absent_directory_digest), Subject(first_file),
-                                       Subject(second_file)};
+  std::vector<Digest> expected = {absent_directory_digest, first_file, second_file};
   std::sort(expected.begin(), expected.end());
-  EXPECT_EQ(MissingSubjects(status), expected);
+  EXPECT_EQ(MissingBlobsOf(status), expected);
 
   // The Action itself missing is reported the same way.
   Digest absent_action = DigestOfBytes("not an uploaded action");
   stream = OperationStream::Execute(*execution_, Request(absent_action));
   status = stream->Finish();
   EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
-  EXPECT_EQ(MissingSubjects(status), std::vector<std::string>{Subject(absent_action)});
+  EXPECT_EQ(MissingBlobsOf(status), std::vector<Digest>{absent_action});
 }
 
 TEST_F(ServerTest, AnUnsortedDirectoryIsInvalidArgumentNamingTheField) {
@@ -316,15 +294,7 @@ TEST_F(ServerTest, AnUnsortedDirectoryIsInvalidArgumentNamingTheField) {
   auto stream = OperationStream::Execute(*execution_, Request(action));
   grpc::Status status = stream->Finish();
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
-  google::rpc::Status details;
-  ASSERT_TRUE(details.ParseFromString(status.error_details()));
-  std::string field;
-  for (const auto& any : details.details()) {
-    google::rpc::BadRequest bad;
-    if (any.UnpackTo(&bad) && bad.field_violations_size() > 0) {
-      field = bad.field_violations(0).field();
-    }
-  }
+  std::string field = BadRequestFieldOf(status);
   EXPECT_EQ(field.rfind("input_root", 0), 0u)
       << "field: " << field << "; " << status.error_message();
 }

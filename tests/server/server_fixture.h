@@ -14,15 +14,19 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "build/bazel/remote/asset/v1/remote_asset.grpc.pb.h"
 #include "build/bazel/remote/execution/v2/remote_execution.grpc.pb.h"
 #include "cairn/digest.h"
+#include "cairn/remote_client/grpc_status.h"
 #include "cairn/server/server.h"
+#include "cairn/status_details.h"
 #include "google/bytestream/bytestream.grpc.pb.h"
 #include "test_files.h"
 
@@ -30,6 +34,18 @@ namespace cairn::server {
 
 namespace reapi = build::bazel::remote::execution::v2;
 namespace rasset = build::bazel::remote::asset::v1;
+
+// The field a failed call's BadRequest names, or "".
+inline std::string BadRequestFieldOf(const grpc::Status& status) {
+  return BadRequestField(remote_client::FromGrpcStatus(status));
+}
+
+// The blobs a failed call's PreconditionFailure lists as MISSING, sorted.
+inline std::vector<Digest> MissingBlobsOf(const grpc::Status& status) {
+  std::vector<Digest> missing = MissingBlobs(remote_client::FromGrpcStatus(status));
+  std::sort(missing.begin(), missing.end());
+  return missing;
+}
 
 class ServerTest : public ::testing::Test {
  protected:
