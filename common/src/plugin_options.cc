@@ -12,6 +12,10 @@ namespace cairn {
 struct PluginOptions::Impl {
   YAML::Node root;
   std::string plugin;
+  std::string key_prefix;  // "storage-service." for a section's keys
+
+  // How messages name `key`: with the path of its section.
+  std::string Name(const std::string& key) const { return key_prefix + key; }
 };
 
 StatusOr<PluginOptions> PluginOptions::Parse(std::string_view yaml_text, std::string plugin) {
@@ -40,7 +44,7 @@ StatusOr<std::string> PluginOptions::GetString(const std::string& key,
   if (!Has(key)) return fallback;
   const YAML::Node node = impl_->root[key];
   if (!node.IsScalar()) {
-    return InvalidArgument(impl_->plugin + " option '" + key + "' must be a string");
+    return InvalidArgument(impl_->plugin + " option '" + impl_->Name(key) + "' must be a string");
   }
   return node.as<std::string>();
 }
@@ -55,10 +59,11 @@ StatusOr<int64_t> PluginOptions::GetInt(const std::string& key, int64_t fallback
   char* end = nullptr;
   long long value = std::strtoll(text.c_str(), &end, 10);
   if (text.empty() || *end != '\0') {
-    return InvalidArgument(impl_->plugin + " option '" + key + "' must be a whole number " + range);
+    return InvalidArgument(impl_->plugin + " option '" + impl_->Name(key) +
+                           "' must be a whole number " + range);
   }
   if (errno == ERANGE || value < min || value > max) {
-    return InvalidArgument(impl_->plugin + " option '" + key + "': '" + text +
+    return InvalidArgument(impl_->plugin + " option '" + impl_->Name(key) + "': '" + text +
                            "' is out of range (allowed " + range + ")");
   }
   return static_cast<int64_t>(value);
@@ -69,7 +74,8 @@ StatusOr<bool> PluginOptions::GetBool(const std::string& key, bool fallback) {
   try {
     return impl_->root[key].as<bool>();
   } catch (const YAML::Exception&) {
-    return InvalidArgument(impl_->plugin + " option '" + key + "' must be true or false");
+    return InvalidArgument(impl_->plugin + " option '" + impl_->Name(key) +
+                           "' must be true or false");
   }
 }
 
@@ -78,15 +84,31 @@ StatusOr<std::vector<std::string>> PluginOptions::GetStringList(const std::strin
   if (!Has(key)) return values;
   const YAML::Node node = impl_->root[key];
   if (!node.IsSequence()) {
-    return InvalidArgument(impl_->plugin + " option '" + key + "' must be a list of strings");
+    return InvalidArgument(impl_->plugin + " option '" + impl_->Name(key) +
+                           "' must be a list of strings");
   }
   for (const YAML::Node& item : node) {
     if (!item.IsScalar()) {
-      return InvalidArgument(impl_->plugin + " option '" + key + "' must be a list of strings");
+      return InvalidArgument(impl_->plugin + " option '" + impl_->Name(key) +
+                             "' must be a list of strings");
     }
     values.push_back(item.as<std::string>());
   }
   return values;
+}
+
+StatusOr<std::optional<PluginOptions>> PluginOptions::GetSection(const std::string& key) {
+  if (!Has(key)) return std::optional<PluginOptions>();
+  const YAML::Node node = impl_->root[key];
+  if (!node.IsMap()) {
+    return InvalidArgument(impl_->plugin + " option '" + impl_->Name(key) + "' must be a mapping");
+  }
+  PluginOptions section;
+  section.impl_ = std::make_shared<Impl>();
+  section.impl_->root = node;
+  section.impl_->plugin = impl_->plugin;
+  section.impl_->key_prefix = impl_->Name(key) + ".";
+  return std::optional<PluginOptions>(std::move(section));
 }
 
 Status PluginOptions::Finish() const {
@@ -94,7 +116,9 @@ Status PluginOptions::Finish() const {
   std::string unknown;
   for (const auto& entry : impl_->root) {
     std::string key = entry.first.as<std::string>();
-    if (asked_.count(key) == 0) unknown += (unknown.empty() ? "'" : ", '") + key + "'";
+    if (asked_.count(key) == 0) {
+      unknown += (unknown.empty() ? "'" : ", '") + impl_->Name(key) + "'";
+    }
   }
   if (unknown.empty()) return Status::Ok();
   std::string known;

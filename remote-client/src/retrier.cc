@@ -46,23 +46,43 @@ std::chrono::milliseconds ServerDelay(const Status& status) {
 
 }  // namespace
 
-Status Retrier::Run(const std::string& method, Idempotency idempotency,
-                    const Attempt& attempt) const {
+Status Retrier::Run(const std::string& method, Idempotency idempotency, const Attempt& attempt,
+                    const Cancelled& cancelled) const {
   for (int64_t retry = 0;; ++retry) {
     Status status = attempt(std::chrono::system_clock::now() + policy_.request_timeout);
     if (status.ok()) return status;
     if (!IsRetryable(status.code(), idempotency) || retry >= policy_.retry_limit) {
-      std::string prefix = url_ + ": " + CodeName(status.code());
-      if (retry > 0) prefix += " (after " + std::to_string(retry + 1) + " attempts)";
-      // WithContext keeps the code and the server's details.
-      return status.WithContext(prefix + ": " + method);
+      return Final(method, status, retry + 1);
     }
-    std::chrono::milliseconds delay =
-        std::max(Backoff(policy_.retry_delay, retry), ServerDelay(status));
-    spdlog::warn("{}: {} failed ({}), retry {} of {} in {} ms", url_, method, status.ToString(),
-                 retry + 1, policy_.retry_limit, delay.count());
-    std::this_thread::sleep_for(delay);
+    CAIRN_RETURN_IF_ERROR(Wait(Delay(method, status, retry), cancelled));
   }
+}
+
+std::chrono::milliseconds Retrier::Delay(const std::string& method, const Status& failure,
+                                         int64_t retry) const {
+  std::chrono::milliseconds delay =
+      std::max(Backoff(policy_.retry_delay, retry), ServerDelay(failure));
+  spdlog::warn("{}: {} failed ({}), retry {} of {} in {} ms", url_, method, failure.ToString(),
+               retry + 1, policy_.retry_limit, delay.count());
+  return delay;
+}
+
+Status Retrier::Wait(std::chrono::milliseconds delay, const Cancelled& cancelled) {
+  constexpr std::chrono::milliseconds kPoll{50};
+  auto until = std::chrono::steady_clock::now() + delay;
+  while (true) {
+    if (cancelled && cancelled()) return ::cairn::Cancelled("cancelled while waiting to retry");
+    auto left = until - std::chrono::steady_clock::now();
+    if (left <= std::chrono::steady_clock::duration::zero()) return Status::Ok();
+    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(left, kPoll));
+  }
+}
+
+Status Retrier::Final(const std::string& method, const Status& failure, int64_t attempts) const {
+  std::string prefix = url_ + ": " + CodeName(failure.code());
+  if (attempts > 1) prefix += " (after " + std::to_string(attempts) + " attempts)";
+  // WithContext keeps the code and the server's details.
+  return failure.WithContext(prefix + ": " + method);
 }
 
 }  // namespace cairn::remote_client

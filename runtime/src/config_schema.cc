@@ -28,6 +28,15 @@ std::vector<ConfigKey> EndpointKeys(bool with_push) {
   return keys;
 }
 
+// `remote-execution`: one endpoint for everything, and optionally the CAS
+// and the action cache somewhere else (BuildStream 2's sub-sections).
+std::vector<ConfigKey> RemoteExecutionKeys() {
+  std::vector<ConfigKey> keys = EndpointKeys(false);
+  keys.push_back({"storage-service", ConfigType::kSection, EndpointKeys(false)});
+  keys.push_back({"action-cache-service", ConfigType::kSection, EndpointKeys(false)});
+  return keys;
+}
+
 std::vector<ConfigKey> ProjectKeys() {
   return {{"sandbox", ConfigType::kSection, PluginChoiceKeys()},
           {"local-sandbox", ConfigType::kSection, PluginChoiceKeys()},
@@ -41,7 +50,7 @@ std::vector<ConfigKey> UserKeys(bool with_projects) {
   keys.push_back({"cache-dir", ConfigType::kString, {}});
   keys.push_back({"jobs", ConfigType::kInt, {}});
   keys.push_back({"log-level", ConfigType::kString, {}});
-  keys.push_back({"remote-execution", ConfigType::kSection, EndpointKeys(false)});
+  keys.push_back({"remote-execution", ConfigType::kSection, RemoteExecutionKeys()});
   keys.push_back({"artifact-caches", ConfigType::kSectionList, EndpointKeys(true)});
   if (with_projects) {
     keys.push_back({"projects", ConfigType::kNamedSections, UserKeys(false)});

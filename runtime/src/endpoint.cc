@@ -123,17 +123,17 @@ Status CheckCredentials(const ConfigNode& node, const RemoteEndpoint& endpoint) 
 }
 
 StatusOr<int64_t> ReadNumber(const ConfigNode& section, const char* key, int64_t fallback,
-                             int64_t max) {
+                             int64_t max, int64_t min = 0) {
   const ConfigNode* value = section.Get(key);
   if (value == nullptr) return fallback;
   errno = 0;
   char* end = nullptr;
   long long number = std::strtoll(value->scalar().c_str(), &end, 10);
-  if (value->scalar().empty() || *end != '\0' || errno == ERANGE || number < 0 || number > max) {
+  if (value->scalar().empty() || *end != '\0' || errno == ERANGE || number < min || number > max) {
     return ConfigError(value->location(), std::string("'connection-config.") + key +
-                                              "' must be a whole number from 0 to " +
-                                              std::to_string(max) + ", got '" + value->scalar() +
-                                              "'");
+                                              "' must be a whole number from " +
+                                              std::to_string(min) + " to " + std::to_string(max) +
+                                              ", got '" + value->scalar() + "'");
   }
   return static_cast<int64_t>(number);
 }
@@ -148,7 +148,7 @@ StatusOr<ConnectionConfig> ReadConnection(const ConfigNode& node) {
                          ReadNumber(*section, "retry-delay", connection.retry_delay_ms, 3600000));
   CAIRN_ASSIGN_OR_RETURN(
       connection.request_timeout_s,
-      ReadNumber(*section, "request-timeout", connection.request_timeout_s, 86400));
+      ReadNumber(*section, "request-timeout", connection.request_timeout_s, 86400, 1));
   CAIRN_ASSIGN_OR_RETURN(
       connection.keepalive_time_s,
       ReadNumber(*section, "keepalive-time", connection.keepalive_time_s, 86400));
@@ -174,6 +174,18 @@ std::string RemoteEndpoint::ToYaml() const {
   yaml += "  retry-delay: " + std::to_string(connection.retry_delay_ms) + "\n";
   yaml += "  request-timeout: " + std::to_string(connection.request_timeout_s) + "\n";
   yaml += "  keepalive-time: " + std::to_string(connection.keepalive_time_s) + "\n";
+  for (const auto& [key, service] :
+       {std::pair{"storage-service", storage_service.get()},
+        std::pair{"action-cache-service", action_cache_service.get()}}) {
+    if (service == nullptr) continue;
+    yaml += std::string(key) + ":\n";
+    std::string nested = service->ToYaml();
+    for (size_t start = 0; start < nested.size();) {
+      size_t end = nested.find('\n', start);
+      yaml += "  " + nested.substr(start, end - start + 1);
+      start = end + 1;
+    }
+  }
   return yaml;
 }
 
@@ -191,6 +203,14 @@ StatusOr<RemoteEndpoint> ReadEndpoint(const ConfigNode& node) {
   endpoint.push = Text(node, "push") == "true";
   CAIRN_RETURN_IF_ERROR(CheckCredentials(node, endpoint));
   CAIRN_ASSIGN_OR_RETURN(endpoint.connection, ReadConnection(node));
+  for (const auto& [key, slot] :
+       {std::pair{"storage-service", &endpoint.storage_service},
+        std::pair{"action-cache-service", &endpoint.action_cache_service}}) {
+    const ConfigNode* service = node.Get(key);
+    if (service == nullptr || !service->is_map()) continue;
+    CAIRN_ASSIGN_OR_RETURN(RemoteEndpoint read, ReadEndpoint(*service));
+    *slot = std::make_shared<const RemoteEndpoint>(std::move(read));
+  }
   return endpoint;
 }
 

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -36,6 +37,10 @@ class PluginOptions {
                            int64_t max = INT64_MAX);
   StatusOr<bool> GetBool(const std::string& key, bool fallback);
   StatusOr<std::vector<std::string>> GetStringList(const std::string& key);
+  // A nested mapping, read the same way (its messages name the option as
+  // 'section.key'; call Finish() on it too); nullopt when absent.
+  // INVALID_ARGUMENT when it is not a mapping.
+  StatusOr<std::optional<PluginOptions>> GetSection(const std::string& key);
 
   // INVALID_ARGUMENT naming every key that was never asked for.
   Status Finish() const;

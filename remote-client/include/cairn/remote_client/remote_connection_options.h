@@ -10,6 +10,9 @@
 #include <cstdint>
 #include <string>
 
+#include "cairn/plugin_options.h"
+#include "cairn/status.h"
+
 namespace cairn::remote_client {
 
 struct RemoteConnectionOptions {
@@ -32,6 +35,15 @@ struct ToolIdentity {
   std::string name = "cairn";
   std::string version;
 };
+
+// Reads an endpoint from a plugin's options, in the keys of the user
+// configuration (RemoteEndpoint::ToYaml): url (required), instance-name,
+// server-cert, client-cert, client-key, access-token and a
+// connection-config section (retry-limit, retry-delay in ms,
+// request-timeout and keepalive-time in seconds). INVALID_ARGUMENT naming
+// the option otherwise. Leaves other keys to the caller, which calls
+// Finish() on `options`.
+StatusOr<RemoteConnectionOptions> ReadConnectionOptions(PluginOptions& options);
 
 }  // namespace cairn::remote_client
 

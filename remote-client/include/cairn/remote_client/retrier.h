@@ -49,9 +49,25 @@ class Retrier {
   // FromGrpcStatus (or a Status of its own, e.g. a digest mismatch).
   using Attempt = std::function<Status(std::chrono::system_clock::time_point deadline)>;
 
+  // Polled while waiting between attempts; true = stop waiting.
+  using Cancelled = std::function<bool()>;
+
   // Runs `attempt` until it succeeds, fails with a code not to retry, or
-  // the retries are used up. `method` names the call in logs.
-  Status Run(const std::string& method, Idempotency idempotency, const Attempt& attempt) const;
+  // the retries are used up. `method` names the call in logs. When
+  // `cancelled` turns true during a wait, CANCELLED.
+  Status Run(const std::string& method, Idempotency idempotency, const Attempt& attempt,
+             const Cancelled& cancelled = {}) const;
+
+  // The wait before retry number `retry` (0-based) after `failure`:
+  // full jitter, and at least the server's RetryInfo. Logs the retry.
+  std::chrono::milliseconds Delay(const std::string& method, const Status& failure,
+                                  int64_t retry) const;
+  // Sleeps `delay`, waking every 50 ms to poll `cancelled`: CANCELLED when
+  // it turned true, else OK.
+  static Status Wait(std::chrono::milliseconds delay, const Cancelled& cancelled);
+  // The final error of a call that is not retried (again): the endpoint's
+  // URL, the code and the method before the call's message.
+  Status Final(const std::string& method, const Status& failure, int64_t attempts) const;
 
   const RetryPolicy& policy() const { return policy_; }
   const std::string& url() const { return url_; }

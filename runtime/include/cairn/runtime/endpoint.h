@@ -14,6 +14,10 @@
 //   client-key     PEM private key matching client-cert
 //   access-token   a file holding a bearer token (re-read by whoever uses it)
 //   push           artifact caches only: whether to push to it
+//   storage-service, action-cache-service
+//                  `remote-execution` only: an endpoint of the same keys
+//                  for the CAS / the action cache, when they are not at
+//                  `url` (BuildStream 2's shape)
 //   connection-config:
 //     retry-limit      retries of a failed call (default 4)
 //     retry-delay      milliseconds before the first retry (default 1000)
@@ -27,6 +31,7 @@
 #define CAIRN_RUNTIME_ENDPOINT_H
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "cairn/runtime/config_node.h"
@@ -51,6 +56,9 @@ struct RemoteEndpoint {
   bool push = false;
   ConnectionConfig connection;
   SourceLocation location;  // where the endpoint's mapping starts
+  // `remote-execution` only; null = at `url`.
+  std::shared_ptr<const RemoteEndpoint> storage_service;
+  std::shared_ptr<const RemoteEndpoint> action_cache_service;
 
   // The endpoint as the YAML mapping a plugin takes as its options (the
   // same keys as the configuration).
@@ -60,7 +68,8 @@ struct RemoteEndpoint {
 // Reads and validates one endpoint mapping: the URL's scheme and form,
 // every named file readable, certificates and the key PEM, the key matching
 // the client certificate, client-cert and client-key given together, the
-// connection numbers in range. Errors are ConfigErrors at the offending key.
+// connection numbers in range, and the service sub-sections the same way.
+// Errors are ConfigErrors at the offending key.
 StatusOr<RemoteEndpoint> ReadEndpoint(const ConfigNode& node);
 
 }  // namespace cairn
