@@ -15,6 +15,21 @@ TEST(PluginOptionsTest, UnknownKeysAreRejectedNamingThemAndTheKnownOnes) {
   EXPECT_NE(finished.message().find("path"), std::string::npos);
 }
 
+TEST(PluginOptionsTest, SectionsAreReadLikeOptionsAndNamedByTheirPath) {
+  StatusOr<PluginOptions> options = PluginOptions::Parse(
+      "url: grpc://h:1\nconnection-config:\n  retry-limit: 3\n  retyr-delay: 5\n", "remote");
+  ASSERT_TRUE(options.ok());
+  StatusOr<std::optional<PluginOptions>> section = options->GetSection("connection-config");
+  ASSERT_TRUE(section.ok() && section->has_value());
+  EXPECT_EQ(*(*section)->GetInt("retry-limit", 0), 3);
+  Status finished = (*section)->Finish();
+  EXPECT_EQ(finished.code(), Code::kInvalidArgument);
+  EXPECT_NE(finished.message().find("'connection-config.retyr-delay'"), std::string::npos)
+      << finished.message();
+  EXPECT_FALSE((*options->GetSection("storage-service")).has_value());
+  EXPECT_EQ(options->GetSection("url").status().code(), Code::kInvalidArgument);
+}
+
 TEST(PluginOptionsTest, EmptyTextMeansNoOptions) {
   StatusOr<PluginOptions> options = PluginOptions::Parse("", "bwrap");
   ASSERT_TRUE(options.ok());

@@ -117,5 +117,31 @@ TEST_F(EndpointTest, PluginOptionsCarryEveryField) {
   EXPECT_EQ(options->Get("connection-config")->Get("request-timeout")->scalar(), "60");
 }
 
+TEST_F(EndpointTest, ServiceSectionsAreReadAsEndpointsAndReachThePlugin) {
+  StatusOr<RemoteEndpoint> endpoint = Read(
+      "url: grpc://exec:1\nstorage-service:\n  url: grpcs://cas:2\n  server-cert: a-cert.pem\n"
+      "action-cache-service:\n  url: unix:/run/ac.sock\n  instance-name: ac\n");
+  ASSERT_TRUE(endpoint.ok()) << endpoint.status().ToString();
+  ASSERT_NE(endpoint->storage_service, nullptr);
+  EXPECT_EQ(endpoint->storage_service->server_cert, dir_.path() + "/a-cert.pem");
+  ASSERT_NE(endpoint->action_cache_service, nullptr);
+  EXPECT_EQ(endpoint->action_cache_service->instance_name, "ac");
+  StatusOr<ConfigNode> options = ConfigNode::Parse(endpoint->ToYaml(), "<options>");
+  ASSERT_TRUE(options.ok()) << options.status().ToString() << "\n" << endpoint->ToYaml();
+  EXPECT_EQ(options->Get("storage-service")->Get("url")->scalar(), "grpcs://cas:2");
+  EXPECT_EQ(options->Get("action-cache-service")->Get("instance-name")->scalar(), "ac");
+  EXPECT_EQ(options->Get("url")->scalar(), "grpc://exec:1");
+}
+
+TEST_F(EndpointTest, AServiceSectionIsValidatedAtItsOwnKeys) {
+  ExpectError("url: grpc://exec:1\nstorage-service:\n  url: ftp://cas\n", "3:8",
+              "must start with grpc://");
+}
+
+TEST_F(EndpointTest, ARequestTimeoutOfZeroIsRefused) {
+  ExpectError("url: grpc://h:1\nconnection-config:\n  request-timeout: 0\n", "3:20",
+              "from 1 to 86400");
+}
+
 }  // namespace
 }  // namespace cairn
