@@ -24,7 +24,18 @@ std::vector<ConfigKey> EndpointKeys(bool with_push) {
                                    {"retry-delay", ConfigType::kInt, {}},
                                    {"request-timeout", ConfigType::kInt, {}},
                                    {"keepalive-time", ConfigType::kInt, {}}}}};
-  if (with_push) keys.push_back({"push", ConfigType::kBool, {}});
+  if (with_push) {
+    // Artifact caches, in BuildStream's keys: what the server is for, and
+    // the credentials also under `auth:`.
+    keys.push_back({"push", ConfigType::kBool, {}});
+    keys.push_back({"type", ConfigType::kString, {}});
+    keys.push_back({"auth",
+                    ConfigType::kSection,
+                    {{"server-cert", ConfigType::kString, {}},
+                     {"client-cert", ConfigType::kString, {}},
+                     {"client-key", ConfigType::kString, {}},
+                     {"access-token", ConfigType::kString, {}}}});
+  }
   return keys;
 }
 
@@ -185,6 +196,11 @@ Status ValidateValue(const ConfigNode& value, const ConfigKey& key, const std::s
 }
 
 }  // namespace
+
+const std::vector<ConfigKey>& ArtifactCacheKeys() {
+  static const std::vector<ConfigKey> kKeys = EndpointKeys(true);
+  return kKeys;
+}
 
 const std::vector<ConfigKey>& SchemaFor(ConfigFileKind kind) {
   static const std::vector<ConfigKey> kProject = ProjectKeys();

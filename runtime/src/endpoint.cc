@@ -1,5 +1,7 @@
 #include "cairn/runtime/endpoint.h"
 
+#include "cairn/runtime/config_schema.h"
+
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -162,6 +164,18 @@ void EmitPath(std::string* yaml, const char* key, const std::string& value) {
 
 }  // namespace
 
+std::string CacheTypeName(CacheType type) {
+  switch (type) {
+    case CacheType::kIndex:
+      return "index";
+    case CacheType::kStorage:
+      return "storage";
+    case CacheType::kAll:
+      break;
+  }
+  return "all";
+}
+
 std::string RemoteEndpoint::ToYaml() const {
   std::string yaml = "url: " + QuoteYaml(url) + "\n";
   EmitPath(&yaml, "instance-name", instance_name);
@@ -195,13 +209,40 @@ StatusOr<RemoteEndpoint> ReadEndpoint(const ConfigNode& node) {
   endpoint.url = Text(node, "url");
   CAIRN_RETURN_IF_ERROR(CheckUrl(endpoint.url, WhereOf(node, "url")));
   endpoint.instance_name = Text(node, "instance-name");
-  endpoint.server_cert = ResolveConfigPath(Text(node, "server-cert"), WhereOf(node, "server-cert"));
-  endpoint.client_cert = ResolveConfigPath(Text(node, "client-cert"), WhereOf(node, "client-cert"));
-  endpoint.client_key = ResolveConfigPath(Text(node, "client-key"), WhereOf(node, "client-key"));
+  // Credentials beside `url`, or in BuildStream's `auth:` section.
+  const ConfigNode* auth = node.Get("auth");
+  const ConfigNode& credentials = auth != nullptr && auth->is_map() ? *auth : node;
+  if (&credentials != &node) {
+    for (const char* key : {"server-cert", "client-cert", "client-key", "access-token"}) {
+      if (node.Get(key) != nullptr) {
+        return ConfigError(WhereOf(node, key), std::string("'") + key +
+                                                   "' is given beside 'url' and the endpoint "
+                                                   "has an 'auth' section: give credentials in "
+                                                   "one place");
+      }
+    }
+  }
+  endpoint.server_cert =
+      ResolveConfigPath(Text(credentials, "server-cert"), WhereOf(credentials, "server-cert"));
+  endpoint.client_cert =
+      ResolveConfigPath(Text(credentials, "client-cert"), WhereOf(credentials, "client-cert"));
+  endpoint.client_key =
+      ResolveConfigPath(Text(credentials, "client-key"), WhereOf(credentials, "client-key"));
   endpoint.access_token =
-      ResolveConfigPath(Text(node, "access-token"), WhereOf(node, "access-token"));
+      ResolveConfigPath(Text(credentials, "access-token"), WhereOf(credentials, "access-token"));
   endpoint.push = Text(node, "push") == "true";
-  CAIRN_RETURN_IF_ERROR(CheckCredentials(node, endpoint));
+  if (const ConfigNode* type = node.Get("type"); type != nullptr) {
+    const std::string& name = type->scalar();
+    if (name == "index") {
+      endpoint.type = CacheType::kIndex;
+    } else if (name == "storage") {
+      endpoint.type = CacheType::kStorage;
+    } else if (name != "all") {
+      return ConfigError(type->location(),
+                         "'type' must be index, storage or all, got '" + name + "'");
+    }
+  }
+  CAIRN_RETURN_IF_ERROR(CheckCredentials(credentials, endpoint));
   CAIRN_ASSIGN_OR_RETURN(endpoint.connection, ReadConnection(node));
   for (const auto& [key, slot] :
        {std::pair{"storage-service", &endpoint.storage_service},
@@ -212,6 +253,41 @@ StatusOr<RemoteEndpoint> ReadEndpoint(const ConfigNode& node) {
     *slot = std::make_shared<const RemoteEndpoint>(std::move(read));
   }
   return endpoint;
+}
+
+StatusOr<std::vector<RemoteEndpoint>> ReadArtifactCaches(const ConfigNode& node) {
+  std::vector<RemoteEndpoint> caches;
+  if (node.is_null()) return caches;
+  std::vector<ConfigNode> entries;
+  if (node.is_map()) {
+    entries.push_back(node);
+  } else if (node.is_sequence()) {
+    entries = node.items();
+  } else {
+    return ConfigError(node.location(), "'artifacts' must be a mapping or a list of mappings");
+  }
+  for (const ConfigNode& entry : entries) {
+    CAIRN_RETURN_IF_ERROR(ValidateConfig(entry, ArtifactCacheKeys()));
+    CAIRN_ASSIGN_OR_RETURN(RemoteEndpoint cache, ReadEndpoint(entry));
+    caches.push_back(std::move(cache));
+  }
+  return caches;
+}
+
+std::vector<RemoteEndpoint> MergeArtifactCaches(const std::vector<RemoteEndpoint>& user,
+                                                const std::vector<RemoteEndpoint>& project) {
+  std::vector<RemoteEndpoint> merged;
+  for (const auto* list : {&user, &project}) {
+    for (const RemoteEndpoint& cache : *list) {
+      bool seen = false;
+      for (const RemoteEndpoint& kept : merged) {
+        seen = seen || (kept.url == cache.url && kept.instance_name == cache.instance_name &&
+                        kept.type == cache.type);
+      }
+      if (!seen) merged.push_back(cache);
+    }
+  }
+  return merged;
 }
 
 }  // namespace cairn

@@ -143,5 +143,73 @@ TEST_F(EndpointTest, ARequestTimeoutOfZeroIsRefused) {
               "from 1 to 86400");
 }
 
+TEST_F(EndpointTest, AnArtifactCacheTakesBuildStreamsTypeAndAuthSection) {
+  dir_.Write("token", "secret\n");
+  file_ = dir_.Write("caches.yaml",
+                     "- url: grpcs://cache:443\n  type: index\n  push: true\n  auth:\n"
+                     "    server-cert: a-cert.pem\n    access-token: token\n"
+                     "- url: grpc://bytes:1\n  type: storage\n");
+  StatusOr<ConfigNode> node = ConfigNode::ParseFile(file_);
+  ASSERT_TRUE(node.ok());
+  StatusOr<std::vector<RemoteEndpoint>> caches = ReadArtifactCaches(*node);
+  ASSERT_TRUE(caches.ok()) << caches.status().ToString();
+  ASSERT_EQ(caches->size(), 2u);
+  EXPECT_EQ((*caches)[0].type, CacheType::kIndex);
+  EXPECT_TRUE((*caches)[0].push);
+  EXPECT_EQ((*caches)[0].server_cert, dir_.path() + "/a-cert.pem");
+  EXPECT_EQ((*caches)[0].access_token, dir_.path() + "/token");
+  EXPECT_EQ((*caches)[1].type, CacheType::kStorage);
+  EXPECT_FALSE((*caches)[1].push);
+}
+
+TEST_F(EndpointTest, AProjectsArtifactsMayBeOneMappingAndUnknownKeysAreNamed) {
+  file_ = dir_.Write("one.yaml", "url: grpc://cache:1\n");
+  StatusOr<ConfigNode> one = ConfigNode::ParseFile(file_);
+  ASSERT_TRUE(one.ok());
+  StatusOr<std::vector<RemoteEndpoint>> caches = ReadArtifactCaches(*one);
+  ASSERT_TRUE(caches.ok()) << caches.status().ToString();
+  EXPECT_EQ(caches->size(), 1u);
+  file_ = dir_.Write("bad.yaml", "- url: grpc://cache:1\n  tpye: all\n");
+  StatusOr<ConfigNode> bad = ConfigNode::ParseFile(file_);
+  ASSERT_TRUE(bad.ok());
+  caches = ReadArtifactCaches(*bad);
+  ASSERT_FALSE(caches.ok());
+  EXPECT_NE(caches.status().message().find(file_ + ":2:3"), std::string::npos)
+      << caches.status().message();
+  EXPECT_NE(caches.status().message().find("tpye"), std::string::npos);
+}
+
+TEST_F(EndpointTest, AnUnknownCacheTypeAndCredentialsGivenTwiceAreRefused) {
+  file_ = dir_.Write("type.yaml", "- url: grpc://c:1\n  type: everything\n");
+  StatusOr<ConfigNode> node = ConfigNode::ParseFile(file_);
+  ASSERT_TRUE(node.ok());
+  StatusOr<std::vector<RemoteEndpoint>> caches = ReadArtifactCaches(*node);
+  ASSERT_FALSE(caches.ok());
+  EXPECT_NE(caches.status().message().find(":2:9: 'type' must be index, storage or all"),
+            std::string::npos)
+      << caches.status().message();
+  file_ = dir_.Write("twice.yaml",
+                     "- url: grpc://c:1\n  server-cert: a-cert.pem\n  auth:\n"
+                     "    server-cert: a-cert.pem\n");
+  node = ConfigNode::ParseFile(file_);
+  ASSERT_TRUE(node.ok());
+  caches = ReadArtifactCaches(*node);
+  ASSERT_FALSE(caches.ok());
+  EXPECT_NE(caches.status().message().find("in one place"), std::string::npos)
+      << caches.status().message();
+}
+
+TEST_F(EndpointTest, UserCachesComeFirstAndEachCacheOnce) {
+  RemoteEndpoint user;
+  user.url = "grpc://mine:1";
+  RemoteEndpoint project_first;
+  project_first.url = "grpc://theirs:1";
+  RemoteEndpoint project_again = user;
+  std::vector<RemoteEndpoint> merged = MergeArtifactCaches({user}, {project_first, project_again});
+  ASSERT_EQ(merged.size(), 2u);
+  EXPECT_EQ(merged[0].url, "grpc://mine:1");
+  EXPECT_EQ(merged[1].url, "grpc://theirs:1");
+}
+
 }  // namespace
 }  // namespace cairn

@@ -94,6 +94,7 @@ int RunConfig(CommandContext& context, const std::vector<std::string>& args) {
   for (const RemoteEndpoint& cache : config.artifact_caches) {
     PrintEndpoint(out, cache, "    ");
     out << "    push: " << (cache.push ? "true" : "false") << "\n";
+    out << "    type: " << CacheTypeName(cache.type) << "\n";
   }
   return kExitOk;
 }

@@ -37,6 +37,10 @@ enum class ConfigFileKind { kDefaults, kProject, kUser, kCommandLine };
 
 const std::vector<ConfigKey>& SchemaFor(ConfigFileKind kind);
 
+// The keys of one artifact cache (an `artifact-caches:` entry of the user
+// configuration, or of a project's `artifacts:`).
+const std::vector<ConfigKey>& ArtifactCacheKeys();
+
 // Checks `node` (a whole file) against the schema. The first problem is an
 // INVALID_ARGUMENT "FILE:LINE:COLUMN: message" naming the key and what was
 // expected.

@@ -14,6 +14,12 @@
 //   client-key     PEM private key matching client-cert
 //   access-token   a file holding a bearer token (re-read by whoever uses it)
 //   push           artifact caches only: whether to push to it
+//   type           artifact caches only: index (a Remote Asset server
+//                  naming artifacts), storage (a CAS holding their
+//                  bytes) or all (both; the default)
+//   auth           artifact caches only: server-cert, client-cert,
+//                  client-key and access-token in a section of their own
+//                  (BuildStream's form), instead of beside `url`
 //   storage-service, action-cache-service
 //                  `remote-execution` only: an endpoint of the same keys
 //                  for the CAS / the action cache, when they are not at
@@ -33,6 +39,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "cairn/runtime/config_node.h"
 #include "cairn/status.h"
@@ -46,6 +53,10 @@ struct ConnectionConfig {
   int64_t keepalive_time_s = 0;
 };
 
+// What an artifact cache serves.
+enum class CacheType { kAll, kIndex, kStorage };
+std::string CacheTypeName(CacheType type);  // "all", "index", "storage"
+
 struct RemoteEndpoint {
   std::string url;
   std::string instance_name;
@@ -54,6 +65,7 @@ struct RemoteEndpoint {
   std::string client_key;
   std::string access_token;
   bool push = false;
+  CacheType type = CacheType::kAll;
   ConnectionConfig connection;
   SourceLocation location;  // where the endpoint's mapping starts
   // `remote-execution` only; null = at `url`.
@@ -71,6 +83,16 @@ struct RemoteEndpoint {
 // connection numbers in range, and the service sub-sections the same way.
 // Errors are ConfigErrors at the offending key.
 StatusOr<RemoteEndpoint> ReadEndpoint(const ConfigNode& node);
+
+// A project's suggested artifact caches (project.conf `artifacts:`, one
+// mapping or a list of them), each checked against the artifact cache keys
+// and read as ReadEndpoint does.
+StatusOr<std::vector<RemoteEndpoint>> ReadArtifactCaches(const ConfigNode& node);
+
+// The caches a build uses: the user's first, then the project's, each URL
+// once (the first entry of a URL and type wins, as in BuildStream).
+std::vector<RemoteEndpoint> MergeArtifactCaches(const std::vector<RemoteEndpoint>& user,
+                                                const std::vector<RemoteEndpoint>& project);
 
 }  // namespace cairn
 
