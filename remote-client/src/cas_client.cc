@@ -159,8 +159,12 @@ StatusOr<std::vector<Digest>> CasClient::FindMissing(const std::vector<Digest>& 
 }
 
 Status CasClient::Upload(const std::vector<Digest>& digests, Storage& local) {
-  CAIRN_ASSIGN_OR_RETURN(RemoteCapabilities capabilities, Capabilities());
   CAIRN_ASSIGN_OR_RETURN(std::vector<Digest> missing, FindMissing(Distinct(digests)));
+  return UploadMissing(missing, local);
+}
+
+Status CasClient::UploadMissing(const std::vector<Digest>& missing, Storage& local) {
+  CAIRN_ASSIGN_OR_RETURN(RemoteCapabilities capabilities, Capabilities());
   const int64_t batch_bytes = capabilities.BatchBytes();
   std::vector<Digest> batch;
   int64_t batch_total = 0;

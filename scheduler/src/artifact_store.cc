@@ -5,17 +5,30 @@ namespace {
 
 constexpr char kKeyQualifier[] = "cache-key";
 
-AssetFetchRequest FetchRequest(const std::string& project, const std::string& element,
-                               const std::string& cache_key) {
+}  // namespace
+
+AssetFetchRequest ArtifactStore::FetchRequest(const std::string& project,
+                                              const std::string& element,
+                                              const std::string& cache_key) {
   AssetFetchRequest request;
-  request.add_uris(ArtifactStore::Uri(project, element));
+  request.add_uris(Uri(project, element));
   auto* qualifier = request.add_qualifiers();
   qualifier->set_name(kKeyQualifier);
   qualifier->set_value(cache_key);
   return request;
 }
 
-}  // namespace
+AssetPushRequest ArtifactStore::PushRequest(const Artifact& artifact, const Digest& record) {
+  AssetPushRequest request;
+  request.add_uris(Uri(artifact.project(), artifact.element()));
+  auto* qualifier = request.add_qualifiers();
+  qualifier->set_name(kKeyQualifier);
+  qualifier->set_value(artifact.cache_key());
+  *request.mutable_blob_digest() = record;
+  if (artifact.has_files()) *request.add_references_directories() = artifact.files();
+  if (artifact.has_log()) *request.add_references_blobs() = artifact.log();
+  return request;
+}
 
 std::string ArtifactStore::Uri(const std::string& project, const std::string& element) {
   return "cairn-artifact:" + project + "/" + element;
@@ -46,15 +59,7 @@ StatusOr<std::optional<Artifact>> ArtifactStore::Find(const std::string& project
 Status ArtifactStore::Put(const Artifact& artifact) {
   std::string bytes = artifact.SerializeAsString();
   CAIRN_ASSIGN_OR_RETURN(Digest record, storage_->WriteBlob(bytes));
-  AssetPushRequest request;
-  request.add_uris(Uri(artifact.project(), artifact.element()));
-  auto* qualifier = request.add_qualifiers();
-  qualifier->set_name(kKeyQualifier);
-  qualifier->set_value(artifact.cache_key());
-  *request.mutable_blob_digest() = record;
-  if (artifact.has_files()) *request.add_references_directories() = artifact.files();
-  if (artifact.has_log()) *request.add_references_blobs() = artifact.log();
-  return storage_->PushAsset(AssetKind::kBlob, request)
+  return storage_->PushAsset(AssetKind::kBlob, PushRequest(artifact, record))
       .WithContext("storing the artifact of " + artifact.element());
 }
 

@@ -229,6 +229,9 @@ void ProgressReporter::Report(const ProgressEvent& event) {
     case ElementEvent::kCached:
       ++cached_;
       break;
+    case ElementEvent::kPulled:
+      ++pulled_;
+      break;
     case ElementEvent::kStarted:
       running_.push_back({event.element, clock_()});
       break;
@@ -268,10 +271,13 @@ void ProgressReporter::Log(const std::string& line) {
 void ProgressReporter::Finish() {
   std::lock_guard<std::mutex> lock(mutex_);
   double seconds = std::chrono::duration<double>(clock_() - start_).count();
-  char summary[160];
+  char summary[200];
+  // "pulled" only where remote caches are in use, so the line reads as
+  // before everywhere else.
+  std::string pulled = pulled_ > 0 ? ", " + std::to_string(pulled_) + " pulled" : "";
   std::snprintf(summary, sizeof summary,
-                "%zu built, %zu cached, %zu failed, %zu skipped in %.1f s\n", built_, cached_,
-                failed_, skipped_, seconds);
+                "%zu built, %zu cached%s, %zu failed, %zu skipped in %.1f s\n", built_, cached_,
+                pulled.c_str(), failed_, skipped_, seconds);
   finished_ = true;
   Emit(summary);
 }
@@ -285,6 +291,10 @@ std::string ProgressReporter::EventText(const ProgressEvent& event) const {
     case ElementEvent::kCached:
       tag = "CACHED ";
       color = "36";  // cyan
+      break;
+    case ElementEvent::kPulled:
+      tag = "PULLED ";
+      color = "35";  // magenta
       break;
     case ElementEvent::kStarted:
       tag = "START  ";
@@ -347,8 +357,8 @@ std::string ProgressReporter::StatusLine(size_t width) const {
   // and a wrapped status line could not be cleared with one "\r\x1b[K".
   const size_t max_columns = width > 1 ? width - 1 : 1;
   const steady_clock::time_point now = clock_();
-  const std::string prefix = "[" + std::to_string(built_ + cached_ + failed_ + skipped_) + "/" +
-                             std::to_string(total_) + "] building: ";
+  const std::string prefix = "[" + std::to_string(built_ + cached_ + pulled_ + failed_ + skipped_) +
+                             "/" + std::to_string(total_) + "] building: ";
   const std::string suffix =
       "  cached: " + std::to_string(cached_) + "  failed: " + std::to_string(failed_);
 

@@ -75,6 +75,78 @@ class KeyLock {
   UniqueFd fd_;  // closing it releases the lock
 };
 
+// Pushes built artifacts to the remote caches on threads of its own, so
+// the next elements build meanwhile.
+class PushQueue {
+ public:
+  PushQueue(RemoteArtifacts& remote, Storage& storage, int threads, ProgressReporter& progress)
+      : remote_(remote), storage_(storage), progress_(progress) {
+    for (int i = 0; i < std::max(1, threads); ++i) threads_.emplace_back([this] { Work(); });
+  }
+  ~PushQueue() { Finish({}); }
+
+  void Add(Artifact artifact) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    queue_.push_back(std::move(artifact));
+    changed_.notify_one();
+  }
+
+  // Waits for the queue to empty, or drops what is left once
+  // `is_cancelled` turns true; then stops the threads.
+  void Finish(const std::function<bool()>& is_cancelled) {
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      while (!queue_.empty() || busy_ > 0) {
+        if (is_cancelled && is_cancelled()) {
+          queue_.clear();
+          break;
+        }
+        changed_.wait_for(lock, std::chrono::milliseconds(100));
+      }
+      closing_ = true;
+    }
+    changed_.notify_all();
+    for (std::thread& thread : threads_) {
+      if (thread.joinable()) thread.join();
+    }
+  }
+
+  size_t pushed() const { return pushed_; }
+  size_t failed() const { return failed_; }
+
+ private:
+  void Work() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    while (true) {
+      changed_.wait(lock, [&] { return closing_ || !queue_.empty(); });
+      if (queue_.empty()) return;
+      Artifact artifact = std::move(queue_.front());
+      queue_.pop_front();
+      ++busy_;
+      lock.unlock();
+      // The cache's failure was reported once by RemoteArtifacts.
+      Status pushed = remote_.Push(artifact, storage_);
+      if (pushed.ok()) progress_.Log("pushed " + artifact.element());
+      lock.lock();
+      --busy_;
+      ++(pushed.ok() ? pushed_ : failed_);
+      changed_.notify_all();
+    }
+  }
+
+  RemoteArtifacts& remote_;
+  Storage& storage_;
+  ProgressReporter& progress_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::deque<Artifact> queue_;
+  int busy_ = 0;
+  bool closing_ = false;
+  size_t pushed_ = 0;
+  size_t failed_ = 0;
+  std::vector<std::thread> threads_;
+};
+
 }  // namespace
 
 std::string ElementStateName(ElementState state) {
@@ -87,6 +159,8 @@ std::string ElementStateName(ElementState state) {
       return "waiting";
     case ElementState::kFailed:
       return "failed";
+    case ElementState::kDownloadable:
+      return "downloadable";
   }
   return "unknown";
 }
@@ -106,6 +180,13 @@ StatusOr<std::vector<ElementState>> ElementStates(const BuildContext& context) {
     }
     if (artifact) {
       states[element->index] = ElementState::kFailed;
+      continue;
+    }
+    if (context.remote != nullptr && context.remote->can_pull() &&
+        context.remote->Available(context.project->name(), element->name, key)) {
+      states[element->index] = ElementState::kDownloadable;
+      // Its dependents can be had without building it.
+      cached[element->index] = 1;
       continue;
     }
     bool ready = true;
@@ -148,6 +229,11 @@ Status BuildGraph(const BuildContext& context, const BuildOptions& options,
   }
 
   auto is_cancelled = [&]() { return context.is_cancelled && context.is_cancelled(); };
+  std::unique_ptr<PushQueue> pushes;
+  if (context.remote != nullptr && context.remote->can_push()) {
+    pushes =
+        std::make_unique<PushQueue>(*context.remote, *context.storage, options.pushers, progress);
+  }
 
   // Called with the mutex held.
   auto skip_dependents = [&](size_t failed) {
@@ -195,6 +281,15 @@ Status BuildGraph(const BuildContext& context, const BuildOptions& options,
     CAIRN_ASSIGN_OR_RETURN(found,
                            context.artifacts->Find(context.project->name(), element.name, key));
     if (found && found->success()) return from_record(*found);
+    if (context.remote != nullptr && context.remote->can_pull()) {
+      CAIRN_ASSIGN_OR_RETURN(std::optional<Artifact> pulled,
+                             context.remote->Pull(context.project->name(), element.name, key,
+                                                  *context.storage, *context.artifacts));
+      if (pulled) {
+        event.event = ElementEvent::kPulled;
+        return event;
+      }
+    }
     ProgressEvent started = event;
     started.event = ElementEvent::kStarted;
     progress.Report(started);
@@ -205,6 +300,7 @@ Status BuildGraph(const BuildContext& context, const BuildOptions& options,
     event.log_path = log_path;
     if (artifact.success()) {
       event.event = ElementEvent::kSucceeded;
+      if (pushes) pushes->Add(std::move(artifact));
     } else {
       event.event = ElementEvent::kFailed;
       event.message = artifact.failure();
@@ -249,6 +345,8 @@ Status BuildGraph(const BuildContext& context, const BuildOptions& options,
           slots[index] = Slot::kDone;
           if (event.event == ElementEvent::kCached) {
             ++totals.cached;
+          } else if (event.event == ElementEvent::kPulled) {
+            ++totals.pulled;
           } else {
             ++totals.built;
           }
@@ -268,6 +366,13 @@ Status BuildGraph(const BuildContext& context, const BuildOptions& options,
   std::vector<std::thread> threads;
   for (int i = 0; i < jobs; ++i) threads.emplace_back(worker);
   for (std::thread& thread : threads) thread.join();
+  if (pushes) {
+    // What was built is pushed, even when the build stopped early; an
+    // interruption stops the pushes too (the next build pushes again).
+    pushes->Finish(is_cancelled);
+    totals.pushed = pushes->pushed();
+    totals.push_failures = pushes->failed();
+  }
 
   if (summary != nullptr) *summary = totals;
   if (is_cancelled()) return Cancelled("interrupted; the next build continues from here");

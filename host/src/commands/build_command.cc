@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,10 @@ constexpr char kBuildHelp[] =
     "Builds the targets and everything they depend on, in the configured sandbox,\n"
     "up to --jobs elements at once. Elements whose artifact is in the store are not\n"
     "built again. Targets default to the project's `defaults: targets`.\n"
+    "With artifact caches configured (artifact-caches in the user configuration,\n"
+    "artifacts in project.conf, or --remote URL), an element missing here is\n"
+    "pulled when a cache has it, and each element built is pushed to the caches\n"
+    "marked push: true by --pushers threads while the build goes on.\n"
     "Exit status: 0 built, 1 an element failed, 130 interrupted (Ctrl-C; the next\n"
     "build continues from there).\n";
 
@@ -28,7 +33,8 @@ constexpr char kShowHelp[] =
     "Usage: cairn show [OPTIONS] [TARGET.bst...]\n"
     "\n"
     "Prints the elements of the targets with their cache keys and states:\n"
-    "cached, buildable (everything it needs is cached), waiting, failed.\n"
+    "cached, downloadable (a remote artifact cache has it), buildable (everything\n"
+    "it needs is cached), waiting, failed.\n"
     "--format takes %{name}, %{key} (8 characters), %{full-key}, %{state}, %{kind}.\n";
 
 int RunBuild(CommandContext& context, const std::vector<std::string>& args) {
@@ -38,16 +44,22 @@ int RunBuild(CommandContext& context, const std::vector<std::string>& args) {
   std::string jobs_text;
   std::string on_error = "continue";
   bool retry_failed = false;
+  std::string pushers_text;
+  parser.AddString("pushers", &pushers_text,
+                   "artifacts pushed to remote caches at once (default 2)");
   parser.AddString("jobs", &jobs_text, "elements built at once (default: the configured jobs)",
                    'j');
   parser.AddSwitch("retry-failed", &retry_failed, "build elements whose failure is recorded again");
   parser.AddString("on-error", &on_error,
                    "after a failure: continue (default; independent work goes on) or quit");
   std::vector<std::string> words = args;
+  RemoteChoice remote;
   Status parsed = ExtractProjectOptions(words, &option_pairs);
+  if (parsed.ok()) parsed = ExtractRemoteChoice(words, &remote);
   if (parsed.ok()) parsed = parser.Parse(words, &targets);
   if (parser.help_requested()) {
-    context.out() << kBuildHelp << "\nOptions:\n" << parser.OptionsHelp() << kOptionHelp;
+    context.out() << kBuildHelp << "\nOptions:\n"
+                  << parser.OptionsHelp() << kOptionHelp << kRemoteHelp;
     return kExitOk;
   }
   if (!parsed.ok()) return context.UsageError("build", parsed.message());
@@ -63,9 +75,25 @@ int RunBuild(CommandContext& context, const std::vector<std::string>& args) {
     }
     jobs = static_cast<int>(value);
   }
+  int pushers = 2;
+  if (!pushers_text.empty()) {
+    char* end = nullptr;
+    long value = std::strtol(pushers_text.c_str(), &end, 10);
+    if (*end != '\0' || value < 1 || value > 64) {
+      return context.UsageError("build", "--pushers must be a number from 1 to 64");
+    }
+    pushers = static_cast<int>(value);
+  }
 
   StatusOr<std::unique_ptr<ProjectSession>> session = OpenProject(context, targets, option_pairs);
   if (!session.ok()) return context.Fail(session.status());
+  // Cache failures are lines among the progress, once it exists.
+  std::function<void(const std::string&)> warn_sink;
+  Status connected =
+      OpenRemoteArtifacts(context, session->get(), remote, [&warn_sink](const std::string& line) {
+        if (warn_sink) warn_sink(line);
+      });
+  if (!connected.ok()) return context.Fail(connected);
   StatusOr<const Config*> config = context.GetConfig();
   if (!config.ok()) return context.Fail(config.status());
 
@@ -80,14 +108,17 @@ int RunBuild(CommandContext& context, const std::vector<std::string>& args) {
   options.on_error = on_error == "quit" ? scheduler::OnError::kQuit : scheduler::OnError::kContinue;
   options.log_directory = (*session)->cache_dir + "/logs";
   options.lock_directory = (*session)->cache_dir + "/locks";
+  options.pushers = pushers;
 
   bool terminal = isatty(STDERR_FILENO) != 0;
   scheduler::ProgressReporter progress(STDERR_FILENO, terminal,
                                        (*session)->graph.elements().size());
   build.warn = [&progress](const std::string& line) { progress.Log("warning: " + line); };
+  warn_sink = build.warn;
   scheduler::BuildSummary summary;
   Status built = scheduler::BuildGraph(build, options, progress, &summary);
   progress.Finish();
+  warn_sink = nullptr;
   if (built.code() == Code::kFailedPrecondition && summary.failed > 0) {
     context.err() << "cairn build: " << built.message() << "\n";
     return kExitFailed;
@@ -155,10 +186,13 @@ int RunShow(CommandContext& context, const std::vector<std::string>& args) {
   parser.AddString("deps", &deps, "which elements: all (default), none, run, build", 'd');
   parser.AddString("format", &format, "the line printed per element", 'f');
   std::vector<std::string> words = args;
+  RemoteChoice remote;
   Status parsed = ExtractProjectOptions(words, &option_pairs);
+  if (parsed.ok()) parsed = ExtractRemoteChoice(words, &remote);
   if (parsed.ok()) parsed = parser.Parse(words, &targets);
   if (parser.help_requested()) {
-    context.out() << kShowHelp << "\nOptions:\n" << parser.OptionsHelp() << kOptionHelp;
+    context.out() << kShowHelp << "\nOptions:\n"
+                  << parser.OptionsHelp() << kOptionHelp << kRemoteHelp;
     return kExitOk;
   }
   if (!parsed.ok()) return context.UsageError("show", parsed.message());
@@ -167,6 +201,10 @@ int RunShow(CommandContext& context, const std::vector<std::string>& args) {
   }
   StatusOr<std::unique_ptr<ProjectSession>> session = OpenProject(context, targets, option_pairs);
   if (!session.ok()) return context.Fail(session.status());
+  Status connected = OpenRemoteArtifacts(
+      context, session->get(), remote,
+      [&context](const std::string& line) { context.err() << "warning: " << line << "\n"; });
+  if (!connected.ok()) return context.Fail(connected);
   const project::ElementGraph& graph = (*session)->graph;
   scheduler::BuildContext build = (*session)->Context(context);
   StatusOr<std::vector<scheduler::ElementState>> states = scheduler::ElementStates(build);

@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "cairn/project/cache_key.h"
+#include "cairn/runtime/endpoint.h"
 
 namespace cairn {
 
@@ -16,7 +17,58 @@ scheduler::BuildContext ProjectSession::Context(CommandContext& context) const {
   built.artifacts = artifacts.get();
   built.sources = sources.get();
   built.is_cancelled = [&context] { return context.IsCancelled(); };
+  built.remote = remote.get();
   return built;
+}
+
+Status ExtractRemoteChoice(std::vector<std::string>& args, RemoteChoice* choice) {
+  std::vector<std::string> rest;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--") {
+      rest.insert(rest.end(), args.begin() + static_cast<long>(i), args.end());
+      break;
+    }
+    if (args[i] == "--no-remote") {
+      choice->none = true;
+    } else if (args[i] == "--remote" || args[i].rfind("--remote=", 0) == 0) {
+      if (args[i] == "--remote") {
+        if (i + 1 >= args.size()) return InvalidArgument("--remote takes a URL");
+        choice->url = args[++i];
+      } else {
+        choice->url = args[i].substr(9);
+      }
+    } else {
+      rest.push_back(args[i]);
+    }
+  }
+  if (choice->none && !choice->url.empty()) {
+    return InvalidArgument("--remote and --no-remote contradict each other");
+  }
+  args = std::move(rest);
+  return Status::Ok();
+}
+
+Status OpenRemoteArtifacts(CommandContext& context, ProjectSession* session,
+                           const RemoteChoice& choice, scheduler::RemoteArtifacts::Warn warn) {
+  if (choice.none) return Status::Ok();
+  CAIRN_ASSIGN_OR_RETURN(const Config* config, context.GetConfig());
+  std::vector<RemoteEndpoint> caches;
+  if (!choice.url.empty()) {
+    // Checked as a configured URL is, then used for everything.
+    CAIRN_ASSIGN_OR_RETURN(ConfigNode node,
+                           ConfigNode::Parse("url: " + QuoteYaml(choice.url) + "\n", "--remote"));
+    CAIRN_ASSIGN_OR_RETURN(RemoteEndpoint endpoint, ReadEndpoint(node));
+    endpoint.push = true;
+    caches.push_back(std::move(endpoint));
+  } else {
+    CAIRN_ASSIGN_OR_RETURN(std::vector<RemoteEndpoint> suggested,
+                           ReadArtifactCaches(session->project->artifacts()));
+    caches = MergeArtifactCaches(config->artifact_caches, suggested);
+  }
+  if (caches.empty()) return Status::Ok();
+  CAIRN_ASSIGN_OR_RETURN(
+      session->remote, scheduler::RemoteArtifacts::Connect(caches, CAIRN_VERSION, std::move(warn)));
+  return Status::Ok();
 }
 
 Status ExtractProjectOptions(std::vector<std::string>& args,

@@ -23,6 +23,8 @@ struct ProjectSession {
   std::shared_ptr<Storage> storage;
   std::unique_ptr<scheduler::ArtifactStore> artifacts;
   std::unique_ptr<scheduler::SourceTrees> sources;
+  // The remote artifact caches (OpenRemoteArtifacts); null = none.
+  std::unique_ptr<scheduler::RemoteArtifacts> remote;
   std::string cache_dir;
   int jobs = 1;
 
@@ -30,6 +32,27 @@ struct ProjectSession {
   scheduler::BuildContext Context(CommandContext& context) const;
   const std::string& KeyOf(const project::Element& element) const { return keys[element.index]; }
 };
+
+// How a command picks its remote artifact caches.
+struct RemoteChoice {
+  bool none = false;  // --no-remote
+  std::string url;    // --remote URL: only this cache (index and storage, pushed to)
+};
+
+// Connects `session->remote` to the caches a command uses: --remote URL
+// alone, else the user's `artifact-caches` then the project's `artifacts`
+// (BuildStream's order); none with --no-remote. Failures of a cache later
+// go to `warn`.
+Status OpenRemoteArtifacts(CommandContext& context, ProjectSession* session,
+                           const RemoteChoice& choice, scheduler::RemoteArtifacts::Warn warn);
+
+// The --help lines of --remote / --no-remote.
+inline constexpr char kRemoteHelp[] =
+    "      --remote URL            use only this artifact cache (grpc://, grpcs://, unix:)\n"
+    "      --no-remote             use no remote artifact cache\n";
+
+// Takes --remote URL and --no-remote out of `args`.
+Status ExtractRemoteChoice(std::vector<std::string>& args, RemoteChoice* choice);
 
 // The --help line of -o.
 inline constexpr char kOptionHelp[] =

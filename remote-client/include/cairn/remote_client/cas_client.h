@@ -85,6 +85,9 @@ class CasClient {
 
   // Uploads what of `digests` the server lacks, reading it from `local`.
   Status Upload(const std::vector<Digest>& digests, Storage& local);
+  // Uploads `missing` (what a FindMissing just answered) without asking
+  // again.
+  Status UploadMissing(const std::vector<Digest>& missing, Storage& local);
   // Downloads what of `digests` `local` lacks, verifying each.
   Status Download(const std::vector<Digest>& digests, Storage& local);
 

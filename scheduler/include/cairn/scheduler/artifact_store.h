@@ -29,6 +29,11 @@ class ArtifactStore {
   explicit ArtifactStore(std::shared_ptr<Storage> storage) : storage_(std::move(storage)) {}
 
   static std::string Uri(const std::string& project, const std::string& element);
+  // The Remote Asset requests that find and name an artifact, here and on
+  // remote caches alike. `record` is the digest of the serialized record.
+  static AssetFetchRequest FetchRequest(const std::string& project, const std::string& element,
+                                        const std::string& cache_key);
+  static AssetPushRequest PushRequest(const Artifact& artifact, const Digest& record);
 
   // The artifact of that key, or nullopt when there is none (or its
   // content is gone).

@@ -13,6 +13,7 @@
 #include "cairn/project/project.h"
 #include "cairn/sandbox.h"
 #include "cairn/scheduler/artifact_store.h"
+#include "cairn/scheduler/remote_artifacts.h"
 #include "cairn/scheduler/source_trees.h"
 #include "cairn/status.h"
 #include "cairn/storage.h"
@@ -49,6 +50,9 @@ struct BuildContext {
   std::shared_ptr<LazySandbox> lazy_sandbox;
   std::string sandbox_name;
   std::function<bool()> is_cancelled;
+  // Remote artifact caches: pulled from before building, pushed to after.
+  // Null = none (--no-remote, or none configured).
+  RemoteArtifacts* remote = nullptr;
   // Warnings (overlaps) go here; may be empty.
   std::function<void(const std::string&)> warn;
 };

@@ -65,6 +65,7 @@ namespace cairn::scheduler {
 enum class ElementEvent {
   kQueued,     // will be processed; prints nothing
   kCached,     // its artifact was found, it is not built
+  kPulled,     // its artifact came from a remote cache, it is not built
   kStarted,    // its build began
   kSucceeded,  // its build finished and was stored
   kFailed,     // its build failed
@@ -138,7 +139,7 @@ class ProgressReporter {
   bool stopping_ = false;
   bool finished_ = false;
   std::vector<Running> running_;  // in the order they started
-  size_t built_ = 0, cached_ = 0, failed_ = 0, skipped_ = 0;
+  size_t built_ = 0, cached_ = 0, pulled_ = 0, failed_ = 0, skipped_ = 0;
   std::string status_shown_;  // the status line on screen, "" when none
 
   std::thread refresher_;  // last: starts after everything it reads exists

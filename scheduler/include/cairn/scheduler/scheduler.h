@@ -12,6 +12,11 @@
 // once the lock is held, so two `cairn build`s on one cache never build the
 // same element at the same time, and the second finds the first's artifact.
 //
+// Remote caches (BuildContext::remote): an element missing here is pulled
+// (under its key's lock) before it is built; each successful build is
+// queued for `pushers` threads that push while the build goes on, and
+// BuildGraph returns once the queue is empty. A failed push fails nothing.
+//
 // Interruption: when the context's is_cancelled turns true, running
 // sandboxes are stopped, nothing is recorded for them, and Build returns
 // CANCELLED; the next build starts where this one stopped.
@@ -35,10 +40,14 @@ struct BuildOptions {
   OnError on_error = OnError::kContinue;
   std::string log_directory;   // one log file per element build
   std::string lock_directory;  // the locks shared by every process on this cache
+  // Threads pushing built artifacts to the remote caches while the build
+  // goes on (BuildContext::remote).
+  int pushers = 2;
 };
 
 // What `cairn show` prints for an element.
-enum class ElementState { kCached, kBuildable, kWaiting, kFailed };
+// kDownloadable: not here, but a remote cache has it (BuildContext::remote).
+enum class ElementState { kCached, kBuildable, kWaiting, kFailed, kDownloadable };
 std::string ElementStateName(ElementState state);
 
 // The state of every element of the graph, indexed like its elements().
@@ -49,6 +58,9 @@ struct BuildSummary {
   size_t cached = 0;
   size_t failed = 0;
   size_t skipped = 0;
+  size_t pulled = 0;
+  size_t pushed = 0;         // artifacts pushed to every push cache
+  size_t push_failures = 0;  // artifacts some push cache did not take
 };
 
 // Builds every element of the context's graph. OK when all of it is

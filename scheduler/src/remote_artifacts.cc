@@ -1,0 +1,242 @@
+#include "cairn/scheduler/remote_artifacts.h"
+
+#include <mutex>
+
+#include "cairn/merkle.h"
+#include "cairn/remote_client/asset_client.h"
+#include "cairn/remote_client/cas_client.h"
+#include "cairn/remote_client/remote_connection.h"
+
+namespace cairn::scheduler {
+
+using remote_client::AssetClient;
+using remote_client::CasClient;
+using remote_client::RemoteConnection;
+using remote_client::RemoteConnectionOptions;
+
+struct RemoteArtifacts::Remote {
+  RemoteEndpoint endpoint;
+  std::shared_ptr<RemoteConnection> connection;
+  std::unique_ptr<CasClient> cas;       // storage and all
+  std::unique_ptr<AssetClient> assets;  // index and all
+  std::atomic<bool> failed{false};
+
+  bool index() const { return assets != nullptr; }
+  bool storage() const { return cas != nullptr; }
+  bool usable() const { return !failed.load(); }
+};
+
+namespace {
+
+RemoteConnectionOptions ConnectionOptionsOf(const RemoteEndpoint& endpoint) {
+  RemoteConnectionOptions options;
+  options.url = endpoint.url;
+  options.instance_name = endpoint.instance_name;
+  options.server_cert = endpoint.server_cert;
+  options.client_cert = endpoint.client_cert;
+  options.client_key = endpoint.client_key;
+  options.access_token = endpoint.access_token;
+  options.retry_limit = endpoint.connection.retry_limit;
+  options.retry_delay_ms = endpoint.connection.retry_delay_ms;
+  options.request_timeout_s = endpoint.connection.request_timeout_s;
+  options.keepalive_time_s = endpoint.connection.keepalive_time_s;
+  return options;
+}
+
+int64_t SizeOf(const std::vector<Digest>& digests) {
+  int64_t total = 0;
+  for (const Digest& digest : digests) total += digest.size_bytes();
+  return total;
+}
+
+// Every blob an artifact's content is: its files' tree (Directories and
+// files) and its log. `local` must hold them.
+StatusOr<std::vector<Digest>> ContentOf(const Artifact& artifact, Storage& local) {
+  std::vector<Digest> blobs;
+  if (artifact.has_files()) {
+    CAIRN_ASSIGN_OR_RETURN(CollectedTree tree, CollectTree(local, artifact.files()));
+    blobs = tree.AllDigests();
+  }
+  if (artifact.has_log()) blobs.push_back(artifact.log());
+  return blobs;
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<RemoteArtifacts>> RemoteArtifacts::Connect(
+    const std::vector<RemoteEndpoint>& caches, const std::string& tool_version, Warn warn) {
+  std::vector<std::unique_ptr<Remote>> remotes;
+  for (const RemoteEndpoint& endpoint : caches) {
+    auto remote = std::make_unique<Remote>();
+    remote->endpoint = endpoint;
+    CAIRN_ASSIGN_OR_RETURN(
+        remote->connection,
+        RemoteConnection::Create(ConnectionOptionsOf(endpoint),
+                                 remote_client::ToolIdentity{"cairn", tool_version}));
+    if (endpoint.type != CacheType::kIndex)
+      remote->cas = std::make_unique<CasClient>(remote->connection);
+    if (endpoint.type != CacheType::kStorage) {
+      remote->assets = std::make_unique<AssetClient>(remote->connection);
+    }
+    remotes.push_back(std::move(remote));
+  }
+  return std::unique_ptr<RemoteArtifacts>(new RemoteArtifacts(std::move(remotes), std::move(warn)));
+}
+
+RemoteArtifacts::RemoteArtifacts(std::vector<std::unique_ptr<Remote>> remotes, Warn warn)
+    : remotes_(std::move(remotes)), warn_(std::move(warn)) {}
+
+RemoteArtifacts::~RemoteArtifacts() = default;
+
+bool RemoteArtifacts::can_pull() const {
+  bool index = false, storage = false;
+  for (const auto& remote : remotes_) {
+    index = index || remote->index();
+    storage = storage || remote->storage();
+  }
+  return index && storage;
+}
+
+bool RemoteArtifacts::can_push() const {
+  bool index = false, storage = false;
+  for (const auto& remote : remotes_) {
+    if (!remote->endpoint.push) continue;
+    index = index || remote->index();
+    storage = storage || remote->storage();
+  }
+  return index && storage;
+}
+
+void RemoteArtifacts::Fail(Remote& remote, const Status& status, const std::string& doing) {
+  // Only the first failure of a cache is worth a line: after it the cache
+  // is left alone.
+  if (!remote.failed.exchange(true) && warn_) {
+    warn_("artifact cache " + remote.endpoint.url + " (" + CodeName(status.code()) + ") " + doing +
+          ": " + status.message() + "; going on without it");
+  }
+}
+
+StatusOr<bool> RemoteArtifacts::FetchContent(Remote& storage, const Digest& record,
+                                             const std::string& element, Storage& local,
+                                             Artifact* artifact) {
+  CAIRN_RETURN_IF_ERROR(storage.cas->Download({record}, local));
+  CAIRN_ASSIGN_OR_RETURN(std::string bytes, local.ReadBlob(record));
+  if (!artifact->ParseFromString(bytes)) {
+    return DataLoss("the artifact record of " + element + " on " + storage.endpoint.url + " (" +
+                    DigestToString(record) + ") does not parse");
+  }
+  std::vector<Digest> wanted;
+  if (artifact->has_files()) {
+    CAIRN_RETURN_IF_ERROR(storage.cas->DownloadTree(artifact->files(), local));
+  }
+  if (artifact->has_log()) wanted.push_back(artifact->log());
+  CAIRN_RETURN_IF_ERROR(storage.cas->Download(wanted, local));
+  return true;
+}
+
+StatusOr<std::optional<Artifact>> RemoteArtifacts::Pull(const std::string& project,
+                                                        const std::string& element,
+                                                        const std::string& cache_key,
+                                                        Storage& local, ArtifactStore& artifacts) {
+  for (const auto& index : remotes_) {
+    if (!index->index() || !index->usable()) continue;
+    StatusOr<std::optional<AssetFetchResponse>> named = index->assets->Fetch(
+        AssetKind::kBlob, ArtifactStore::FetchRequest(project, element, cache_key));
+    if (!named.ok()) {
+      Fail(*index, named.status(), "looking up " + element);
+      continue;
+    }
+    if (!named->has_value()) continue;
+    const Digest record = (*named)->blob_digest();
+    // The bytes from the same server when it holds them, else from the
+    // storage caches in order.
+    std::vector<Remote*> storages;
+    if (index->storage()) storages.push_back(index.get());
+    for (const auto& other : remotes_) {
+      if (other.get() != index.get() && other->storage()) storages.push_back(other.get());
+    }
+    for (Remote* storage : storages) {
+      if (!storage->usable()) continue;
+      Artifact artifact;
+      StatusOr<bool> fetched = FetchContent(*storage, record, element, local, &artifact);
+      if (!fetched.ok()) {
+        // A storage cache lacking part of it is not broken; try the next.
+        if (fetched.status().code() != Code::kNotFound) {
+          Fail(*storage, fetched.status(), "pulling " + element);
+        }
+        continue;
+      }
+      if (artifact.project() != project || artifact.element() != element ||
+          artifact.cache_key() != cache_key || !artifact.success()) {
+        continue;  // not what the name promised: never trusted
+      }
+      // Named locally last: everything it needs is here now.
+      CAIRN_RETURN_IF_ERROR(artifacts.Put(artifact));
+      StatusOr<std::vector<Digest>> content = ContentOf(artifact, local);
+      if (content.ok()) {
+        pulled_.bytes += SizeOf(*content) + record.size_bytes();
+        pulled_.blobs += static_cast<int64_t>(content->size()) + 1;
+      }
+      ++pulled_.elements;
+      return std::optional<Artifact>(std::move(artifact));
+    }
+  }
+  return std::optional<Artifact>();
+}
+
+bool RemoteArtifacts::Available(const std::string& project, const std::string& element,
+                                const std::string& cache_key) {
+  for (const auto& index : remotes_) {
+    if (!index->index() || !index->usable()) continue;
+    StatusOr<std::optional<AssetFetchResponse>> named = index->assets->Fetch(
+        AssetKind::kBlob, ArtifactStore::FetchRequest(project, element, cache_key));
+    if (!named.ok()) {
+      Fail(*index, named.status(), "looking up " + element);
+      continue;
+    }
+    if (named->has_value()) return true;
+  }
+  return false;
+}
+
+Status RemoteArtifacts::Push(const Artifact& artifact, Storage& local) {
+  if (!artifact.success()) return Status::Ok();
+  std::string bytes = artifact.SerializeAsString();
+  CAIRN_ASSIGN_OR_RETURN(Digest record, local.WriteBlob(bytes));
+  CAIRN_ASSIGN_OR_RETURN(std::vector<Digest> content, ContentOf(artifact, local));
+  content.push_back(record);
+  Status first_failure;
+  bool stored = false;
+  for (const auto& storage : remotes_) {
+    if (!storage->endpoint.push || !storage->storage() || !storage->usable()) continue;
+    StatusOr<std::vector<Digest>> missing = storage->cas->FindMissing(content);
+    Status uploaded =
+        missing.ok() ? storage->cas->UploadMissing(*missing, local) : missing.status();
+    if (!uploaded.ok()) {
+      Fail(*storage, uploaded, "pushing " + artifact.element());
+      if (first_failure.ok()) first_failure = uploaded;
+      continue;
+    }
+    stored = true;
+    pushed_.bytes += SizeOf(*missing);
+    pushed_.blobs += static_cast<int64_t>(missing->size());
+  }
+  if (!stored) return first_failure;
+  // The name last: a push cut short before this names nothing.
+  bool named = false;
+  for (const auto& index : remotes_) {
+    if (!index->endpoint.push || !index->index() || !index->usable()) continue;
+    Status pushed =
+        index->assets->Push(AssetKind::kBlob, ArtifactStore::PushRequest(artifact, record));
+    if (!pushed.ok()) {
+      Fail(*index, pushed, "naming " + artifact.element());
+      if (first_failure.ok()) first_failure = pushed;
+      continue;
+    }
+    named = true;
+  }
+  if (named) ++pushed_.elements;
+  return first_failure;
+}
+
+}  // namespace cairn::scheduler
