@@ -1,0 +1,130 @@
+// remote_cas.h — cas-remote: a store whose home is a REAPI server.
+//
+// Blobs and trees live in the server's CAS, action results in its
+// ActionCache, references and assets in its Remote Asset service. Only a
+// bounded directory of recently read blobs stays on this machine
+// (blob_cache.h), so a build keeps its store on cairn-server (or any REAPI
+// server with Remote Asset) without a rebuild of Cairn:
+//
+//   storage:
+//     plugin: cas-remote
+//     options:
+//       url: grpc://cache.example.com:1985
+//       cache-size: 2G
+//
+// Options (YAML mapping; unknown keys are INVALID_ARGUMENT):
+//   url, instance-name, server-cert, client-cert, client-key, access-token,
+//   connection-config:  the endpoint, as in the user configuration's
+//                       remote endpoints (remote_connection_options.h)
+//   cache-path:  the local blob cache (default: <scratch>/cas-remote-cache
+//                when the host gives a scratch directory, else
+//                $XDG_CACHE_HOME/cairn/cas-remote-cache)
+//   cache-size:  its bound in bytes, e.g. "512M" (default 1G), least
+//                recently used blobs evicted first
+//
+// How each operation maps:
+//   FindMissing, Contains      FindMissingBlobs (the server's view)
+//   ReadBlob, ReadBlobTo*      the cache, else BatchReadBlobs (ByteStream
+//                              Read past the batch size) into the cache
+//   WriteBlob*                 BatchUpdateBlobs or ByteStream Write, after
+//                              FindMissingBlobs; an expected digest that
+//                              does not match is INVALID_ARGUMENT
+//   StageTree                  the tree's Directories, level by level, and
+//                              the files the cache lacks, in batches; then
+//                              files copied (or hard-linked) from the cache
+//   CaptureTree                hashes the directory in place, uploads what
+//                              the server lacks straight from the files
+//   Get/UpdateActionResult     ActionCache of the given instance ("" = the
+//                              endpoint's instance-name)
+//   Get/SetReference           Remote Asset FetchBlob / PushBlob of the URI
+//                              "cairn:ref:NAME" naming the digest (the
+//                              server must already hold the blob)
+//   PushAsset, FetchAsset      Remote Asset Push / Fetch, as given
+//   RemoveAsset                UNIMPLEMENTED (Remote Asset has no removal)
+//   Verify, CollectGarbage     UNIMPLEMENTED: the server's business
+//   Stats                      the local cache's numbers
+//   Capabilities               INSTANCES, ASSETS, LOCAL_FILES and REMOTE;
+//                              the server's blob and batch limits when
+//                              it can be asked
+//
+// Errors carry the server's code and details, their message prefixed with
+// its URL ("grpc://host:1985: UNAVAILABLE: ..."). Thread-safe.
+#ifndef CAIRN_CAS_REMOTE_REMOTE_CAS_H
+#define CAIRN_CAS_REMOTE_REMOTE_CAS_H
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "asset_client.h"
+#include "blob_cache.h"
+#include "cairn/host_services.h"
+#include "cairn/remote_client/action_cache_client.h"
+#include "cairn/remote_client/cas_client.h"
+#include "cairn/storage.h"
+
+namespace cairn::cas_remote {
+
+// The URI scheme of references in Remote Asset.
+inline constexpr char kReferenceUriPrefix[] = "cairn:ref:";
+
+class RemoteCas : public Storage {
+ public:
+  static StatusOr<std::unique_ptr<Storage>> Open(const HostServices& host,
+                                                 std::string_view options_yaml);
+
+  StatusOr<std::vector<Digest>> FindMissing(const std::vector<Digest>& digests) override;
+  StatusOr<bool> Contains(const Digest& digest) override;
+  StatusOr<std::string> ReadBlob(const Digest& digest, uint64_t offset, uint64_t limit) override;
+  StatusOr<Digest> WriteBlob(std::string_view data, const std::optional<Digest>& expected) override;
+  Status ReadBlobToFd(const Digest& digest, int fd) override;
+  StatusOr<Digest> WriteBlobFromFd(int fd, const std::optional<Digest>& expected) override;
+  Status ReadBlobToPath(const Digest& digest, const std::string& path, bool executable) override;
+  StatusOr<Digest> WriteBlobFromPath(const std::string& path, bool move_source,
+                                     const std::optional<Digest>& expected) override;
+  Status StageTree(const Digest& root, const std::string& path,
+                   const StageOptions& options) override;
+  StatusOr<CapturedTree> CaptureTree(const std::string& path,
+                                     const CaptureOptions& options) override;
+  StatusOr<ActionResult> GetActionResult(const std::string& instance,
+                                         const Digest& action) override;
+  Status UpdateActionResult(const std::string& instance, const Digest& action,
+                            const ActionResult& result) override;
+  StatusOr<Digest> GetReference(const std::string& name) override;
+  Status SetReference(const std::string& name, const Digest& digest) override;
+  StatusOr<VerifyReport> Verify(bool repair) override;
+  StatusOr<uint64_t> CollectGarbage(uint64_t target_bytes) override;
+  StatusOr<StorageStats> Stats() override;
+  StatusOr<StorageCapabilities> Capabilities() override;
+  Status PushAsset(AssetKind kind, const AssetPushRequest& request) override;
+  StatusOr<AssetFetchResponse> FetchAsset(AssetKind kind,
+                                          const AssetFetchRequest& request) override;
+  Status RemoveAsset(AssetKind kind, const AssetFetchRequest& request) override;
+
+ private:
+  RemoteCas(HostServices host, std::shared_ptr<remote_client::RemoteConnection> connection,
+            std::unique_ptr<BlobCache> cache);
+  // Makes sure the blob is in the cache (the caller holds a
+  // BlobCache::Hold, which keeps it there).
+  Status Fetch(const Digest& digest);
+  // Uploads the blob from the cache, where the caller put it.
+  StatusOr<Digest> UploadFromCache(const StatusOr<Digest>& cached);
+  // The action cache of `instance` ("" = the endpoint's), connected once.
+  StatusOr<std::shared_ptr<remote_client::ActionCacheClient>> ActionCacheOf(
+      const std::string& instance);
+  const std::string& url() const { return connection_->options().url; }
+
+  HostServices host_;
+  std::shared_ptr<remote_client::RemoteConnection> connection_;
+  remote_client::CasClient cas_;
+  AssetClient assets_;
+  std::unique_ptr<BlobCache> cache_;
+  std::mutex mutex_;
+  std::map<std::string, std::shared_ptr<remote_client::ActionCacheClient>> action_caches_;
+};
+
+}  // namespace cairn::cas_remote
+
+#endif  // CAIRN_CAS_REMOTE_REMOTE_CAS_H
