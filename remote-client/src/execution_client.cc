@@ -240,7 +240,7 @@ StatusOr<ExecutionOutcome> ExecutionClient::Execute(reapi::ExecuteRequest reques
       CAIRN_RETURN_IF_ERROR(reexecute(failure));
       continue;
     }
-    if (!IsRetryable(failure.code(), Idempotency::kIdempotent)) {
+    if (!IsRetryable(failure, Idempotency::kIdempotent)) {
       return retrier.Final(method, failure, retries + 1);
     }
     // A stream that was alive before it broke starts the count afresh.

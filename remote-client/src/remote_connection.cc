@@ -109,6 +109,16 @@ StatusOr<std::shared_ptr<RemoteConnection>> RemoteConnection::Create(
     }
     credentials = grpc::SslCredentials(ssl);
   } else {
+    // Certificates on a plain URL would be silently unused: most likely
+    // grpcs:// was meant.
+    for (const auto& [key, value] : {std::pair{"server-cert", &options.server_cert},
+                                     std::pair{"client-cert", &options.client_cert},
+                                     std::pair{"client-key", &options.client_key}}) {
+      if (!value->empty()) {
+        return InvalidArgument("remote " + options.url + ": " + key +
+                               " is given but the URL is not TLS (grpcs:// or https://)");
+      }
+    }
     credentials = grpc::InsecureChannelCredentials();
   }
 

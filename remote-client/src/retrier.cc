@@ -24,6 +24,13 @@ bool IsRetryable(Code code, Idempotency idempotency) {
   }
 }
 
+bool IsRetryable(const Status& status, Idempotency idempotency) {
+  if (!IsRetryable(status.code(), idempotency)) return false;
+  const std::string& message = status.message();
+  return message.find("certificate verify failed") == std::string::npos &&
+         message.find("Ssl handshake failed") == std::string::npos;
+}
+
 namespace {
 
 // The sleep before retry number `retry` (0-based): full jitter over an
@@ -51,7 +58,7 @@ Status Retrier::Run(const std::string& method, Idempotency idempotency, const At
   for (int64_t retry = 0;; ++retry) {
     Status status = attempt(std::chrono::system_clock::now() + policy_.request_timeout);
     if (status.ok()) return status;
-    if (!IsRetryable(status.code(), idempotency) || retry >= policy_.retry_limit) {
+    if (!IsRetryable(status, idempotency) || retry >= policy_.retry_limit) {
       return Final(method, status, retry + 1);
     }
     CAIRN_RETURN_IF_ERROR(Wait(Delay(method, status, retry), cancelled));

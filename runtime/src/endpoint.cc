@@ -93,6 +93,16 @@ StatusOr<PrivateKey> ReadPrivateKey(const std::string& path, const SourceLocatio
 }
 
 Status CheckCredentials(const ConfigNode& node, const RemoteEndpoint& endpoint) {
+  bool tls = endpoint.url.rfind("grpcs://", 0) == 0 || endpoint.url.rfind("https://", 0) == 0;
+  for (const auto& [key, value] : {std::pair{"server-cert", &endpoint.server_cert},
+                                   std::pair{"client-cert", &endpoint.client_cert},
+                                   std::pair{"client-key", &endpoint.client_key}}) {
+    if (!tls && !value->empty()) {
+      return ConfigError(WhereOf(node, key), std::string("'") + key + "' is given but 'url' " +
+                                                 endpoint.url +
+                                                 " is not TLS (grpcs:// or https:// is)");
+    }
+  }
   if (!endpoint.server_cert.empty()) {
     CAIRN_RETURN_IF_ERROR(
         ReadCertificate(endpoint.server_cert, "server-cert", WhereOf(node, "server-cert"))

@@ -161,7 +161,7 @@ TEST_F(RemoteCredentialsTest, AServerCertificateFromAnotherCaIsUnavailableNaming
 // transient failure, so the user waits out every backoff (up to ~15 s with
 // the default retry settings) before hearing of a certificate that no
 // wait will make trusted.
-TEST_F(RemoteCredentialsTest, DISABLED_AServerCertificateFromAnotherCaFailsOnTheFirstAttempt) {
+TEST_F(RemoteCredentialsTest, AServerCertificateFromAnotherCaFailsOnTheFirstAttempt) {
   StartMutualTls();
   ExecuteOutcome run = ExecuteWith(RemoteOptions(TlsUrl(), "server-cert: " + Path("other-ca.pem") +
                                                                "\n"

@@ -107,11 +107,11 @@ TEST_F(EndpointTest, ConnectionNumbersOutOfRangeAreRefused) {
 
 TEST_F(EndpointTest, PluginOptionsCarryEveryField) {
   StatusOr<RemoteEndpoint> endpoint =
-      Read("url: unix:/run/cairn.sock\ninstance-name: \"a: b\"\nserver-cert: a-cert.pem\n");
+      Read("url: grpcs://cairn.example:443\ninstance-name: \"a: b\"\nserver-cert: a-cert.pem\n");
   ASSERT_TRUE(endpoint.ok()) << endpoint.status().ToString();
   StatusOr<ConfigNode> options = ConfigNode::Parse(endpoint->ToYaml(), "<options>");
   ASSERT_TRUE(options.ok()) << options.status().ToString() << "\n" << endpoint->ToYaml();
-  EXPECT_EQ(options->Get("url")->scalar(), "unix:/run/cairn.sock");
+  EXPECT_EQ(options->Get("url")->scalar(), "grpcs://cairn.example:443");
   EXPECT_EQ(options->Get("instance-name")->scalar(), "a: b");
   EXPECT_EQ(options->Get("server-cert")->scalar(), dir_.path() + "/a-cert.pem");
   EXPECT_EQ(options->Get("connection-config")->Get("request-timeout")->scalar(), "60");
@@ -136,6 +136,10 @@ TEST_F(EndpointTest, ServiceSectionsAreReadAsEndpointsAndReachThePlugin) {
 TEST_F(EndpointTest, AServiceSectionIsValidatedAtItsOwnKeys) {
   ExpectError("url: grpc://exec:1\nstorage-service:\n  url: ftp://cas\n", "3:8",
               "must start with grpc://");
+}
+
+TEST_F(EndpointTest, CertificatesOnAPlainUrlAreRefused) {
+  ExpectError("url: grpc://h:1\nserver-cert: a-cert.pem\n", "2:14", "is not TLS");
 }
 
 TEST_F(EndpointTest, ARequestTimeoutOfZeroIsRefused) {

@@ -100,10 +100,13 @@ RemoteSandbox::RemoteSandbox(HostServices host, Endpoints endpoints,
       endpoints_(std::move(endpoints)),
       platform_properties_(std::move(platform_properties)),
       execution_timeout_(execution_timeout),
-      execution_capabilities_(endpoints_.execution),
       cas_(endpoints_.storage),
       action_cache_(endpoints_.action_cache),
-      execution_(endpoints_.execution) {}
+      execution_(endpoints_.execution) {
+  if (endpoints_.execution != endpoints_.storage) {
+    execution_capabilities_ = std::make_unique<remote_client::CasClient>(endpoints_.execution);
+  }
+}
 
 StatusOr<SandboxCapabilities> RemoteSandbox::Capabilities() {
   // The properties passed through; their values are the server's business.
@@ -124,7 +127,8 @@ StatusOr<int> RemoteSandbox::RunInteractive(const Action&, const InteractiveOpti
 Status RemoteSandbox::CheckExecutionEndpoint() {
   std::lock_guard<std::mutex> lock(mutex_);
   if (execution_checked_.has_value()) return *execution_checked_;
-  StatusOr<remote_client::RemoteCapabilities> capabilities = execution_capabilities_.Capabilities();
+  StatusOr<remote_client::RemoteCapabilities> capabilities =
+      execution_capabilities_ ? execution_capabilities_->Capabilities() : cas_.Capabilities();
   Status checked = capabilities.status();
   const RemoteConnectionOptions& options = endpoints_.execution->options();
   if (capabilities.ok() && !capabilities->exec_enabled) {

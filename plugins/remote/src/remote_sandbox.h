@@ -79,8 +79,10 @@ class RemoteSandbox : public Sandbox {
   Endpoints endpoints_;
   std::set<std::string> platform_properties_;
   std::chrono::seconds execution_timeout_;  // 0 = from the Action
-  remote_client::CasClient execution_capabilities_;
   remote_client::CasClient cas_;
+  // GetCapabilities of the execution endpoint when it is not the CAS's
+  // (else cas_ asks, once for both).
+  std::unique_ptr<remote_client::CasClient> execution_capabilities_;
   remote_client::ActionCacheClient action_cache_;
   remote_client::ExecutionClient execution_;
   std::mutex mutex_;

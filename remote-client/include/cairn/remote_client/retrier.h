@@ -39,6 +39,10 @@ inline constexpr std::chrono::milliseconds kMaxBackoff{60000};
 
 // Whether a call that failed with `code` may be tried again.
 bool IsRetryable(Code code, Idempotency idempotency);
+// The same for a whole status: a TLS handshake that failed on the
+// certificate arrives as UNAVAILABLE, yet no wait makes an untrusted
+// certificate trusted.
+bool IsRetryable(const Status& status, Idempotency idempotency);
 
 class Retrier {
  public:
