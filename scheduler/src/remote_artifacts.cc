@@ -206,9 +206,10 @@ Status RemoteArtifacts::Push(const Artifact& artifact, Storage& local) {
   CAIRN_ASSIGN_OR_RETURN(std::vector<Digest> content, ContentOf(artifact, local));
   content.push_back(record);
   Status first_failure;
-  bool stored = false;
+  bool stored = false, named = false, tried_storage = false, tried_index = false;
   for (const auto& storage : remotes_) {
     if (!storage->endpoint.push || !storage->storage() || !storage->usable()) continue;
+    tried_storage = true;
     StatusOr<std::vector<Digest>> missing = storage->cas->FindMissing(content);
     Status uploaded =
         missing.ok() ? storage->cas->UploadMissing(*missing, local) : missing.status();
@@ -221,11 +222,10 @@ Status RemoteArtifacts::Push(const Artifact& artifact, Storage& local) {
     pushed_.bytes += SizeOf(*missing);
     pushed_.blobs += static_cast<int64_t>(missing->size());
   }
-  if (!stored) return first_failure;
   // The name last: a push cut short before this names nothing.
-  bool named = false;
   for (const auto& index : remotes_) {
-    if (!index->endpoint.push || !index->index() || !index->usable()) continue;
+    if (!stored || !index->endpoint.push || !index->index() || !index->usable()) continue;
+    tried_index = true;
     Status pushed =
         index->assets->Push(AssetKind::kBlob, ArtifactStore::PushRequest(artifact, record));
     if (!pushed.ok()) {
@@ -236,7 +236,12 @@ Status RemoteArtifacts::Push(const Artifact& artifact, Storage& local) {
     named = true;
   }
   if (named) ++pushed_.elements;
-  return first_failure;
+  if (!first_failure.ok()) return first_failure;
+  if (!tried_storage || !tried_index) {
+    return Unavailable("no artifact cache left to push " + artifact.element() +
+                       " to (each push cache failed earlier, as reported)");
+  }
+  return Status::Ok();
 }
 
 }  // namespace cairn::scheduler
