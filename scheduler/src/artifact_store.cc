@@ -1,5 +1,8 @@
 #include "cairn/scheduler/artifact_store.h"
 
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+
 namespace cairn::scheduler {
 namespace {
 
@@ -56,8 +59,19 @@ StatusOr<std::optional<Artifact>> ArtifactStore::Find(const std::string& project
   return std::optional<Artifact>(std::move(artifact));
 }
 
+std::string ArtifactStore::Serialize(const Artifact& artifact) {
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    artifact.SerializeToCodedStream(&coded);
+  }
+  return bytes;
+}
+
 Status ArtifactStore::Put(const Artifact& artifact) {
-  std::string bytes = artifact.SerializeAsString();
+  std::string bytes = Serialize(artifact);
   CAIRN_ASSIGN_OR_RETURN(Digest record, storage_->WriteBlob(bytes));
   return storage_->PushAsset(AssetKind::kBlob, PushRequest(artifact, record))
       .WithContext("storing the artifact of " + artifact.element());

@@ -201,7 +201,7 @@ bool RemoteArtifacts::Available(const std::string& project, const std::string& e
 
 Status RemoteArtifacts::Push(const Artifact& artifact, Storage& local) {
   if (!artifact.success()) return Status::Ok();
-  std::string bytes = artifact.SerializeAsString();
+  std::string bytes = ArtifactStore::Serialize(artifact);
   CAIRN_ASSIGN_OR_RETURN(Digest record, local.WriteBlob(bytes));
   CAIRN_ASSIGN_OR_RETURN(std::vector<Digest> content, ContentOf(artifact, local));
   content.push_back(record);

@@ -2,6 +2,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -36,6 +38,8 @@ constexpr char kArtifactHelp[] =
     "       cairn artifact log TARGET.bst\n"
     "       cairn artifact list-contents TARGET.bst\n"
     "       cairn artifact delete TARGET.bst...\n"
+    "       cairn artifact push TARGET.bst... [--deps none|run|build|all] [--remote URL]\n"
+    "       cairn artifact pull TARGET.bst... [--deps none|run|build|all] [--remote URL]\n"
     "\n"
     "checkout      writes the target's files and those of its runtime dependencies\n"
     "              (--deps run, the default) after their integration commands ran in\n"
@@ -43,7 +47,14 @@ constexpr char kArtifactHelp[] =
     "              as a tar archive (--tar - writes to stdout).\n"
     "log           prints the build log of the target's artifact.\n"
     "list-contents lists the files of the target's artifact.\n"
-    "delete        forgets the artifacts (their files go at the next garbage collection).\n";
+    "delete        forgets the artifacts (their files go at the next garbage collection).\n"
+    "push          sends the built artifacts of the targets (and, with --deps, their\n"
+    "              dependencies; default none) to the artifact caches marked push: true,\n"
+    "              or to --remote URL; blobs a cache has are not sent again.\n"
+    "pull          fetches the artifacts this cache lacks from the artifact caches, in\n"
+    "              their order, or from --remote URL.\n"
+    "push and pull print one line per element and the bytes, blobs and elements moved;\n"
+    "they exit 1 when an element could not be pushed or pulled.\n";
 
 StatusOr<scheduler::Artifact> CachedArtifact(ProjectSession& session,
                                              const project::Element& element, bool need_success) {
@@ -253,6 +264,123 @@ int Checkout(CommandContext& context, const std::vector<std::string>& args) {
   return kExitOk;
 }
 
+std::string Mebibytes(int64_t bytes) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f MiB", static_cast<double>(bytes) / (1 << 20));
+  return text;
+}
+
+// `cairn artifact push|pull`.
+int Transfer(CommandContext& context, const std::string& verb,
+             const std::vector<std::string>& args) {
+  ArgParser parser("artifact " + verb);
+  std::vector<std::string> positional;
+  std::vector<std::string> option_pairs;
+  std::string deps = "none";
+  parser.AddString("deps", &deps, "which elements: none (default), run, build, all", 'd');
+  std::vector<std::string> words = args;
+  RemoteChoice remote;
+  Status parsed = ExtractProjectOptions(words, &option_pairs);
+  if (parsed.ok()) parsed = ExtractRemoteChoice(words, &remote);
+  if (parsed.ok()) parsed = parser.Parse(words, &positional);
+  if (parser.help_requested()) {
+    context.out() << kArtifactHelp << "\nOptions:\n"
+                  << parser.OptionsHelp() << kOptionHelp << kRemoteHelp;
+    return kExitOk;
+  }
+  if (!parsed.ok()) return context.UsageError("artifact " + verb, parsed.message());
+  if (deps != "all" && deps != "none" && deps != "run" && deps != "build") {
+    return context.UsageError("artifact " + verb,
+                              "--deps must be none, run, build or all, not " + deps);
+  }
+  if (remote.none) {
+    return context.UsageError("artifact " + verb, "--no-remote leaves nothing to " + verb);
+  }
+  StatusOr<std::unique_ptr<ProjectSession>> opened = OpenProject(context, positional, option_pairs);
+  if (!opened.ok()) return context.Fail(opened.status());
+  ProjectSession& session = **opened;
+  Status connected = OpenRemoteArtifacts(context, &session, remote, [&](const std::string& line) {
+    context.err() << "warning: " << line << "\n";
+  });
+  if (!connected.ok()) return context.Fail(connected);
+  scheduler::RemoteArtifacts* caches = session.remote.get();
+  bool push = verb == "push";
+  if (caches == nullptr || (push ? !caches->can_push() : !caches->can_pull())) {
+    return context.Fail(FailedPrecondition(
+        std::string("no artifact cache to ") + verb +
+        (push ? " to (artifact-caches entries with push: true" : " from (artifact-caches") +
+        " in the user configuration, artifacts in project.conf, or --remote URL)"));
+  }
+
+  std::vector<const project::Element*> elements;
+  std::vector<char> seen(session.graph.elements().size(), 0);
+  auto add = [&](const std::vector<const project::Element*>& more) {
+    for (const project::Element* element : more) {
+      if (!seen[element->index]) elements.push_back(element);
+      seen[element->index] = 1;
+    }
+  };
+  if (deps == "all") add(session.graph.Plan());
+  for (const project::Element* target : session.graph.targets()) {
+    if (deps == "none") add({target});
+    if (deps == "run") add(session.graph.RuntimeClosure(*target));
+    if (deps == "build") add(session.graph.BuildClosure(*target));
+    add({target});
+  }
+
+  auto started = std::chrono::steady_clock::now();
+  size_t done = 0, failed = 0;
+  for (const project::Element* element : elements) {
+    if (context.IsCancelled()) return context.Fail(Cancelled("interrupted"));
+    const std::string& key = session.KeyOf(*element);
+    std::string name = element->name + " (" + key.substr(0, 8) + ")";
+    StatusOr<std::optional<scheduler::Artifact>> local =
+        session.artifacts->Find(session.project->name(), element->name, key);
+    if (!local.ok()) return context.Fail(local.status());
+    if (push) {
+      if (!*local || !(*local)->success()) {
+        context.err() << "not pushed: " << name
+                      << (*local ? " failed to build" : " is not built here") << "\n";
+        ++failed;
+        continue;
+      }
+      Status pushed = caches->Push(**local, *session.storage);
+      if (!pushed.ok()) {
+        context.err() << "not pushed: " << name << ": " << pushed.message() << "\n";
+        ++failed;
+        continue;
+      }
+      context.err() << "pushed " << name << "\n";
+    } else {
+      if (*local && (*local)->success()) {
+        context.err() << "cached " << name << "\n";
+        continue;
+      }
+      StatusOr<std::optional<scheduler::Artifact>> pulled = caches->Pull(
+          session.project->name(), element->name, key, *session.storage, *session.artifacts);
+      if (!pulled.ok() || !*pulled) {
+        context.err() << "not pulled: " << name << ": "
+                      << (pulled.ok() ? "no artifact cache has it" : pulled.status().message())
+                      << "\n";
+        ++failed;
+        continue;
+      }
+      context.err() << "pulled " << name << "\n";
+    }
+    ++done;
+  }
+  const scheduler::TransferTotals& totals = push ? caches->pushed() : caches->pulled();
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  char line[200];
+  std::snprintf(line, sizeof line, "%s %zu of %zu elements: %lld blobs, %s in %.1f s\n",
+                push ? "pushed" : "pulled", done, elements.size(),
+                static_cast<long long>(totals.blobs.load()), Mebibytes(totals.bytes.load()).c_str(),
+                seconds);
+  context.err() << line;
+  return failed == 0 ? kExitOk : kExitFailed;
+}
+
 int RunArtifact(CommandContext& context, const std::vector<std::string>& args) {
   if (args.empty() || args[0] == "--help" || args[0] == "-h") {
     if (args.empty()) return context.UsageError("artifact", "give a subcommand");
@@ -262,9 +390,11 @@ int RunArtifact(CommandContext& context, const std::vector<std::string>& args) {
   const std::string& verb = args[0];
   std::vector<std::string> rest(args.begin() + 1, args.end());
   if (verb == "checkout") return Checkout(context, rest);
+  if (verb == "push" || verb == "pull") return Transfer(context, verb, rest);
   if (verb != "log" && verb != "list-contents" && verb != "delete") {
-    return context.UsageError("artifact", "unknown subcommand " + QuoteName(verb) +
-                                              " (checkout, log, list-contents, delete)");
+    return context.UsageError("artifact",
+                              "unknown subcommand " + QuoteName(verb) +
+                                  " (checkout, log, list-contents, delete, push, pull)");
   }
   ArgParser parser("artifact " + verb);
   std::vector<std::string> positional;
@@ -319,6 +449,7 @@ int RunArtifact(CommandContext& context, const std::vector<std::string>& args) {
 extern const CommandSpec kShellCommand = {
     "shell", "run a shell or a command in an element's staged artifacts", kShellHelp, &RunShell};
 extern const CommandSpec kArtifactCommand = {
-    "artifact", "check out, inspect and delete built artifacts", kArtifactHelp, &RunArtifact};
+    "artifact", "check out, inspect, delete, push and pull built artifacts", kArtifactHelp,
+    &RunArtifact};
 
 }  // namespace cairn

@@ -34,6 +34,9 @@ class ArtifactStore {
   static AssetFetchRequest FetchRequest(const std::string& project, const std::string& element,
                                         const std::string& cache_key);
   static AssetPushRequest PushRequest(const Artifact& artifact, const Digest& record);
+  // The record's bytes: deterministic (map entries sorted), so the same
+  // record has the same digest wherever it is written, pulled or pushed.
+  static std::string Serialize(const Artifact& artifact);
 
   // The artifact of that key, or nullopt when there is none (or its
   // content is gone).
