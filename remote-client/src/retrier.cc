@@ -69,7 +69,7 @@ std::chrono::milliseconds Retrier::Delay(const std::string& method, const Status
                                          int64_t retry) const {
   std::chrono::milliseconds delay =
       std::max(Backoff(policy_.retry_delay, retry), ServerDelay(failure));
-  spdlog::warn("{}: {} failed ({}), retry {} of {} in {} ms", url_, method, failure.ToString(),
+  spdlog::debug("{}: {} failed ({}), retry {} of {} in {} ms", url_, method, failure.ToString(),
                retry + 1, policy_.retry_limit, delay.count());
   return delay;
 }

@@ -226,8 +226,20 @@ Status RemoteArtifacts::Push(const Artifact& artifact, Storage& local) {
   for (const auto& index : remotes_) {
     if (!stored || !index->endpoint.push || !index->index() || !index->usable()) continue;
     tried_index = true;
-    Status pushed =
-        index->assets->Push(AssetKind::kBlob, ArtifactStore::PushRequest(artifact, record));
+    AssetPushRequest request = ArtifactStore::PushRequest(artifact, record);
+    Status pushed = Status::Ok();
+    if (!index->storage()) {
+      // An index-only cache keeps names, not bytes: the server cannot
+      // keep alive what it does not hold, so the name lists no
+      // references, and the small record goes along where the server
+      // has a CAS at all (a server that checks a name's content, as
+      // cairn-server does, then serves it).
+      request.clear_references_blobs();
+      request.clear_references_directories();
+      pushed = CasClient(index->connection).Upload({record}, local);
+      if (pushed.code() == Code::kUnimplemented) pushed = Status::Ok();
+    }
+    if (pushed.ok()) pushed = index->assets->Push(AssetKind::kBlob, request);
     if (!pushed.ok()) {
       Fail(*index, pushed, "naming " + artifact.element());
       if (first_failure.ok()) first_failure = pushed;

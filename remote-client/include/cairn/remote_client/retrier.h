@@ -6,7 +6,8 @@
 // Between attempts the retrier sleeps a random time in [0, d] ("full
 // jitter"), d = retry_delay_ms * 2^retry capped at kMaxBackoff, but at
 // least the server's RetryInfo.retry_delay when it sent one; at most
-// retry_limit retries. Each retry is logged. The final failure keeps the
+// retry_limit retries. Each retry is logged (debug: the final error says
+// how many attempts it took). The final failure keeps the
 // call's code and details, its message prefixed with the endpoint URL and
 // the code: "grpcs://host:443: UNAVAILABLE: connection refused".
 //

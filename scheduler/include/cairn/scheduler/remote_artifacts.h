@@ -6,7 +6,10 @@
 // under the same name the local store uses, ArtifactStore::Uri with the
 // cache-key qualifier). A cache of type `all` is both; `index` and
 // `storage` caches split the two, as BuildStream 2's do: a name found in
-// an index is fetched from the storage caches in order.
+// an index is fetched from the storage caches in order. An index-only
+// cache gets the name and the small record, without references (it
+// cannot keep alive bytes it does not hold); what the storage caches keep
+// is their own policy.
 //
 // Pull brings the record, every file of its tree and its log into the
 // local store (only what is missing there) and names the artifact locally
