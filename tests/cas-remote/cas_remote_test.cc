@@ -70,8 +70,11 @@ class CasRemoteTest : public server::ServerTest {
   // A store opened the way the host opens one; each with its own cache
   // unless `cache` names one.
   std::shared_ptr<Storage> OpenStore(const std::string& extra_options = "",
-                                     const std::string& url = "") {
-    std::string cache = dir_.path() + "/client-cache-" + std::to_string(runtimes_.size());
+                                     const std::string& url = "",
+                                     const std::string& shared_cache = "") {
+    std::string cache = shared_cache.empty()
+                            ? dir_.path() + "/client-cache-" + std::to_string(runtimes_.size())
+                            : shared_cache;
     RuntimeOptions options;
     options.storage.plugin = "cas-remote";
     options.storage.options_yaml = "url: " + (url.empty() ? Url() : url) +
@@ -379,6 +382,61 @@ TEST_F(CasRemoteTest, TheLocalCacheStaysWithinItsSizeAndEvictedBlobsAreFetchedAg
   StatusOr<StorageStats> stats = store->Stats();
   ASSERT_TRUE(stats.ok());
   EXPECT_EQ(stats->total_bytes, 3u << 20);  // the last three
+}
+
+TEST_F(CasRemoteTest, ClientsSharingACacheDirectoryReadWhatTheOtherEvicted) {
+  std::vector<std::string> blobs;
+  std::vector<Digest> digests;
+  for (uint32_t i = 0; i < 4; ++i) {
+    blobs.push_back(RandomBytes(1 << 20, 200 + i));
+    digests.push_back(Upload(blobs.back()));
+  }
+  Directory directory;
+  FileNode* file = directory.add_files();
+  file->set_name("first");
+  *file->mutable_digest() = digests[0];
+  Digest root = UploadMessage(directory);
+  const std::string shared = dir_.path() + "/shared-cache";
+  std::shared_ptr<Storage> first = OpenStore("cache-size: 2M\n", "", shared);
+  std::shared_ptr<Storage> second = OpenStore("cache-size: 2M\n", "", shared);
+  ASSERT_NE(first, nullptr);
+  ASSERT_NE(second, nullptr);
+  // The first client caches blob 0 and the tree; the second evicts them.
+  ASSERT_TRUE(first->ReadBlob(digests[0], 0, 0).ok());
+  ASSERT_TRUE(first->ReadBlob(root, 0, 0).ok());
+  for (size_t i = 0; i < digests.size(); ++i) {
+    StatusOr<std::string> read = second->ReadBlob(digests[i], 0, 0);
+    ASSERT_TRUE(read.ok()) << read.status().ToString();
+  }
+  ASSERT_TRUE(second->ReadBlob(root, 0, 0).ok());
+  ASSERT_FALSE(
+      fs::exists(shared + "/objects/" + digests[0].hash().substr(0, 2) + "/" + digests[0].hash()));
+  StatusOr<std::string> again = first->ReadBlob(digests[0], 0, 0);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_TRUE(*again == blobs[0]);
+  std::string target = dir_.path() + "/staged";
+  fs::create_directories(target);
+  Status staged = first->StageTree(root, target, StageOptions{true});
+  ASSERT_TRUE(staged.ok()) << staged.ToString();
+  EXPECT_TRUE(ReadFile(target + "/first") == blobs[0]);
+}
+
+TEST_F(CasRemoteTest, TheEmptyTreeAndTheEmptyBlobNeedNothingUploaded) {
+  std::shared_ptr<Storage> store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  StatusOr<std::string> empty = store->ReadBlob(EmptyDigest(), 0, 0);
+  ASSERT_TRUE(empty.ok()) << empty.status().ToString();
+  EXPECT_EQ(*empty, "");
+  std::string source = dir_.path() + "/empty-source";
+  fs::create_directories(source);
+  StatusOr<CapturedTree> captured = store->CaptureTree(source, CaptureOptions());
+  ASSERT_TRUE(captured.ok()) << captured.status().ToString();
+  EXPECT_EQ(captured->root, DigestOfMessage(Directory()));
+  std::string target = dir_.path() + "/empty-target";
+  fs::create_directories(target);
+  Status staged = OpenStore()->StageTree(captured->root, target, StageOptions());
+  ASSERT_TRUE(staged.ok()) << staged.ToString();
+  EXPECT_TRUE(fs::is_empty(target));
 }
 
 TEST_F(CasRemoteTest, AServerThatIsDownIsUnavailableNamingItsUrl) {

@@ -160,24 +160,26 @@ void BlobCache::Unpin(const std::vector<std::string>& hashes) {
 }
 
 bool BlobCache::Lookup(const Digest& digest) {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    auto found = entries_.find(digest.hash());
-    if (found != entries_.end() &&
-        found->second.size == static_cast<uint64_t>(digest.size_bytes())) {
-      TouchLocked(digest.hash(), found->second.size);
-      return true;
-    }
-  }
-  // Another process sharing the directory may have stored it.
+  // The disk, not the index, decides: another process sharing the
+  // directory may have removed the blob, or stored it.
   struct stat info {};
-  if (::lstat(ObjectPath(digest).c_str(), &info) != 0 || !S_ISREG(info.st_mode) ||
-      info.st_size != digest.size_bytes()) {
+  bool on_disk = ::lstat(ObjectPath(digest).c_str(), &info) == 0 && S_ISREG(info.st_mode) &&
+                 info.st_size == digest.size_bytes();
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!on_disk) {
+    ForgetLocked(digest.hash());
     return false;
   }
-  std::lock_guard<std::mutex> lock(mutex_);
   TouchLocked(digest.hash(), static_cast<uint64_t>(info.st_size));
   return true;
+}
+
+void BlobCache::ForgetLocked(const std::string& hash) {
+  auto found = entries_.find(hash);
+  if (found == entries_.end()) return;
+  total_bytes_ -= found->second.size;
+  lru_.erase(found->second.position);
+  entries_.erase(found);
 }
 
 StatusOr<std::vector<Digest>> BlobCache::FindMissing(const std::vector<Digest>& digests) {
@@ -202,14 +204,9 @@ StatusOr<UniqueFd> BlobCache::OpenBlob(const Digest& digest) {
   if (fd.valid()) return fd;
   int error_number = errno;
   if (error_number != ENOENT) return ErrnoStatus("open", ObjectPath(digest), error_number);
-  // Removed by another process meanwhile: forget it.
+  // Removed by another process meanwhile.
   std::lock_guard<std::mutex> lock(mutex_);
-  auto found = entries_.find(digest.hash());
-  if (found != entries_.end() && pins_.count(digest.hash()) == 0) {
-    total_bytes_ -= found->second.size;
-    lru_.erase(found->second.position);
-    entries_.erase(found);
-  }
+  ForgetLocked(digest.hash());
   return NotFound(name + " is not in the local cache");
 }
 

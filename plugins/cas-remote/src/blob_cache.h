@@ -95,8 +95,9 @@ class BlobCache : public BlobOnlyStorage {
   BlobCache(std::string path, uint64_t capacity)
       : BlobOnlyStorage("the local blob cache"), path_(std::move(path)), capacity_(capacity) {}
   Status Initialise();
-  // Whether the blob is here (adopting one another process stored); marks
-  // it used and pins it for the thread's Hold.
+  // Whether the blob is on disk (adopting one another process stored,
+  // forgetting one it removed); marks it used and pins it for the
+  // thread's Hold.
   bool Lookup(const Digest& digest);
   // Gives a verified temporary file its name and records it.
   Status Adopt(const std::string& temporary, const Digest& digest);
@@ -105,6 +106,8 @@ class BlobCache : public BlobOnlyStorage {
   // Under mutex_: marks used, pins for the current Hold.
   void TouchLocked(const std::string& hash, uint64_t size);
   void EvictLocked();
+  // Drops a blob that is gone from the disk from the index.
+  void ForgetLocked(const std::string& hash);
   void Unpin(const std::vector<std::string>& hashes);
   std::string TemporaryPattern() const { return path_ + "/tmp/blob-XXXXXX"; }
 

@@ -37,8 +37,13 @@ Status CopyFd(int from, int to, const std::string& where) {
 class Stager {
  public:
   Stager(BlobCache& cache, const std::map<Digest, Directory>& directories,
-         const StageOptions& options, const std::function<bool()>& cancelled)
-      : cache_(cache), directories_(directories), link_(options.hardlinks), cancelled_(cancelled) {
+         const StageOptions& options, const Refetch& refetch,
+         const std::function<bool()>& cancelled)
+      : cache_(cache),
+        directories_(directories),
+        link_(options.hardlinks),
+        refetch_(refetch),
+        cancelled_(cancelled) {
     times_[0].tv_sec = kReproducibleMtime;
     times_[0].tv_nsec = 0;
     times_[1] = times_[0];
@@ -95,6 +100,10 @@ class Stager {
       }
     }
     StatusOr<UniqueFd> in = cache_.OpenBlob(file.digest());
+    if (!in.ok() && in.status().code() == Code::kNotFound) {
+      CAIRN_RETURN_IF_ERROR(refetch_(file.digest()).WithContext("staging " + where));
+      in = cache_.OpenBlob(file.digest());
+    }
     if (!in.ok()) return in.status().WithContext("staging " + where);
     mode_t mode = file.is_executable() ? 0755 : 0644;
     UniqueFd out(::openat(dir_fd, file.name().c_str(),
@@ -115,6 +124,7 @@ class Stager {
   BlobCache& cache_;
   const std::map<Digest, Directory>& directories_;
   bool link_;
+  const Refetch& refetch_;
   const std::function<bool()>& cancelled_;
   struct timespec times_[2];
 };
@@ -122,7 +132,8 @@ class Stager {
 }  // namespace
 
 Status StageFromCache(BlobCache& cache, const Digest& root, const std::string& path,
-                      const StageOptions& options, const std::function<bool()>& cancelled) {
+                      const StageOptions& options, const Refetch& refetch,
+                      const std::function<bool()>& cancelled) {
   // Every Directory read and validated before anything is created.
   std::map<Digest, Directory> directories;
   CAIRN_RETURN_IF_ERROR(
@@ -133,7 +144,7 @@ Status StageFromCache(BlobCache& cache, const Digest& root, const std::string& p
                }));
   UniqueFd root_fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!root_fd.valid()) return ErrnoStatus("open the staging target", path, errno);
-  Stager stager(cache, directories, options, cancelled);
+  Stager stager(cache, directories, options, refetch, cancelled);
   CAIRN_RETURN_IF_ERROR(stager.StageLevel(root_fd.get(), root, path));
   struct timespec times[2];
   times[0].tv_sec = kReproducibleMtime;

@@ -25,10 +25,15 @@
 
 namespace cairn::cas_remote {
 
+// Brings a file's blob back into the cache when another process sharing
+// it removed the blob after the download.
+using Refetch = std::function<Status(const Digest&)>;
+
 // `path` must be an existing directory. `cancelled` is polled between
 // entries.
 Status StageFromCache(BlobCache& cache, const Digest& root, const std::string& path,
-                      const StageOptions& options, const std::function<bool()>& cancelled);
+                      const StageOptions& options, const Refetch& refetch,
+                      const std::function<bool()>& cancelled);
 
 }  // namespace cairn::cas_remote
 

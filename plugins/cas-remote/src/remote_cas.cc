@@ -136,20 +136,31 @@ StatusOr<std::string> RemoteCas::ReadBlob(const Digest& digest, uint64_t offset,
   }
   BlobCache::Hold hold(*cache_);
   CAIRN_RETURN_IF_ERROR(Fetch(digest));
+  StatusOr<std::string> read = cache_->ReadBlob(digest, offset, limit);
+  if (read.ok() || read.status().code() != Code::kNotFound) return read;
+  // Removed by another process sharing the cache in between.
+  CAIRN_RETURN_IF_ERROR(Fetch(digest));
   return cache_->ReadBlob(digest, offset, limit);
+}
+
+StatusOr<UniqueFd> RemoteCas::OpenFetched(const Digest& digest) {
+  CAIRN_RETURN_IF_ERROR(Fetch(digest));
+  StatusOr<UniqueFd> fd = cache_->OpenBlob(digest);
+  if (fd.ok() || fd.status().code() != Code::kNotFound) return fd;
+  // Removed by another process sharing the cache in between.
+  CAIRN_RETURN_IF_ERROR(Fetch(digest));
+  return cache_->OpenBlob(digest);
 }
 
 Status RemoteCas::ReadBlobToFd(const Digest& digest, int fd) {
   BlobCache::Hold hold(*cache_);
-  CAIRN_RETURN_IF_ERROR(Fetch(digest));
-  CAIRN_ASSIGN_OR_RETURN(UniqueFd in, cache_->OpenBlob(digest));
+  CAIRN_ASSIGN_OR_RETURN(UniqueFd in, OpenFetched(digest));
   return CopyToFd(in.get(), fd, "blob " + DigestToString(digest));
 }
 
 Status RemoteCas::ReadBlobToPath(const Digest& digest, const std::string& path, bool executable) {
   BlobCache::Hold hold(*cache_);
-  CAIRN_RETURN_IF_ERROR(Fetch(digest));  // absent: nothing created
-  CAIRN_ASSIGN_OR_RETURN(UniqueFd in, cache_->OpenBlob(digest));
+  CAIRN_ASSIGN_OR_RETURN(UniqueFd in, OpenFetched(digest));  // absent: nothing created
   mode_t mode = executable ? 0755 : 0644;
   UniqueFd out(::open(path.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, mode));
   if (!out.valid()) return ErrnoStatus("create", path, errno);
@@ -221,7 +232,9 @@ Status RemoteCas::StageTree(const Digest& root, const std::string& path,
   }
   BlobCache::Hold hold(*cache_);
   CAIRN_RETURN_IF_ERROR(cas_.DownloadTree(root, *cache_));
-  return StageFromCache(*cache_, root, path, options, [this] { return host_.IsCancelled(); });
+  return StageFromCache(
+      *cache_, root, path, options, [this](const Digest& digest) { return Fetch(digest); },
+      [this] { return host_.IsCancelled(); });
 }
 
 StatusOr<CapturedTree> RemoteCas::CaptureTree(const std::string& path,

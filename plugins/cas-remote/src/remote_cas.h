@@ -109,6 +109,8 @@ class RemoteCas : public Storage {
   // Makes sure the blob is in the cache (the caller holds a
   // BlobCache::Hold, which keeps it there).
   Status Fetch(const Digest& digest);
+  // Fetch, then the blob opened for reading.
+  StatusOr<UniqueFd> OpenFetched(const Digest& digest);
   // Uploads the blob from the cache, where the caller put it.
   StatusOr<Digest> UploadFromCache(const StatusOr<Digest>& cached);
   // The action cache of `instance` ("" = the endpoint's), connected once.
