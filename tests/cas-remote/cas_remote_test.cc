@@ -295,6 +295,32 @@ TEST_F(CasRemoteTest, ActionResultsRoundTripThroughTheServersActionCache) {
   EXPECT_EQ(found->stdout_digest(), DigestOfBytes("output"));
 }
 
+TEST_F(CasRemoteTest, ActionResultsGoToTheInstanceNamedOrElseTheEndpoints) {
+  StopServer();
+  StartServer([](server::ServerConfig& config) {
+    server::InstanceConfig other;
+    other.name = "team/other";
+    config.instances = {server::InstanceConfig{}, other};
+  });
+  std::shared_ptr<Storage> store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  Digest action = DigestOfBytes("an action of the other team");
+  ActionResult result;
+  result.set_exit_code(7);
+  Status updated = store->UpdateActionResult("team/other", action, result);
+  ASSERT_TRUE(updated.ok()) << updated.ToString();
+  StatusOr<ActionResult> found = store->GetActionResult("team/other", action);
+  ASSERT_TRUE(found.ok()) << found.status().ToString();
+  EXPECT_EQ(found->exit_code(), 7);
+  EXPECT_EQ(store->GetActionResult("", action).status().code(), Code::kNotFound);
+  // "" is the endpoint's instance.
+  std::shared_ptr<Storage> other_team = OpenStore("instance-name: team/other\n");
+  ASSERT_NE(other_team, nullptr);
+  StatusOr<ActionResult> from_endpoint = other_team->GetActionResult("", action);
+  ASSERT_TRUE(from_endpoint.ok()) << from_endpoint.status().ToString();
+  EXPECT_EQ(from_endpoint->exit_code(), 7);
+}
+
 TEST_F(CasRemoteTest, ReferencesAndAssetsLiveInTheServersRemoteAsset) {
   std::shared_ptr<Storage> store = OpenStore();
   ASSERT_NE(store, nullptr);
@@ -329,6 +355,25 @@ TEST_F(CasRemoteTest, ReferencesAndAssetsLiveInTheServersRemoteAsset) {
   EXPECT_EQ(fetched->blob_digest(), *blob);
   fetch.mutable_qualifiers(0)->set_value("4567");
   EXPECT_EQ(other->FetchAsset(AssetKind::kBlob, fetch).status().code(), Code::kNotFound);
+
+  // A directory asset names a tree root, through PushDirectory and
+  // FetchDirectory.
+  Directory tree;
+  FileNode* file = tree.add_files();
+  file->set_name("referenced");
+  *file->mutable_digest() = *blob;
+  Digest root = UploadMessage(tree);
+  AssetPushRequest push_tree;
+  push_tree.add_uris("urn:example:tree");
+  *push_tree.mutable_blob_digest() = root;
+  Status pushed_tree = store->PushAsset(AssetKind::kDirectory, push_tree);
+  ASSERT_TRUE(pushed_tree.ok()) << pushed_tree.ToString();
+  AssetFetchRequest fetch_tree;
+  fetch_tree.add_uris("urn:example:tree");
+  StatusOr<AssetFetchResponse> fetched_tree = other->FetchAsset(AssetKind::kDirectory, fetch_tree);
+  ASSERT_TRUE(fetched_tree.ok()) << fetched_tree.status().ToString();
+  EXPECT_EQ(fetched_tree->blob_digest(), root);
+  EXPECT_EQ(other->FetchAsset(AssetKind::kBlob, fetch_tree).status().code(), Code::kNotFound);
 }
 
 TEST_F(CasRemoteTest, VerifyAndGarbageCollectionAreTheServersBusiness) {
