@@ -3,8 +3,8 @@
 # project built by whole cairn processes whose store is a real cairn-server
 # process on 127.0.0.1, with no cas-local anywhere on the client. The
 # checkout is the same as with cas-local; a client with an empty local
-# cache finds every artifact on the server; a server that is down is an
-# error naming it.
+# cache finds every artifact on the server; fsck and gc say they are the
+# server's business; a server that is down is an error naming it.
 #
 # Usage: busybox_project_test.sh CAIRN CAIRN_SERVER
 server_binary=$(realpath "$2")
@@ -66,6 +66,14 @@ grep -q "PushBlob" "$work/server.err" || fail "no artifact was pushed to the ser
 cmp -s "$work/keys-local" "$work/keys-remote" || fail "cache keys differ between stores"
 diff -r "$work/co-local" "$work/co-remote" >"$work/diff" ||
   fail "checkouts differ: $(cat "$work/diff")"
+
+# Maintenance is the server's: said, not pretended.
+for command in fsck gc; do
+  "$cairn" -C "$project" cas $command >/dev/null 2>"$work/$command.err" &&
+    fail "cairn cas $command succeeded on a remote store"
+  grep -q "UNIMPLEMENTED.*server's business" "$work/$command.err" ||
+    fail "cairn cas $command: $(cat "$work/$command.err")"
+done
 
 # Another machine, as far as the client can tell: nothing local at all.
 rm -rf "$XDG_CACHE_HOME"
