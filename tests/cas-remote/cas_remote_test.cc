@@ -267,6 +267,22 @@ TEST_F(CasRemoteTest, StagingATreeTheServerLacksIsNotFoundAndCreatesNothing) {
   EXPECT_TRUE(fs::is_empty(target));
 }
 
+TEST_F(CasRemoteTest, AHostileTreeIsRefusedBeforeAnythingIsStaged) {
+  Directory directory;
+  FileNode* file = directory.add_files();
+  file->set_name("../escape");
+  *file->mutable_digest() = Upload("outside");
+  Digest root = UploadMessage(directory);
+  std::shared_ptr<Storage> store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  std::string target = dir_.path() + "/target/inner";
+  fs::create_directories(target);
+  Status staged = store->StageTree(root, target, StageOptions());
+  EXPECT_EQ(staged.code(), Code::kInvalidArgument) << staged.ToString();
+  EXPECT_TRUE(fs::is_empty(target));
+  EXPECT_FALSE(fs::exists(dir_.path() + "/target/escape"));
+}
+
 TEST_F(CasRemoteTest, ActionResultsRoundTripThroughTheServersActionCache) {
   std::shared_ptr<Storage> store = OpenStore();
   ASSERT_NE(store, nullptr);
@@ -427,6 +443,26 @@ TEST_F(CasRemoteTest, TheLocalCacheStaysWithinItsSizeAndEvictedBlobsAreFetchedAg
   StatusOr<StorageStats> stats = store->Stats();
   ASSERT_TRUE(stats.ok());
   EXPECT_EQ(stats->total_bytes, 3u << 20);  // the last three
+}
+
+TEST_F(CasRemoteTest, ABlobLargerThanTheWholeCacheIsStillReadAndNotKept) {
+  const std::string big = RandomBytes((2 << 20) + 5, 17);
+  Digest digest = DigestOfBytes(big);
+  std::shared_ptr<Storage> writer = OpenStore();
+  ASSERT_NE(writer, nullptr);
+  ASSERT_TRUE(writer->WriteBlob(big, digest).ok());
+  std::shared_ptr<Storage> store = OpenStore("cache-size: 1M\n");
+  ASSERT_NE(store, nullptr);
+  StatusOr<std::string> read = store->ReadBlob(digest, 0, 0);
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  EXPECT_TRUE(*read == big);
+  std::string path = dir_.path() + "/big";
+  Status to_path = store->ReadBlobToPath(digest, path, false);
+  ASSERT_TRUE(to_path.ok()) << to_path.ToString();
+  EXPECT_TRUE(ReadFile(path) == big);
+  StatusOr<StorageStats> stats = store->Stats();
+  ASSERT_TRUE(stats.ok());
+  EXPECT_LE(stats->total_bytes, 1u << 20);
 }
 
 TEST_F(CasRemoteTest, ClientsSharingACacheDirectoryReadWhatTheOtherEvicted) {
