@@ -89,7 +89,7 @@ void RemoveKey(ConfigNode* map, const std::string& key) {
   }
 }
 
-// A later layer that picks another storage plugin without giving options
+// A later layer that picks another storage plugin, with or without options
 // must not inherit the options meant for the plugin it replaced.
 void DropStaleStorageOptions(ConfigNode* base, const ConfigNode& overlay) {
   const ConfigNode* next = overlay.is_map() ? overlay.Get("storage") : nullptr;
@@ -97,7 +97,9 @@ void DropStaleStorageOptions(ConfigNode* base, const ConfigNode& overlay) {
   if (next == nullptr || current == nullptr || !next->is_map() || !current->is_map()) return;
   const ConfigNode* next_plugin = next->Get("plugin");
   const ConfigNode* current_plugin = current->Get("plugin");
-  if (next_plugin == nullptr || next->Get("options") != nullptr) return;
+  // Options written for another plugin never reach this one, whether the
+  // new layer gives options of its own or not.
+  if (next_plugin == nullptr) return;
   if (current_plugin != nullptr && current_plugin->scalar() == next_plugin->scalar()) return;
   RemoveKey(current, "options");
 }

@@ -164,6 +164,9 @@ StatusOr<std::shared_ptr<Storage>> Runtime::OpenStorageLocked() {
   const PluginChoice& choice = options_.storage;
   StatusOr<const PluginRecord*> record = registry_->Find(PluginKind::kStorage, choice.plugin);
   if (!record.ok()) return PluginFailure(record.status(), choice.location.ToString());
+  // A store may keep files of its own there (cas-remote's cache of
+  // recently read blobs).
+  CAIRN_RETURN_IF_ERROR(PrepareScratchDir());
   PluginContext* context = NewContext(**record, /*with_cas=*/false);
   void* store = nullptr;
   const cairn_storage_vtable* vtable = (*record)->storage();

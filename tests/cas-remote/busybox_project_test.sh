@@ -35,17 +35,11 @@ export XDG_CACHE_HOME=$work/cache-local
   >/dev/null 2>"$work/co-local.err" || fail "cas-local checkout: $(cat "$work/co-local.err")"
 "$cairn" -C "$project" show --format '%{name} %{full-key}' hello.bst >"$work/keys-local"
 
-# The project chooses the plugin; the user's configuration says where the
-# server is. (The endpoint could go into cairn.yaml's storage options as
-# well, but today's configuration merge adds the built-in cas-local
-# `path` option to any storage options a layer gives, which cas-remote
-# refuses as unknown; a layer naming another plugin without options
-# drops it.)
+# The project's cairn.yaml keeps its store on the server (the issue's
+# `storage: plugin: cas-remote`, its options naming the endpoint).
 start_server
 export XDG_CACHE_HOME=$work/cache-remote
-printf 'storage: {plugin: cas-remote}\n' >>"$project/cairn.yaml"
-mkdir -p "$XDG_CONFIG_HOME/cairn"
-cat >"$XDG_CONFIG_HOME/cairn/config.yaml" <<YAML
+cat >>"$project/cairn.yaml" <<YAML
 storage:
   plugin: cas-remote
   options:

@@ -36,6 +36,16 @@ TEST_F(ConfigTest, DefaultsChooseBwrapAndCasLocalUnderTheXdgCache) {
   EXPECT_GE(config->jobs, 1);
 }
 
+TEST_F(ConfigTest, AnotherStoragePluginWithOptionsGetsOnlyItsOwn) {
+  // The defaults give cas-local a path; cas-remote never sees it.
+  project_.Write("cairn.yaml",
+                 "storage:\n  plugin: cas-remote\n  options:\n    url: grpc://127.0.0.1:1\n");
+  StatusOr<Config> config = Load();
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->storage.plugin, "cas-remote");
+  EXPECT_EQ(config->storage.options_yaml, "url: grpc://127.0.0.1:1");
+}
+
 TEST_F(ConfigTest, YamlSyntaxErrorNamesFileLineAndColumn) {
   std::string file = project_.Write("cairn.yaml", "sandbox:\n  plugin: [bwrap\n");
   StatusOr<Config> config = Load();
