@@ -32,7 +32,9 @@ AssetClient::AssetClient(std::shared_ptr<RemoteConnection> connection,
 
 StatusOr<std::optional<AssetFetchResponse>> AssetClient::Fetch(AssetKind kind,
                                                                AssetFetchRequest request) {
-  request.set_instance_name(connection_->options().instance_name);
+  if (request.instance_name().empty()) {
+    request.set_instance_name(connection_->options().instance_name);
+  }
   request.set_digest_function(reapi::DigestFunction::SHA256);
   AssetFetchResponse response;
   bool found = true;
@@ -60,7 +62,9 @@ StatusOr<std::optional<AssetFetchResponse>> AssetClient::Fetch(AssetKind kind,
 }
 
 Status AssetClient::Push(AssetKind kind, AssetPushRequest request) {
-  request.set_instance_name(connection_->options().instance_name);
+  if (request.instance_name().empty()) {
+    request.set_instance_name(connection_->options().instance_name);
+  }
   request.set_digest_function(reapi::DigestFunction::SHA256);
   const char* method = kind == AssetKind::kBlob ? "PushBlob" : "PushDirectory";
   return connection_->retrier().Run(

@@ -294,14 +294,10 @@ StatusOr<Digest> RemoteCas::GetReference(const std::string& name) {
   if (name.empty()) return InvalidArgument("a reference name must not be empty");
   AssetFetchRequest request;
   request.add_uris(kReferenceUriPrefix + name);
-  StatusOr<AssetFetchResponse> found = assets_.Fetch(AssetKind::kBlob, request);
-  if (!found.ok()) {
-    if (found.status().code() == Code::kNotFound) {
-      return NotFound("no reference '" + name + "' on " + url());
-    }
-    return found.status().WithContext("reading the reference '" + name + "'");
-  }
-  return found->blob_digest();
+  StatusOr<std::optional<AssetFetchResponse>> found = assets_.Fetch(AssetKind::kBlob, request);
+  if (!found.ok()) return found.status().WithContext("reading the reference '" + name + "'");
+  if (!found->has_value()) return NotFound("no reference '" + name + "' on " + url());
+  return (*found)->blob_digest();
 }
 
 Status RemoteCas::SetReference(const std::string& name, const Digest& digest) {
@@ -320,7 +316,10 @@ Status RemoteCas::PushAsset(AssetKind kind, const AssetPushRequest& request) {
 
 StatusOr<AssetFetchResponse> RemoteCas::FetchAsset(AssetKind kind,
                                                    const AssetFetchRequest& request) {
-  return assets_.Fetch(kind, request);
+  CAIRN_ASSIGN_OR_RETURN(std::optional<AssetFetchResponse> found, assets_.Fetch(kind, request));
+  // The store's contract: nothing under that name is NOT_FOUND.
+  if (!found.has_value()) return NotFound("no such asset on " + url());
+  return std::move(*found);
 }
 
 Status RemoteCas::RemoveAsset(AssetKind, const AssetFetchRequest&) {

@@ -58,10 +58,10 @@
 #include <string>
 #include <string_view>
 
-#include "asset_client.h"
 #include "blob_cache.h"
 #include "cairn/host_services.h"
 #include "cairn/remote_client/action_cache_client.h"
+#include "cairn/remote_client/asset_client.h"
 #include "cairn/remote_client/cas_client.h"
 #include "cairn/storage.h"
 
@@ -121,7 +121,7 @@ class RemoteCas : public Storage {
   HostServices host_;
   std::shared_ptr<remote_client::RemoteConnection> connection_;
   remote_client::CasClient cas_;
-  AssetClient assets_;
+  remote_client::AssetClient assets_;
   std::unique_ptr<BlobCache> cache_;
   std::mutex mutex_;
   std::map<std::string, std::shared_ptr<remote_client::ActionCacheClient>> action_caches_;

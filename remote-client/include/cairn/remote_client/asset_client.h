@@ -33,7 +33,8 @@ class AssetClient {
   // (NOT_FOUND, as the call's status or the response's).
   StatusOr<std::optional<AssetFetchResponse>> Fetch(AssetKind kind, AssetFetchRequest request);
   // Names the request's content; the server keeps what it references.
-  // The instance name is the connection's.
+  // A request without an instance name (both calls) goes to the
+  // connection's instance.
   Status Push(AssetKind kind, AssetPushRequest request);
 
  private:
