@@ -224,6 +224,12 @@ ExecuteOutcome LocalSandbox::ExecuteAndReport(const Action& action, const Execut
   metadata->set_worker("cairn-" + name_);
   *metadata->mutable_worker_start_timestamp() = Now();
   *metadata->mutable_input_fetch_start_timestamp() = Now();
+  // The first move into a cgroup after a quiet spell waits for an RCU
+  // grace period: started now, that wait overlaps the staging below
+  // instead of delaying the command's start (a server's runs are spread
+  // out; a build's are separated by staging and capture).
+  std::optional<CgroupMoveWarmup> warmup;
+  if (max_processes_ > 0) warmup.emplace();
 
   StatusOr<Run> prepared = Prepare(action, /*interactive=*/false);
   if (!prepared.ok()) {
