@@ -70,7 +70,7 @@ std::chrono::milliseconds Retrier::Delay(const std::string& method, const Status
   std::chrono::milliseconds delay =
       std::max(Backoff(policy_.retry_delay, retry), ServerDelay(failure));
   spdlog::debug("{}: {} failed ({}), retry {} of {} in {} ms", url_, method, failure.ToString(),
-               retry + 1, policy_.retry_limit, delay.count());
+                retry + 1, policy_.retry_limit, delay.count());
   return delay;
 }
 

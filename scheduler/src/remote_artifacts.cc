@@ -134,20 +134,28 @@ StatusOr<bool> RemoteArtifacts::FetchContent(Remote& storage, const Digest& reco
   return true;
 }
 
+std::optional<Digest> RemoteArtifacts::Lookup(Remote& index, const std::string& project,
+                                              const std::string& element,
+                                              const std::string& cache_key) {
+  if (!index.index() || !index.usable()) return std::nullopt;
+  StatusOr<std::optional<AssetFetchResponse>> named = index.assets->Fetch(
+      AssetKind::kBlob, ArtifactStore::FetchRequest(project, element, cache_key));
+  if (!named.ok()) {
+    Fail(index, named.status(), "looking up " + element);
+    return std::nullopt;
+  }
+  if (!named->has_value()) return std::nullopt;
+  return (*named)->blob_digest();
+}
+
 StatusOr<std::optional<Artifact>> RemoteArtifacts::Pull(const std::string& project,
                                                         const std::string& element,
                                                         const std::string& cache_key,
                                                         Storage& local, ArtifactStore& artifacts) {
   for (const auto& index : remotes_) {
-    if (!index->index() || !index->usable()) continue;
-    StatusOr<std::optional<AssetFetchResponse>> named = index->assets->Fetch(
-        AssetKind::kBlob, ArtifactStore::FetchRequest(project, element, cache_key));
-    if (!named.ok()) {
-      Fail(*index, named.status(), "looking up " + element);
-      continue;
-    }
-    if (!named->has_value()) continue;
-    const Digest record = (*named)->blob_digest();
+    std::optional<Digest> named = Lookup(*index, project, element, cache_key);
+    if (!named) continue;
+    const Digest record = *named;
     // The bytes from the same server when it holds them, else from the
     // storage caches in order.
     std::vector<Remote*> storages;
@@ -187,14 +195,7 @@ StatusOr<std::optional<Artifact>> RemoteArtifacts::Pull(const std::string& proje
 bool RemoteArtifacts::Available(const std::string& project, const std::string& element,
                                 const std::string& cache_key) {
   for (const auto& index : remotes_) {
-    if (!index->index() || !index->usable()) continue;
-    StatusOr<std::optional<AssetFetchResponse>> named = index->assets->Fetch(
-        AssetKind::kBlob, ArtifactStore::FetchRequest(project, element, cache_key));
-    if (!named.ok()) {
-      Fail(*index, named.status(), "looking up " + element);
-      continue;
-    }
-    if (named->has_value()) return true;
+    if (Lookup(*index, project, element, cache_key)) return true;
   }
   return false;
 }

@@ -11,21 +11,7 @@ server_binary=$(realpath "$2")
 . "$(dirname "$0")/../cli/project_fixture.sh"
 set +e
 
-server_pid=""
-start_server() {
-  : >"$work/server.out"
-  "$server_binary" --listen "grpc://127.0.0.1:0" --cache-dir "$work/server-cache" \
-    >"$work/server.out" 2>"$work/server.err" &
-  server_pid=$!
-  i=0
-  until grep -q "listening on" "$work/server.out"; do
-    i=$((i + 1)); [ $i -lt 100 ] || fail "cairn-server did not start: $(cat "$work/server.err")"
-    sleep 0.1
-  done
-  port=$(sed -n 's/.*grpc:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$work/server.out" | head -1)
-}
-stop_server() { kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null; }
-trap 'stop_server; cleanup' EXIT
+. "$(dirname "$0")/../cli/server_fixture.sh"
 
 # The reference: the same project with the default store, cas-local.
 export XDG_CACHE_HOME=$work/cache-local
@@ -37,7 +23,7 @@ export XDG_CACHE_HOME=$work/cache-local
 
 # The project's cairn.yaml keeps its store on the server (the issue's
 # `storage: plugin: cas-remote`, its options naming the endpoint).
-start_server
+start_server main
 export XDG_CACHE_HOME=$work/cache-remote
 cat >>"$project/cairn.yaml" <<YAML
 storage:
@@ -53,7 +39,7 @@ YAML
 "$cairn" -C "$project" build hello.bst >"$work/build-remote.out" 2>&1 ||
   fail "cas-remote build: $(cat "$work/build-remote.out")"
 [ -e "$XDG_CACHE_HOME/cairn/cas" ] && fail "the cas-remote build made a local cas-local store"
-grep -q "PushBlob" "$work/server.err" || fail "no artifact was pushed to the server"
+grep -q "PushBlob" "$work/main.err" || fail "no artifact was pushed to the server"
 "$cairn" -C "$project" artifact checkout hello.bst --directory "$work/co-remote" \
   >/dev/null 2>"$work/co-remote.err" || fail "cas-remote checkout: $(cat "$work/co-remote.err")"
 "$cairn" -C "$project" show --format '%{name} %{full-key}' hello.bst >"$work/keys-remote"
@@ -81,7 +67,7 @@ diff -r "$work/co-local" "$work/co-again" >"$work/diff" ||
   fail "checkout from the server differs: $(cat "$work/diff")"
 
 # The server down: an error naming it, saying UNAVAILABLE.
-stop_server
+stop_server main
 rm -rf "$XDG_CACHE_HOME"
 "$cairn" -C "$project" artifact checkout hello.bst --directory "$work/co-down" \
   >/dev/null 2>"$work/down.err"

@@ -12,24 +12,7 @@ server_binary=$(realpath "$2")
 . "$(dirname "$0")/project_fixture.sh"
 set +e
 
-pids=""
-# start_server NAME [--config FILE]: sets $port (and NAME's pid in $pid_NAME).
-start_server() {
-  name=$1
-  shift
-  "$server_binary" --listen grpc://127.0.0.1:0 --cache-dir "$work/server-$name" "$@" \
-    >"$work/$name.out" 2>"$work/$name.err" &
-  eval "pid_$name=$!"
-  pids="$pids $!"
-  i=0
-  until grep -q "listening on" "$work/$name.out"; do
-    i=$((i + 1)); [ $i -lt 100 ] || fail "cairn-server $name did not start: $(cat "$work/$name.err")"
-    sleep 0.1
-  done
-  port=$(sed -n 's/.*127.0.0.1:\([0-9]*\).*/\1/p' "$work/$name.out" | head -1)
-}
-stop_all() { for pid in $pids; do kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done; }
-trap 'stop_all; cleanup' EXIT
+. "$(dirname "$0")/server_fixture.sh"
 
 config=$XDG_CONFIG_HOME/cairn/config.yaml
 mkdir -p "$XDG_CONFIG_HOME/cairn"
@@ -94,7 +77,7 @@ grep -q "8 pulled" "$work/b6.out" || fail "the build did not pull from the next 
 
 # A push cut off after the blobs, before the name: the index is down.
 # Nothing is named; the next push, with the index back, completes it.
-kill "$pid_index"; wait "$pid_index" 2>/dev/null
+stop_server index
 use_caches "  - url: grpc://127.0.0.1:$index
     type: index
     push: true

@@ -11,23 +11,9 @@ server_binary=$(realpath "$2")
 . "$(dirname "$0")/project_fixture.sh"
 set +e
 
-server_pid=""
-start_server() {
-  : >"$work/server.out"
-  "$server_binary" --listen "grpc://127.0.0.1:${1:-0}" --cache-dir "$work/server-cache" \
-    >"$work/server.out" 2>"$work/server.err" &
-  server_pid=$!
-  i=0
-  until grep -q "listening on" "$work/server.out"; do
-    i=$((i + 1)); [ $i -lt 100 ] || fail "cairn-server did not start: $(cat "$work/server.err")"
-    sleep 0.1
-  done
-  port=$(sed -n 's/.*grpc:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$work/server.out" | head -1)
-}
-stop_server() { kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null; }
-trap 'stop_server; cleanup' EXIT
+. "$(dirname "$0")/server_fixture.sh"
 
-start_server
+start_server main
 mkdir -p "$XDG_CONFIG_HOME/cairn"
 cat >"$XDG_CONFIG_HOME/cairn/config.yaml" <<YAML
 remote-execution:
@@ -54,7 +40,7 @@ grep -q '"tree-digest"' "$work/run-remote.json" || fail "no output directory: $(
 # The example project: built remotely, the same keys and the same checkout.
 "$cairn" -C "$project" --sandbox remote build hello.bst >"$work/build-remote.out" 2>&1 ||
   fail "remote build: $(cat "$work/build-remote.out")"
-grep -q "Execute" "$work/server.err" || fail "the remote build executed nothing on the server"
+grep -q "Execute" "$work/main.err" || fail "the remote build executed nothing on the server"
 "$cairn" -C "$project" --sandbox remote artifact checkout hello.bst --directory "$work/co-remote" \
   >/dev/null 2>"$work/co-remote.err" || fail "checkout: $(cat "$work/co-remote.err")"
 "$cairn" -C "$project" show --format '%{name} %{full-key}' hello.bst >"$work/keys-remote"
@@ -102,7 +88,7 @@ code=0; wait $pid || code=$?
 [ $code -eq 130 ] || fail "Ctrl-C: exit code $code, not 130: $(cat "$work/int.out")"
 
 # The server down: a bounded retry sequence, then an error naming it.
-stop_server
+stop_server main
 "$cairn" --sandbox remote run --root "$root" -- /bin/busybox echo new-action >/dev/null \
   2>"$work/down.err"
 code=$?

@@ -12,6 +12,7 @@
 #include <gmock/gmock.h>
 
 #include "remote_sandbox_fixture.h"
+#include "test_certificates.h"
 
 namespace cairn::testing {
 namespace {
@@ -19,58 +20,24 @@ namespace {
 using server::ParseListenAddress;
 using server::ServerConfig;
 
-// Runs `command` with sh; false (and a test failure) when it fails.
-bool RunShell(const std::string& command) {
-  int status = std::system((command + " >/dev/null 2>&1").c_str());
-  if (status != 0) ADD_FAILURE() << "failed (" << status << "): " << command;
-  return status == 0;
-}
-
 // A failure on the first attempt, not after retries.
 MATCHER(NotRetried, "says it was not retried") { return arg.find("attempts") == std::string::npos; }
 
 class RemoteCredentialsTest : public RemoteSandboxTest {
  protected:
-  static void SetUpTestSuite() {
-    certificate_dir = new TempDir;
-    const std::string dir = certificate_dir->path();
-    const std::string key = " -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
-    auto make_ca = [&](const std::string& name) {
-      return RunShell("openssl req -x509" + key + " -keyout " + dir + "/" + name + ".key -out " +
-                      dir + "/" + name + ".pem -days 2 -subj '/CN=Cairn test " + name +
-                      "' -addext basicConstraints=critical,CA:TRUE"
-                      " -addext keyUsage=critical,keyCertSign,cRLSign");
-    };
-    auto make_leaf = [&](const std::string& name, const std::string& ca,
-                         const std::string& extensions, int serial) {
-      certificate_dir->Write(name + ".ext", extensions);
-      return RunShell("openssl req" + key + " -keyout " + dir + "/" + name + ".key -out " + dir +
-                      "/" + name + ".csr -subj '/CN=" + name + "'") &&
-             RunShell("openssl x509 -req -in " + dir + "/" + name + ".csr -CA " + dir + "/" + ca +
-                      ".pem -CAkey " + dir + "/" + ca + ".key -set_serial " +
-                      std::to_string(serial) + " -days 2 -out " + dir + "/" + name +
-                      ".pem -extfile " + dir + "/" + name + ".ext");
-    };
-    certificates_made = make_ca("ca") && make_ca("other-ca") &&
-                        make_leaf("server", "ca",
-                                  "subjectAltName=IP:127.0.0.1,DNS:localhost\n"
-                                  "extendedKeyUsage=serverAuth\n",
-                                  1) &&
-                        make_leaf("client", "ca", "extendedKeyUsage=clientAuth\n", 2) &&
-                        make_leaf("stranger", "other-ca", "extendedKeyUsage=clientAuth\n", 3);
-  }
+  static void SetUpTestSuite() { certificates = new TestCertificates; }
 
   static void TearDownTestSuite() {
-    delete certificate_dir;
-    certificate_dir = nullptr;
+    delete certificates;
+    certificates = nullptr;
   }
 
-  static std::string Path(const std::string& name) { return certificate_dir->path() + "/" + name; }
+  static std::string Path(const std::string& name) { return certificates->Path(name); }
 
   void SetUp() override {
     RemoteSandboxTest::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
-    ASSERT_TRUE(certificates_made) << "openssl could not make the certificates";
+    ASSERT_TRUE(certificates->ok()) << "openssl could not make the certificates";
   }
 
   // The server on a grpcs:// address only, asking clients for a
@@ -118,12 +85,10 @@ class RemoteCredentialsTest : public RemoteSandboxTest {
     ASSERT_EQ(std::rename(next.c_str(), path.c_str()), 0) << path;
   }
 
-  static TempDir* certificate_dir;
-  static bool certificates_made;
+  static TestCertificates* certificates;
 };
 
-TempDir* RemoteCredentialsTest::certificate_dir = nullptr;
-bool RemoteCredentialsTest::certificates_made = false;
+TestCertificates* RemoteCredentialsTest::certificates = nullptr;
 
 TEST_F(RemoteCredentialsTest, MutualTlsWithTheRightCredentialsExecutes) {
   StartMutualTls();

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "server_fixture.h"
+#include "test_certificates.h"
 
 namespace cairn::server {
 namespace {
@@ -18,53 +19,19 @@ std::string ReadFile(const std::string& path) {
   return text.str();
 }
 
-// Runs `command` with sh; false (and a test failure) when it fails.
-bool RunShell(const std::string& command) {
-  int status = std::system((command + " >/dev/null 2>&1").c_str());
-  if (status != 0) ADD_FAILURE() << "failed (" << status << "): " << command;
-  return status == 0;
-}
-
 class TlsTest : public ServerTest {
  protected:
-  static void SetUpTestSuite() {
-    certificate_dir = new TempDir;
-    const std::string dir = certificate_dir->path();
-    const std::string key = " -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
-    auto make_ca = [&](const std::string& name) {
-      return RunShell("openssl req -x509" + key + " -keyout " + dir + "/" + name + ".key -out " +
-                      dir + "/" + name + ".pem -days 2 -subj '/CN=Cairn test " + name +
-                      "' -addext basicConstraints=critical,CA:TRUE"
-                      " -addext keyUsage=critical,keyCertSign,cRLSign");
-    };
-    auto make_leaf = [&](const std::string& name, const std::string& ca,
-                         const std::string& extensions, int serial) {
-      certificate_dir->Write(name + ".ext", extensions);
-      return RunShell("openssl req" + key + " -keyout " + dir + "/" + name + ".key -out " + dir +
-                      "/" + name + ".csr -subj '/CN=" + name + "'") &&
-             RunShell("openssl x509 -req -in " + dir + "/" + name + ".csr -CA " + dir + "/" + ca +
-                      ".pem -CAkey " + dir + "/" + ca + ".key -set_serial " +
-                      std::to_string(serial) + " -days 2 -out " + dir + "/" + name +
-                      ".pem -extfile " + dir + "/" + name + ".ext");
-    };
-    certificates_made = make_ca("ca") && make_ca("other-ca") &&
-                        make_leaf("server", "ca",
-                                  "subjectAltName=IP:127.0.0.1,DNS:localhost\n"
-                                  "extendedKeyUsage=serverAuth\n",
-                                  1) &&
-                        make_leaf("client", "ca", "extendedKeyUsage=clientAuth\n", 2) &&
-                        make_leaf("stranger", "other-ca", "extendedKeyUsage=clientAuth\n", 3);
-  }
+  static void SetUpTestSuite() { certificates = new TestCertificates; }
 
   static void TearDownTestSuite() {
-    delete certificate_dir;
-    certificate_dir = nullptr;
+    delete certificates;
+    certificates = nullptr;
   }
 
-  static std::string Path(const std::string& name) { return certificate_dir->path() + "/" + name; }
+  static std::string Path(const std::string& name) { return certificates->Path(name); }
 
   void SetUp() override {
-    ASSERT_TRUE(certificates_made) << "openssl could not make the certificates";
+    ASSERT_TRUE(certificates->ok()) << "openssl could not make the certificates";
   }
 
   // Starts the server on a grpcs:// address (and `also` before it, when
@@ -118,12 +85,10 @@ class TlsTest : public ServerTest {
     return grpc::SslCredentials(options);
   }
 
-  static TempDir* certificate_dir;
-  static bool certificates_made;
+  static TestCertificates* certificates;
 };
 
-TempDir* TlsTest::certificate_dir = nullptr;
-bool TlsTest::certificates_made = false;
+TestCertificates* TlsTest::certificates = nullptr;
 
 TEST_F(TlsTest, AClientTrustingTheCaConnectsOverGrpcs) {
   StartTls();
@@ -209,7 +174,7 @@ TEST_F(TlsTest, AKeyThatIsNotPemOrNotTheCertificatesStopsTheServerFromStarting) 
   ServerConfig config = DefaultConfig();
   config.listen = {*ParseListenAddress("grpcs://127.0.0.1:0", {})};
   config.tls.certificate = Path("server.pem");
-  config.tls.key = certificate_dir->Write("garbage.key", "not a key\n");
+  config.tls.key = certificates->Write("garbage.key", "not a key\n");
   config.sandbox.plugin = kNoSandbox;
   ASSERT_TRUE(FinishServerConfig(&config, false).ok());
   StatusOr<std::unique_ptr<Server>> server = Server::Start(config);

@@ -83,6 +83,10 @@ class RemoteArtifacts {
  private:
   struct Remote;
   RemoteArtifacts(std::vector<std::unique_ptr<Remote>> remotes, Warn warn);
+  // The record `index` names for the artifact; nullopt when it names none
+  // or fails (reported).
+  std::optional<Digest> Lookup(Remote& index, const std::string& project,
+                               const std::string& element, const std::string& cache_key);
   // Records a failure of `remote`; it is used no more.
   void Fail(Remote& remote, const Status& status, const std::string& doing);
   StatusOr<bool> FetchContent(Remote& storage, const Digest& record, const std::string& element,
