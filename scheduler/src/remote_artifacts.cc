@@ -1,260 +1,58 @@
 #include "cairn/scheduler/remote_artifacts.h"
 
+#include <dlfcn.h>
+
+#include <boost/dll/runtime_symbol_info.hpp>
+#include <filesystem>
 #include <mutex>
 
-#include "cairn/merkle.h"
-#include "cairn/remote_client/asset_client.h"
-#include "cairn/remote_client/cas_client.h"
-#include "cairn/remote_client/remote_connection.h"
-
 namespace cairn::scheduler {
-
-using remote_client::AssetClient;
-using remote_client::CasClient;
-using remote_client::RemoteConnection;
-using remote_client::RemoteConnectionOptions;
-
-struct RemoteArtifacts::Remote {
-  RemoteEndpoint endpoint;
-  std::shared_ptr<RemoteConnection> connection;
-  std::unique_ptr<CasClient> cas;       // storage and all
-  std::unique_ptr<AssetClient> assets;  // index and all
-  std::atomic<bool> failed{false};
-
-  bool index() const { return assets != nullptr; }
-  bool storage() const { return cas != nullptr; }
-  bool usable() const { return !failed.load(); }
-};
-
 namespace {
 
-RemoteConnectionOptions ConnectionOptionsOf(const RemoteEndpoint& endpoint) {
-  RemoteConnectionOptions options;
-  options.url = endpoint.url;
-  options.instance_name = endpoint.instance_name;
-  options.server_cert = endpoint.server_cert;
-  options.client_cert = endpoint.client_cert;
-  options.client_key = endpoint.client_key;
-  options.access_token = endpoint.access_token;
-  options.retry_limit = endpoint.connection.retry_limit;
-  options.retry_delay_ms = endpoint.connection.retry_delay_ms;
-  options.request_timeout_s = endpoint.connection.request_timeout_s;
-  options.keepalive_time_s = endpoint.connection.keepalive_time_s;
-  return options;
+std::string ModulePath() {
+  boost::system::error_code error;
+  boost::dll::fs::path exe = boost::dll::program_location(error);
+  if (error) return kRemoteArtifactsModule;
+  return (std::filesystem::path(exe.parent_path().string()) / ".." / CAIRN_MODULE_SUBDIR /
+          kRemoteArtifactsModule)
+      .lexically_normal()
+      .string();
 }
 
-int64_t SizeOf(const std::vector<Digest>& digests) {
-  int64_t total = 0;
-  for (const Digest& digest : digests) total += digest.size_bytes();
-  return total;
-}
-
-// Every blob an artifact's content is: its files' tree (Directories and
-// files) and its log. `local` must hold them.
-StatusOr<std::vector<Digest>> ContentOf(const Artifact& artifact, Storage& local) {
-  std::vector<Digest> blobs;
-  if (artifact.has_files()) {
-    CAIRN_ASSIGN_OR_RETURN(CollectedTree tree, CollectTree(local, artifact.files()));
-    blobs = tree.AllDigests();
+// Loaded once and never unloaded: gRPC's threads run its code until the
+// process ends.
+StatusOr<ConnectRemoteArtifactsFn> LoadEntry() {
+  static std::mutex mutex;
+  static ConnectRemoteArtifactsFn entry = nullptr;
+  std::lock_guard<std::mutex> lock(mutex);
+  if (entry != nullptr) return entry;
+  const std::string path = ModulePath();
+  void* module = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
+  if (module == nullptr) {
+    const char* why = dlerror();
+    return FailedPrecondition("remote artifact caches need " + path + ", which cannot be loaded: " +
+                              (why != nullptr ? why : "unknown error"));
   }
-  if (artifact.has_log()) blobs.push_back(artifact.log());
-  return blobs;
+  entry = reinterpret_cast<ConnectRemoteArtifactsFn>(dlsym(module, kRemoteArtifactsEntry));
+  if (entry == nullptr) {
+    return FailedPrecondition(path + " has no " + kRemoteArtifactsEntry +
+                              " (a module of another Cairn build?)");
+  }
+  return entry;
 }
 
 }  // namespace
 
-StatusOr<std::unique_ptr<RemoteArtifacts>> RemoteArtifacts::Connect(
-    const std::vector<RemoteEndpoint>& caches, const std::string& tool_version, Warn warn) {
-  std::vector<std::unique_ptr<Remote>> remotes;
-  for (const RemoteEndpoint& endpoint : caches) {
-    auto remote = std::make_unique<Remote>();
-    remote->endpoint = endpoint;
-    CAIRN_ASSIGN_OR_RETURN(
-        remote->connection,
-        RemoteConnection::Create(ConnectionOptionsOf(endpoint),
-                                 remote_client::ToolIdentity{"cairn", tool_version}));
-    if (endpoint.type != CacheType::kIndex)
-      remote->cas = std::make_unique<CasClient>(remote->connection);
-    if (endpoint.type != CacheType::kStorage) {
-      remote->assets = std::make_unique<AssetClient>(remote->connection);
-    }
-    remotes.push_back(std::move(remote));
-  }
-  return std::unique_ptr<RemoteArtifacts>(new RemoteArtifacts(std::move(remotes), std::move(warn)));
-}
-
-RemoteArtifacts::RemoteArtifacts(std::vector<std::unique_ptr<Remote>> remotes, Warn warn)
-    : remotes_(std::move(remotes)), warn_(std::move(warn)) {}
-
-RemoteArtifacts::~RemoteArtifacts() = default;
-
-bool RemoteArtifacts::can_pull() const {
-  bool index = false, storage = false;
-  for (const auto& remote : remotes_) {
-    index = index || remote->index();
-    storage = storage || remote->storage();
-  }
-  return index && storage;
-}
-
-bool RemoteArtifacts::can_push() const {
-  bool index = false, storage = false;
-  for (const auto& remote : remotes_) {
-    if (!remote->endpoint.push) continue;
-    index = index || remote->index();
-    storage = storage || remote->storage();
-  }
-  return index && storage;
-}
-
-void RemoteArtifacts::Fail(Remote& remote, const Status& status, const std::string& doing) {
-  // Only the first failure of a cache is worth a line: after it the cache
-  // is left alone.
-  if (!remote.failed.exchange(true) && warn_) {
-    warn_("artifact cache " + remote.endpoint.url + " (" + CodeName(status.code()) + ") " + doing +
-          ": " + status.message() + "; going on without it");
-  }
-}
-
-StatusOr<bool> RemoteArtifacts::FetchContent(Remote& storage, const Digest& record,
-                                             const std::string& element, Storage& local,
-                                             Artifact* artifact) {
-  CAIRN_RETURN_IF_ERROR(storage.cas->Download({record}, local));
-  CAIRN_ASSIGN_OR_RETURN(std::string bytes, local.ReadBlob(record));
-  if (!artifact->ParseFromString(bytes)) {
-    return DataLoss("the artifact record of " + element + " on " + storage.endpoint.url + " (" +
-                    DigestToString(record) + ") does not parse");
-  }
-  std::vector<Digest> wanted;
-  if (artifact->has_files()) {
-    CAIRN_RETURN_IF_ERROR(storage.cas->DownloadTree(artifact->files(), local));
-  }
-  if (artifact->has_log()) wanted.push_back(artifact->log());
-  CAIRN_RETURN_IF_ERROR(storage.cas->Download(wanted, local));
-  return true;
-}
-
-std::optional<Digest> RemoteArtifacts::Lookup(Remote& index, const std::string& project,
-                                              const std::string& element,
-                                              const std::string& cache_key) {
-  if (!index.index() || !index.usable()) return std::nullopt;
-  StatusOr<std::optional<AssetFetchResponse>> named = index.assets->Fetch(
-      AssetKind::kBlob, ArtifactStore::FetchRequest(project, element, cache_key));
-  if (!named.ok()) {
-    Fail(index, named.status(), "looking up " + element);
-    return std::nullopt;
-  }
-  if (!named->has_value()) return std::nullopt;
-  return (*named)->blob_digest();
-}
-
-StatusOr<std::optional<Artifact>> RemoteArtifacts::Pull(const std::string& project,
-                                                        const std::string& element,
-                                                        const std::string& cache_key,
-                                                        Storage& local, ArtifactStore& artifacts) {
-  for (const auto& index : remotes_) {
-    std::optional<Digest> named = Lookup(*index, project, element, cache_key);
-    if (!named) continue;
-    const Digest record = *named;
-    // The bytes from the same server when it holds them, else from the
-    // storage caches in order.
-    std::vector<Remote*> storages;
-    if (index->storage()) storages.push_back(index.get());
-    for (const auto& other : remotes_) {
-      if (other.get() != index.get() && other->storage()) storages.push_back(other.get());
-    }
-    for (Remote* storage : storages) {
-      if (!storage->usable()) continue;
-      Artifact artifact;
-      StatusOr<bool> fetched = FetchContent(*storage, record, element, local, &artifact);
-      if (!fetched.ok()) {
-        // A storage cache lacking part of it is not broken; try the next.
-        if (fetched.status().code() != Code::kNotFound) {
-          Fail(*storage, fetched.status(), "pulling " + element);
-        }
-        continue;
-      }
-      if (artifact.project() != project || artifact.element() != element ||
-          artifact.cache_key() != cache_key || !artifact.success()) {
-        continue;  // not what the name promised: never trusted
-      }
-      // Named locally last: everything it needs is here now.
-      CAIRN_RETURN_IF_ERROR(artifacts.Put(artifact));
-      StatusOr<std::vector<Digest>> content = ContentOf(artifact, local);
-      if (content.ok()) {
-        pulled_.bytes += SizeOf(*content) + record.size_bytes();
-        pulled_.blobs += static_cast<int64_t>(content->size()) + 1;
-      }
-      ++pulled_.elements;
-      return std::optional<Artifact>(std::move(artifact));
-    }
-  }
-  return std::optional<Artifact>();
-}
-
-bool RemoteArtifacts::Available(const std::string& project, const std::string& element,
-                                const std::string& cache_key) {
-  for (const auto& index : remotes_) {
-    if (Lookup(*index, project, element, cache_key)) return true;
-  }
-  return false;
-}
-
-Status RemoteArtifacts::Push(const Artifact& artifact, Storage& local) {
-  if (!artifact.success()) return Status::Ok();
-  std::string bytes = ArtifactStore::Serialize(artifact);
-  CAIRN_ASSIGN_OR_RETURN(Digest record, local.WriteBlob(bytes));
-  CAIRN_ASSIGN_OR_RETURN(std::vector<Digest> content, ContentOf(artifact, local));
-  content.push_back(record);
-  Status first_failure;
-  bool stored = false, named = false, tried_storage = false, tried_index = false;
-  for (const auto& storage : remotes_) {
-    if (!storage->endpoint.push || !storage->storage() || !storage->usable()) continue;
-    tried_storage = true;
-    StatusOr<std::vector<Digest>> missing = storage->cas->FindMissing(content);
-    Status uploaded =
-        missing.ok() ? storage->cas->UploadMissing(*missing, local) : missing.status();
-    if (!uploaded.ok()) {
-      Fail(*storage, uploaded, "pushing " + artifact.element());
-      if (first_failure.ok()) first_failure = uploaded;
-      continue;
-    }
-    stored = true;
-    pushed_.bytes += SizeOf(*missing);
-    pushed_.blobs += static_cast<int64_t>(missing->size());
-  }
-  // The name last: a push cut short before this names nothing.
-  for (const auto& index : remotes_) {
-    if (!stored || !index->endpoint.push || !index->index() || !index->usable()) continue;
-    tried_index = true;
-    AssetPushRequest request = ArtifactStore::PushRequest(artifact, record);
-    Status pushed = Status::Ok();
-    if (!index->storage()) {
-      // An index-only cache keeps names, not bytes: the server cannot
-      // keep alive what it does not hold, so the name lists no
-      // references, and the small record goes along where the server
-      // has a CAS at all (a server that checks a name's content, as
-      // cairn-server does, then serves it).
-      request.clear_references_blobs();
-      request.clear_references_directories();
-      pushed = CasClient(index->connection).Upload({record}, local);
-      if (pushed.code() == Code::kUnimplemented) pushed = Status::Ok();
-    }
-    if (pushed.ok()) pushed = index->assets->Push(AssetKind::kBlob, request);
-    if (!pushed.ok()) {
-      Fail(*index, pushed, "naming " + artifact.element());
-      if (first_failure.ok()) first_failure = pushed;
-      continue;
-    }
-    named = true;
-  }
-  if (named) ++pushed_.elements;
-  if (!first_failure.ok()) return first_failure;
-  if (!tried_storage || !tried_index) {
-    return Unavailable("no artifact cache left to push " + artifact.element() +
-                       " to (each push cache failed earlier, as reported)");
-  }
-  return Status::Ok();
+StatusOr<std::unique_ptr<RemoteArtifacts>> ConnectRemoteArtifacts(
+    const std::vector<RemoteEndpoint>& caches, const std::string& tool_version,
+    RemoteArtifacts::Warn warn) {
+  CAIRN_ASSIGN_OR_RETURN(ConnectRemoteArtifactsFn entry, LoadEntry());
+  std::unique_ptr<RemoteArtifacts> connected;
+  Status error;
+  entry(&caches, &tool_version, &warn, &connected, &error);
+  if (!error.ok()) return error;
+  if (connected == nullptr) return Internal(std::string(kRemoteArtifactsEntry) + " gave nothing");
+  return connected;
 }
 
 }  // namespace cairn::scheduler

@@ -66,8 +66,8 @@ Status OpenRemoteArtifacts(CommandContext& context, ProjectSession* session,
     caches = MergeArtifactCaches(config->artifact_caches, suggested);
   }
   if (caches.empty()) return Status::Ok();
-  CAIRN_ASSIGN_OR_RETURN(
-      session->remote, scheduler::RemoteArtifacts::Connect(caches, CAIRN_VERSION, std::move(warn)));
+  CAIRN_ASSIGN_OR_RETURN(session->remote,
+                         scheduler::ConnectRemoteArtifacts(caches, CAIRN_VERSION, std::move(warn)));
   return Status::Ok();
 }
 

@@ -53,50 +53,51 @@ class RemoteArtifacts {
  public:
   using Warn = std::function<void(const std::string&)>;
 
-  // Connects (lazily: nothing is sent until the first pull or push) to
-  // every cache. INVALID_ARGUMENT / NOT_FOUND for a URL or credential file
-  // that cannot be used.
-  static StatusOr<std::unique_ptr<RemoteArtifacts>> Connect(
-      const std::vector<RemoteEndpoint>& caches, const std::string& tool_version, Warn warn);
-  ~RemoteArtifacts();
+  virtual ~RemoteArtifacts() = default;
 
-  bool can_pull() const;
-  bool can_push() const;
+  virtual bool can_pull() const = 0;
+  virtual bool can_push() const = 0;
 
   // The artifact from the first index that names it, with its content
   // brought into `local` and named in `artifacts`; nullopt when no cache
   // has it (or none answers).
-  StatusOr<std::optional<Artifact>> Pull(const std::string& project, const std::string& element,
-                                         const std::string& cache_key, Storage& local,
-                                         ArtifactStore& artifacts);
+  virtual StatusOr<std::optional<Artifact>> Pull(const std::string& project,
+                                                 const std::string& element,
+                                                 const std::string& cache_key, Storage& local,
+                                                 ArtifactStore& artifacts) = 0;
   // Whether some index names the artifact (for `cairn show`).
-  bool Available(const std::string& project, const std::string& element,
-                 const std::string& cache_key);
+  virtual bool Available(const std::string& project, const std::string& element,
+                         const std::string& cache_key) = 0;
   // Pushes a successful artifact whose content is in `local` to every
   // push-enabled cache. OK when every such cache took it (or was already
   // left alone); the first failure otherwise (also reported through warn).
-  Status Push(const Artifact& artifact, Storage& local);
+  virtual Status Push(const Artifact& artifact, Storage& local) = 0;
 
-  const TransferTotals& pulled() const { return pulled_; }
-  const TransferTotals& pushed() const { return pushed_; }
-
- private:
-  struct Remote;
-  RemoteArtifacts(std::vector<std::unique_ptr<Remote>> remotes, Warn warn);
-  // The record `index` names for the artifact; nullopt when it names none
-  // or fails (reported).
-  std::optional<Digest> Lookup(Remote& index, const std::string& project,
-                               const std::string& element, const std::string& cache_key);
-  // Records a failure of `remote`; it is used no more.
-  void Fail(Remote& remote, const Status& status, const std::string& doing);
-  StatusOr<bool> FetchContent(Remote& storage, const Digest& record, const std::string& element,
-                              Storage& local, Artifact* artifact);
-
-  std::vector<std::unique_ptr<Remote>> remotes_;
-  Warn warn_;
-  TransferTotals pulled_;
-  TransferTotals pushed_;
+  virtual const TransferTotals& pulled() const = 0;
+  virtual const TransferTotals& pushed() const = 0;
 };
+
+// Connects (lazily: nothing is sent until the first pull or push) to
+// every cache, through the gRPC implementation in the module
+// cairn-remote-artifacts.so beside the plugins' directory. It is loaded
+// only here, so the many commands that use no cache never load gRPC
+// (about 6 ms of dynamic linking for every process). INVALID_ARGUMENT /
+// NOT_FOUND for a URL or credential file that cannot be used;
+// FAILED_PRECONDITION naming the module when it cannot be loaded.
+StatusOr<std::unique_ptr<RemoteArtifacts>> ConnectRemoteArtifacts(
+    const std::vector<RemoteEndpoint>& caches, const std::string& tool_version,
+    RemoteArtifacts::Warn warn);
+
+// The module's entry point, exported with C linkage under this name (its
+// arguments are pointers, as C linkage wants): fills *connected, or
+// *error. Host and module are built together, from one tree.
+using ConnectRemoteArtifactsFn = void (*)(const std::vector<RemoteEndpoint>* caches,
+                                          const std::string* tool_version,
+                                          const RemoteArtifacts::Warn* warn,
+                                          std::unique_ptr<RemoteArtifacts>* connected,
+                                          Status* error);
+inline constexpr char kRemoteArtifactsEntry[] = "cairn_connect_remote_artifacts";
+inline constexpr char kRemoteArtifactsModule[] = "cairn-remote-artifacts.so";
 
 }  // namespace cairn::scheduler
 
