@@ -189,6 +189,53 @@ TEST_F(CasRemoteTest, FilesAndDescriptorsAreUploadedAndChecked) {
   EXPECT_FALSE(ServerHas(DigestOfBytes("these bytes")));
 }
 
+TEST_F(CasRemoteTest, AResumableUploadGathersItsPiecesAndReachesTheServerWhenFinished) {
+  std::shared_ptr<Storage> writer = OpenStore();
+  ASSERT_NE(writer, nullptr);
+  const std::string data(3 * 1000 + 7, 'u');
+  const Digest digest = DigestOfBytes(data);
+  StatusOr<UploadStatus> first =
+      writer->UploadWrite("upload-1", digest, 0, data.substr(0, 1000), false);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(first->committed_size, 1000u);
+  EXPECT_FALSE(first->complete);
+  // A restarted client asks how far it got, and a write elsewhere is refused.
+  StatusOr<UploadStatus> asked = writer->QueryUpload("upload-1", digest);
+  ASSERT_TRUE(asked.ok()) << asked.status().ToString();
+  EXPECT_EQ(asked->committed_size, 1000u);
+  EXPECT_EQ(writer->UploadWrite("upload-1", digest, 5, "x", false).status().code(),
+            Code::kInvalidArgument);
+  StatusOr<UploadStatus> last =
+      writer->UploadWrite("upload-1", digest, 1000, data.substr(1000), true);
+  ASSERT_TRUE(last.ok()) << last.status().ToString();
+  EXPECT_TRUE(last->complete);
+  std::shared_ptr<Storage> reader = OpenStore();
+  ASSERT_NE(reader, nullptr);
+  StatusOr<std::string> read = reader->ReadBlob(digest, 0, 0);
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  EXPECT_EQ(*read, data);
+  // A blob the server has completes at once.
+  StatusOr<UploadStatus> again = reader->UploadWrite("upload-2", digest, 0, "", false);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_TRUE(again->complete);
+  EXPECT_EQ(again->committed_size, data.size());
+}
+
+TEST_F(CasRemoteTest, AnUploadWhoseBytesAreNotTheDigestIsRefusedAndForgotten) {
+  std::shared_ptr<Storage> store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  const Digest digest = DigestOfBytes("the real bytes");
+  StatusOr<UploadStatus> wrong = store->UploadWrite("bad", digest, 0, "the fake bytes", true);
+  EXPECT_EQ(wrong.status().code(), Code::kInvalidArgument) << wrong.status().ToString();
+  StatusOr<UploadStatus> after = store->QueryUpload("bad", digest);
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  EXPECT_EQ(after->committed_size, 0u);
+  EXPECT_FALSE(after->complete);
+  ASSERT_TRUE(store->UploadWrite("aborted", digest, 0, "the", false).ok());
+  EXPECT_TRUE(store->AbortUpload("aborted").ok());
+  EXPECT_EQ(store->QueryUpload("aborted", digest)->committed_size, 0u);
+}
+
 TEST_F(CasRemoteTest, FindMissingAndContainsAskTheServer) {
   Digest present = Upload("on the server already");
   Digest absent = DigestOfBytes("never uploaded");

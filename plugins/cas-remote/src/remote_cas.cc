@@ -341,10 +341,84 @@ StatusOr<uint64_t> RemoteCas::CollectGarbage(uint64_t) {
 
 StatusOr<StorageStats> RemoteCas::Stats() { return cache_->Usage(); }
 
+// --- Resumable writes: the bytes gather in a local file, and the whole
+// blob goes to the server when the caller finishes (checked first).
+
+std::string RemoteCas::UploadPath(const std::string& upload_id) const {
+  return cache_->path() + "/uploads/" + DigestOfBytes(upload_id).hash();
+}
+
+StatusOr<UploadStatus> RemoteCas::UploadWrite(const std::string& upload_id, const Digest& expected,
+                                              uint64_t offset, std::string_view data, bool finish) {
+  CAIRN_RETURN_IF_ERROR(ValidateDigest(expected));
+  std::lock_guard<std::mutex> lock(uploads_mutex_);
+  const std::string path = UploadPath(upload_id);
+  if (offset == 0) {
+    // A blob the server has completes at once, as the contract says.
+    CAIRN_ASSIGN_OR_RETURN(bool present, Contains(expected));
+    if (present) {
+      ::unlink(path.c_str());
+      return UploadStatus{static_cast<uint64_t>(expected.size_bytes()), true};
+    }
+  }
+  std::error_code ignored;
+  std::filesystem::create_directories(cache_->path() + "/uploads", ignored);
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+  if (!fd.valid()) return ErrnoStatus("open", path, errno);
+  struct stat info {};
+  if (::fstat(fd.get(), &info) != 0) return ErrnoStatus("stat", path, errno);
+  const uint64_t committed = static_cast<uint64_t>(info.st_size);
+  if (offset != committed) {
+    return InvalidArgument("upload " + upload_id + ": a write at offset " + std::to_string(offset) +
+                           ", but " + std::to_string(committed) + " bytes are held");
+  }
+  if (committed + data.size() > static_cast<uint64_t>(expected.size_bytes())) {
+    ::unlink(path.c_str());
+    return InvalidArgument("upload " + upload_id + ": more bytes than the " +
+                           std::to_string(expected.size_bytes()) + " of " +
+                           DigestToString(expected));
+  }
+  for (size_t done = 0; done < data.size();) {
+    ssize_t written = ::pwrite(fd.get(), data.data() + done, data.size() - done,
+                               static_cast<off_t>(offset + done));
+    if (written < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoStatus("write", path, errno);
+    }
+    done += static_cast<size_t>(written);
+  }
+  const uint64_t held = committed + data.size();
+  if (!finish) return UploadStatus{held, false};
+  fd.Reset();
+  // Checked against the digest, then taken by the cache and uploaded; a
+  // mismatch discards the upload.
+  StatusOr<Digest> stored = WriteBlobFromPath(path, /*move_source=*/true, expected);
+  ::unlink(path.c_str());
+  if (!stored.ok()) return stored.status().WithContext("finishing upload " + upload_id);
+  return UploadStatus{held, true};
+}
+
+StatusOr<UploadStatus> RemoteCas::QueryUpload(const std::string& upload_id,
+                                              const Digest& expected) {
+  CAIRN_RETURN_IF_ERROR(ValidateDigest(expected));
+  CAIRN_ASSIGN_OR_RETURN(bool present, Contains(expected));
+  if (present) return UploadStatus{static_cast<uint64_t>(expected.size_bytes()), true};
+  std::lock_guard<std::mutex> lock(uploads_mutex_);
+  struct stat info {};
+  if (::stat(UploadPath(upload_id).c_str(), &info) != 0) return UploadStatus{0, false};
+  return UploadStatus{static_cast<uint64_t>(info.st_size), false};
+}
+
+Status RemoteCas::AbortUpload(const std::string& upload_id) {
+  std::lock_guard<std::mutex> lock(uploads_mutex_);
+  ::unlink(UploadPath(upload_id).c_str());
+  return Status::Ok();
+}
+
 StatusOr<StorageCapabilities> RemoteCas::Capabilities() {
   StorageCapabilities capabilities;
   capabilities.flags = CAIRN_STORAGE_INSTANCES | CAIRN_STORAGE_ASSETS | CAIRN_STORAGE_LOCAL_FILES |
-                       CAIRN_STORAGE_REMOTE;
+                       CAIRN_STORAGE_REMOTE | CAIRN_STORAGE_UPLOADS;
   // The limits are the server's; a server that cannot be asked now states
   // none, and its own refusals say more later.
   StatusOr<remote_client::RemoteCapabilities> remote = cas_.Capabilities();

@@ -98,6 +98,10 @@ class RemoteCas : public Storage {
   StatusOr<uint64_t> CollectGarbage(uint64_t target_bytes) override;
   StatusOr<StorageStats> Stats() override;
   StatusOr<StorageCapabilities> Capabilities() override;
+  StatusOr<UploadStatus> UploadWrite(const std::string& upload_id, const Digest& expected,
+                                     uint64_t offset, std::string_view data, bool finish) override;
+  StatusOr<UploadStatus> QueryUpload(const std::string& upload_id, const Digest& expected) override;
+  Status AbortUpload(const std::string& upload_id) override;
   Status PushAsset(AssetKind kind, const AssetPushRequest& request) override;
   StatusOr<AssetFetchResponse> FetchAsset(AssetKind kind,
                                           const AssetFetchRequest& request) override;
@@ -117,6 +121,9 @@ class RemoteCas : public Storage {
   StatusOr<std::shared_ptr<remote_client::ActionCacheClient>> ActionCacheOf(
       const std::string& instance);
   const std::string& url() const { return connection_->options().url; }
+  // Where the bytes of a resumable upload wait for its end: a file in the
+  // cache directory named by the upload id's hash (ids are the caller's).
+  std::string UploadPath(const std::string& upload_id) const;
 
   HostServices host_;
   std::shared_ptr<remote_client::RemoteConnection> connection_;
@@ -125,6 +132,7 @@ class RemoteCas : public Storage {
   std::unique_ptr<BlobCache> cache_;
   std::mutex mutex_;
   std::map<std::string, std::shared_ptr<remote_client::ActionCacheClient>> action_caches_;
+  std::mutex uploads_mutex_;  // one resumable write at a time per store
 };
 
 }  // namespace cairn::cas_remote
