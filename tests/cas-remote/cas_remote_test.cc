@@ -12,6 +12,8 @@
 #include <random>
 
 #include "cairn/directory_rules.h"
+#include "cairn/remote_client/cas_client.h"
+#include "cairn/remote_client/remote_connection.h"
 #include "cairn/runtime/plugin_registry.h"
 #include "cairn/runtime/runtime.h"
 #include "cairn/unique_fd.h"
@@ -234,6 +236,43 @@ TEST_F(CasRemoteTest, AnUploadWhoseBytesAreNotTheDigestIsRefusedAndForgotten) {
   ASSERT_TRUE(store->UploadWrite("aborted", digest, 0, "the", false).ok());
   EXPECT_TRUE(store->AbortUpload("aborted").ok());
   EXPECT_EQ(store->QueryUpload("aborted", digest)->committed_size, 0u);
+}
+
+TEST_F(CasRemoteTest, AServerWhoseStoreIsCasRemoteKeepsWhatItReceivesOnTheOtherServer) {
+  // A second cairn-server in front of the first, its store cas-remote.
+  server::ServerConfig front_config = DefaultConfig();
+  front_config.cache_dir = dir_.path() + "/front-cache";
+  front_config.storage = {"cas-remote", "url: " + Url() + "\n", {}, {}};
+  front_config.sandbox.plugin = server::kNoSandbox;
+  Status finished = server::FinishServerConfig(&front_config, false);
+  ASSERT_TRUE(finished.ok()) << finished.ToString();
+  StatusOr<std::unique_ptr<server::Server>> front = server::Server::Start(front_config);
+  ASSERT_TRUE(front.ok()) << front.status().ToString();
+
+  // A blob too large for a batch: ByteStream Write to the front server,
+  // which writes it through the store's resumable uploads.
+  RuntimeOptions local_options;
+  local_options.storage = {"cas-local", "path: " + dir_.path() + "/local-store\n", {}, {}};
+  Runtime local_runtime(local_options, std::make_shared<PluginRegistry>(
+                                           PluginRegistry::Discover({CAIRN_PLUGIN_DIR})));
+  StatusOr<std::shared_ptr<Storage>> local = local_runtime.OpenStorage();
+  ASSERT_TRUE(local.ok()) << local.status().ToString();
+  std::string big(5 << 20, '\0');
+  std::mt19937 random(7);
+  for (char& byte : big) byte = static_cast<char>(random());
+  StatusOr<Digest> digest = (*local)->WriteBlob(big, std::nullopt);
+  ASSERT_TRUE(digest.ok()) << digest.status().ToString();
+  remote_client::RemoteConnectionOptions connection_options;
+  connection_options.url = "grpc://127.0.0.1:" + std::to_string((*front)->port());
+  connection_options.request_timeout_s = 30;
+  StatusOr<std::shared_ptr<remote_client::RemoteConnection>> connection =
+      remote_client::RemoteConnection::Create(connection_options, {"cairn", "test"});
+  ASSERT_TRUE(connection.ok()) << connection.status().ToString();
+  remote_client::CasClient front_cas(*connection);
+  Status written = front_cas.WriteStream(*digest, **local);
+  ASSERT_TRUE(written.ok()) << written.ToString();
+  EXPECT_TRUE(ServerHas(*digest));
+  (*front)->Shutdown(std::chrono::seconds(5));
 }
 
 TEST_F(CasRemoteTest, FindMissingAndContainsAskTheServer) {
