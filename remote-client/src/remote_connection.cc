@@ -6,6 +6,7 @@
 #include <fstream>
 #include <random>
 #include <sstream>
+#include <utility>
 
 #include "build/bazel/remote/execution/v2/remote_execution.pb.h"
 
@@ -142,6 +143,16 @@ StatusOr<std::shared_ptr<RemoteConnection>> RemoteConnection::Create(
   return std::shared_ptr<RemoteConnection>(new RemoteConnection(options, tool, std::move(channel)));
 }
 
+namespace {
+// The action the calls of this thread are for (ActionScope).
+thread_local std::string current_action_id;
+}  // namespace
+
+ActionScope::ActionScope(std::string action_id)
+    : previous_(std::exchange(current_action_id, std::move(action_id))) {}
+
+ActionScope::~ActionScope() { current_action_id = std::move(previous_); }
+
 StatusOr<std::unique_ptr<grpc::ClientContext>> RemoteConnection::NewContext(
     std::chrono::system_clock::time_point deadline, const std::string& action_id) {
   auto context = std::make_unique<grpc::ClientContext>();
@@ -154,7 +165,8 @@ StatusOr<std::unique_ptr<grpc::ClientContext>> RemoteConnection::NewContext(
   metadata.mutable_tool_details()->set_tool_name(tool_.name);
   metadata.mutable_tool_details()->set_tool_version(tool_.version);
   metadata.set_tool_invocation_id(InvocationId());
-  if (!action_id.empty()) metadata.set_action_id(action_id);
+  const std::string& action = action_id.empty() ? current_action_id : action_id;
+  if (!action.empty()) metadata.set_action_id(action);
   context->AddMetadata(kRequestMetadataKey, metadata.SerializeAsString());
   return context;
 }

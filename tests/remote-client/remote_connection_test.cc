@@ -226,6 +226,47 @@ TEST_F(RemoteConnectionTest, EveryCallCarriesTheTokenAndRequestMetadata) {
   }
 }
 
+TEST_F(RemoteConnectionTest, CallsInAnActionScopeNameTheActionUnlessTheyNameTheirOwn) {
+  namespace reapi = build::bazel::remote::execution::v2;
+  reapi::ServerCapabilities answer;
+  answer.mutable_cache_capabilities()->add_digest_functions(reapi::DigestFunction::SHA256);
+  FakeCapabilitiesServer fake(answer);
+  RemoteConnectionOptions options;
+  options.url = fake.url();
+  std::shared_ptr<RemoteConnection> connection = Connect(options);
+  ASSERT_NE(connection, nullptr);
+  auto stub = reapi::Capabilities::NewStub(connection->channel());
+  auto call = [&](const std::string& own) {
+    StatusOr<std::unique_ptr<grpc::ClientContext>> context =
+        connection->NewContext(std::chrono::system_clock::now() + std::chrono::seconds(30), own);
+    ASSERT_TRUE(context.ok()) << context.status().ToString();
+    reapi::ServerCapabilities response;
+    grpc::Status status = stub->GetCapabilities(context->get(), {}, &response);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  };
+  {
+    ActionScope outer("outer-action");
+    call("");
+    {
+      ActionScope inner("inner-action");
+      call("");
+      call("its-own");
+    }
+    call("");
+  }
+  call("");
+  std::vector<std::string> seen;
+  for (const FakeCapabilitiesServer::Metadata& metadata : fake.calls()) {
+    reapi::RequestMetadata parsed;
+    auto header = metadata.find(kRequestMetadataKey);
+    ASSERT_NE(header, metadata.end());
+    ASSERT_TRUE(parsed.ParseFromString(header->second));
+    seen.push_back(parsed.action_id());
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{"outer-action", "inner-action", "its-own",
+                                            "outer-action", ""}));
+}
+
 TEST_F(RemoteConnectionTest, RefusesAServerWithoutSha256) {
   namespace reapi = build::bazel::remote::execution::v2;
   reapi::ServerCapabilities answer;

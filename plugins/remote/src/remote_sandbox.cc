@@ -228,6 +228,8 @@ ExecuteOutcome RemoteSandbox::Run(const Action& action, const ExecuteOptions& op
   StatusOr<Digest> action_digest = local.WriteBlob(action.SerializeAsString());
   if (!action_digest.ok()) return fail(action_digest.status().WithContext("storing the Action"));
   const std::string action_id = action_digest->hash();
+  // Every call made for this Action (uploads, downloads) names it.
+  remote_client::ActionScope scope(action_id);
   if (Status checked = CheckExecutionEndpoint(); !checked.ok()) return fail(checked);
 
   bool skip_cache_lookup = options.skip_cache_lookup || action.do_not_cache();

@@ -45,6 +45,21 @@ inline constexpr int kMaxMessageBytes = 64 << 20;
 // A random (version 4) UUID, e.g. for ByteStream upload names.
 std::string RandomUuid();
 
+// While it lives, every call this thread makes on any connection carries
+// `action_id` in its RequestMetadata (unless the call names its own): so
+// the CAS transfers made for an Action are tied to it in the server's logs
+// as its Execute is. Nests; the previous id comes back when it ends.
+class ActionScope {
+ public:
+  explicit ActionScope(std::string action_id);
+  ~ActionScope();
+  ActionScope(const ActionScope&) = delete;
+  ActionScope& operator=(const ActionScope&) = delete;
+
+ private:
+  std::string previous_;
+};
+
 class RemoteConnection {
  public:
   // INVALID_ARGUMENT for a URL of another form; NOT_FOUND / INVALID_ARGUMENT
@@ -58,7 +73,8 @@ class RemoteConnection {
   const Retrier& retrier() const { return retrier_; }
 
   // A context for one attempt of one call, with the given deadline and
-  // `action_id` ("" = none) in its RequestMetadata. UNAUTHENTICATED when
+  // `action_id` ("" = the thread's ActionScope, if any) in its
+  // RequestMetadata. UNAUTHENTICATED when
   // the access-token file cannot be read.
   StatusOr<std::unique_ptr<grpc::ClientContext>> NewContext(
       std::chrono::system_clock::time_point deadline, const std::string& action_id = "");
