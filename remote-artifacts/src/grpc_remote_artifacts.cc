@@ -298,6 +298,8 @@ Status GrpcRemoteArtifacts::Push(const Artifact& artifact, Storage& local) {
 
 }  // namespace cairn::scheduler
 
+// The name the host looks up (kRemoteArtifactsEntry), not ours to style.
+// NOLINTNEXTLINE(readability-identifier-naming)
 extern "C" __attribute__((visibility("default"))) void cairn_connect_remote_artifacts(
     const std::vector<cairn::RemoteEndpoint>* caches, const std::string* tool_version,
     const cairn::scheduler::RemoteArtifacts::Warn* warn,

@@ -45,7 +45,7 @@ StatusOr<ConnectRemoteArtifactsFn> LoadEntry() {
 
 StatusOr<std::unique_ptr<RemoteArtifacts>> ConnectRemoteArtifacts(
     const std::vector<RemoteEndpoint>& caches, const std::string& tool_version,
-    RemoteArtifacts::Warn warn) {
+    const RemoteArtifacts::Warn& warn) {
   CAIRN_ASSIGN_OR_RETURN(ConnectRemoteArtifactsFn entry, LoadEntry());
   std::unique_ptr<RemoteArtifacts> connected;
   Status error;

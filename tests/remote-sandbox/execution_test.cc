@@ -11,7 +11,6 @@
 namespace cairn::testing {
 namespace {
 
-using server::InstanceConfig;
 using server::kNoSandbox;
 using server::ParseListenAddress;
 using server::ServerConfig;

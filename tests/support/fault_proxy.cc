@@ -14,7 +14,7 @@ namespace {
 // grpc-status-details-bin, ...): copying it would duplicate or contradict
 // what the library sends on the next hop. Error details travel in the
 // grpc::Status instead.
-bool IsTransportMetadata(grpc::string_ref key) {
+bool IsTransportMetadata(const grpc::string_ref& key) {
   std::string name(key.data(), key.size());
   return name.empty() || name[0] == ':' || name.rfind("grpc-", 0) == 0 || name == "user-agent" ||
          name == "content-type" || name == "te";

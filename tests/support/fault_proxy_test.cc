@@ -51,8 +51,8 @@ class EchoBackend : public grpc::CallbackGenericService {
  public:
   static constexpr char kTrailer[] = "x-echo-trailer-bin";
   static const std::string& TrailerValue() {
-    static const std::string value("\0\xfftrailer", 9);
-    return value;
+    static const std::string kValue("\0\xfftrailer", 9);
+    return kValue;
   }
   static grpc::Status EndStatus() {
     return grpc::Status(grpc::StatusCode::ABORTED, "the echo ends", std::string("\x08\x0a", 2));

@@ -49,7 +49,8 @@ Status ExtractRemoteChoice(std::vector<std::string>& args, RemoteChoice* choice)
 }
 
 Status OpenRemoteArtifacts(CommandContext& context, ProjectSession* session,
-                           const RemoteChoice& choice, scheduler::RemoteArtifacts::Warn warn) {
+                           const RemoteChoice& choice,
+                           const scheduler::RemoteArtifacts::Warn& warn) {
   if (choice.none) return Status::Ok();
   CAIRN_ASSIGN_OR_RETURN(const Config* config, context.GetConfig());
   std::vector<RemoteEndpoint> caches;
@@ -67,7 +68,7 @@ Status OpenRemoteArtifacts(CommandContext& context, ProjectSession* session,
   }
   if (caches.empty()) return Status::Ok();
   CAIRN_ASSIGN_OR_RETURN(session->remote,
-                         scheduler::ConnectRemoteArtifacts(caches, CAIRN_VERSION, std::move(warn)));
+                         scheduler::ConnectRemoteArtifacts(caches, CAIRN_VERSION, warn));
   return Status::Ok();
 }
 

@@ -44,7 +44,8 @@ struct RemoteChoice {
 // (BuildStream's order); none with --no-remote. Failures of a cache later
 // go to `warn`.
 Status OpenRemoteArtifacts(CommandContext& context, ProjectSession* session,
-                           const RemoteChoice& choice, scheduler::RemoteArtifacts::Warn warn);
+                           const RemoteChoice& choice,
+                           const scheduler::RemoteArtifacts::Warn& warn);
 
 // The --help lines of --remote / --no-remote.
 inline constexpr char kRemoteHelp[] =

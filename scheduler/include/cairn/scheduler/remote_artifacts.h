@@ -86,7 +86,7 @@ class RemoteArtifacts {
 // FAILED_PRECONDITION naming the module when it cannot be loaded.
 StatusOr<std::unique_ptr<RemoteArtifacts>> ConnectRemoteArtifacts(
     const std::vector<RemoteEndpoint>& caches, const std::string& tool_version,
-    RemoteArtifacts::Warn warn);
+    const RemoteArtifacts::Warn& warn);
 
 // The module's entry point, exported with C linkage under this name (its
 // arguments are pointers, as C linkage wants): fills *connected, or
