@@ -29,11 +29,15 @@ reports ("... in N s") and the rest of the process's wall time.
 Timed rows give the median of each side and the median of the run-by-run
 ratios (each run against the baseline run next to it, in turns whose
 order flips every round, so no side always goes first). Every side runs
-once untimed first, so the source files are in the page cache. Nothing
-is asserted: the table says which targets were met.
+once untimed first, so the source files are in the page cache. Every
+run gets a new directory (cache, server store) and none is deleted
+before the row is over (see Scratch: on ext4, deleting 20,000 files
+slows the next 20,000 made for half a minute). Nothing is asserted: the
+table says which targets were met.
 
 Run from the build tree, as root (the project's builds use bwrap):
-  build/bin/artifact_cache_bench [--dir DIR] [--files N] [--dirs N] [--runs N] [--keep]
+  build/bin/artifact_cache_bench [--dir DIR] [--files N] [--dirs N] [--runs N]
+                                 [--settle SECONDS] [--keep]
 That wrapper passes --cairn, --server, --plugin-dir and --example-project.
 """
 
@@ -302,38 +306,70 @@ def timed_row(what, measured_times, baseline_times, baseline_name, target):
         "-" if target is None else f"<= {target}x", None if target is None else ratio <= target)
 
 
-def fresh(path):
-    shutil.rmtree(path, ignore_errors=True)
-    return path
+class Scratch:
+    """Fresh directories for the runs of a row, none deleted before the row
+    is over. Deleting thousands of files just before a timed process
+    would time the file system instead: ext4 without a journal does not
+    reuse an inode freed in the last dirty_expire_centisecs (30 s), and
+    every new file (each blob stored) then scans past the freed ones; a
+    fresh cache right after `rm -rf` of the last one took 10x as long."""
+
+    def __init__(self, root, settle_seconds):
+        self.root = root
+        self.settle_seconds = settle_seconds
+        self.count = 0
+
+    def fresh(self, name):
+        """A new path, not yet made, under the scratch directory."""
+        os.makedirs(self.root, exist_ok=True)
+        self.count += 1
+        return os.path.join(self.root, f"{name}-{self.count}")
+
+    def clear(self, settle=True):
+        """Deletes every directory of the row, then (with `settle`) waits
+        for the freed inodes to be reusable; between rows, not timed."""
+        shutil.rmtree(self.root, ignore_errors=True)
+        if settle and self.settle_seconds > 0:
+            print(f"   (deleted the row's caches; {self.settle_seconds:g} s for the file system "
+                  "to settle)", flush=True)
+            time.sleep(self.settle_seconds)
 
 
-def import_side(cairn, work, tree):
+def default_settle_seconds():
+    """ext4's window for recently freed inodes: the kernel's
+    dirty_expire_centisecs, plus the 5 s it adds while the inode table
+    block is dirty, plus one."""
+    try:
+        with open("/proc/sys/vm/dirty_expire_centisecs") as setting:
+            return int(setting.read()) / 100 + 6
+    except (OSError, ValueError):
+        return 36
+
+
+def import_side(cairn, scratch, tree):
     """The baseline of rows 1 and 2: `cairn cas import` into a fresh cache."""
     def side(_):
-        seconds, output = cairn.cas_import(fresh(os.path.join(work, "import-cache")), tree)
+        seconds, output = cairn.cas_import(scratch.fresh("import-cache"), tree)
         if not re.match(r"^[0-9a-f]{64}/\d+$", output.strip().splitlines()[-1]):
             raise BenchError(f"cairn cas import printed no digest: {output.strip()}")
         return seconds
     return side
 
 
-def push_row(settings, work, cairn, built_cache, tree):
-    transfers, server_calls, run = [], {}, [0]
+def push_row(settings, scratch, cairn, built_cache, tree):
+    transfers, server_calls = [], {}
 
     def push(index):
         # A new server on a new directory: every blob is sent. Starting
         # and stopping it is not timed.
-        run[0] += 1
-        name = f"push-server-{run[0]}"
-        server = Server(settings.server, fresh(os.path.join(work, name)), settings.plugin_dir,
-                        os.path.join(work, name + ".log"))
+        directory = scratch.fresh("push-server")
+        server = Server(settings.server, directory, settings.plugin_dir, directory + ".log")
         try:
             seconds, output = cairn.in_project(built_cache, "artifact", "push", "many-files.bst",
                                                "--remote", server.url)
             transfer = moved(output, "pushed", settings.files)[1]
         finally:
             server.stop()
-            shutil.rmtree(os.path.join(work, name), ignore_errors=True)
         # Read once the server has stopped: its whole log is written.
         if index >= 0:
             transfers.append(transfer)
@@ -341,7 +377,7 @@ def push_row(settings, work, cairn, built_cache, tree):
                 server_calls.setdefault(method, []).extend(times)
         return seconds
 
-    sides = (push, import_side(cairn, work, tree))
+    sides = (push, import_side(cairn, scratch, tree))
     warm_up(*sides)
     pushes, imports = timed_turns(settings.runs, *sides)
     runs = len(transfers)
@@ -353,11 +389,11 @@ def push_row(settings, work, cairn, built_cache, tree):
               "cas import", 2)
 
 
-def pull_row(settings, work, cairn, shared, tree):
+def pull_row(settings, scratch, cairn, shared, tree):
     transfers = []
 
     def pull(index):
-        seconds, output = cairn.in_project(fresh(os.path.join(work, "pull-cache")), "artifact",
+        seconds, output = cairn.in_project(scratch.fresh("pull-cache"), "artifact",
                                            "pull", "many-files.bst", "--remote", shared.url)
         transfer = moved(output, "pulled", settings.files)[1]
         if index >= 0:
@@ -365,14 +401,14 @@ def pull_row(settings, work, cairn, shared, tree):
         return seconds
 
     def show(_):
-        seconds, output = cairn.in_project(fresh(os.path.join(work, "show-cache")), "show",
+        seconds, output = cairn.in_project(scratch.fresh("show-cache"), "show",
                                            "--deps", "none", "--format", "%{state}",
                                            "many-files.bst")
         if output.strip() != "downloadable":
             raise BenchError(f"many-files.bst is not downloadable in a fresh cache: {output}")
         return seconds
 
-    sides = (pull, import_side(cairn, work, tree), show)
+    sides = (pull, import_side(cairn, scratch, tree), show)
     warm_up(*sides)
     offset = shared.log_offset()
     pulls, imports, shows = timed_turns(settings.runs, *sides)
@@ -389,11 +425,11 @@ def pull_row(settings, work, cairn, shared, tree):
               None)
 
 
-def build_row(settings, work, cairn, shared, target, number):
+def build_row(settings, scratch, cairn, shared, target, number):
     pulled_builds, pull_parts, cached_parts = [], [], []
 
     def build_pulling(_):
-        seconds, output = cairn.in_project(fresh(os.path.join(work, "build-cache")), "build",
+        seconds, output = cairn.in_project(scratch.fresh("build-cache"), "build",
                                            target)
         built, cached, pulled = build_counts(output)
         if built or cached or not pulled:
@@ -403,7 +439,7 @@ def build_row(settings, work, cairn, shared, target, number):
         return seconds
 
     def pull_then_build(index):
-        cache = fresh(os.path.join(work, "pull-build-cache"))
+        cache = scratch.fresh("pull-build-cache")
         pull_seconds, output = cairn.in_project(cache, "artifact", "pull", target, "--deps", "all")
         moved(output, "pulled", 1)
         build_seconds, output = cairn.in_project(cache, "build", target)
@@ -439,6 +475,9 @@ def parse_settings():
     parser.add_argument("--files", type=int, default=20000, help="small files of the artifact")
     parser.add_argument("--dirs", type=int, default=100, help="directories they are spread over")
     parser.add_argument("--runs", type=int, default=11, help="timed runs of each side")
+    parser.add_argument("--settle", type=float, default=default_settle_seconds(),
+                        help="seconds to wait after deleting a row's caches (default: ext4's "
+                        "window for recently freed inodes, see Scratch)")
     parser.add_argument("--keep", action="store_true", help="keep the directory and logs")
     settings = parser.parse_args()
     if settings.files < 1 or settings.dirs < 1 or settings.runs < 1:
@@ -472,10 +511,14 @@ def main():
         cairn.in_project(built_cache, "build", "--no-remote", *targets)
         cairn.in_project(built_cache, "artifact", "push", "--deps", "all", *targets,
                          "--remote", shared.url)
-        push_row(settings, work, cairn, built_cache, tree)
-        pull_row(settings, work, cairn, shared, tree)
+        scratch = Scratch(os.path.join(work, "scratch"), settings.settle)
+        push_row(settings, scratch, cairn, built_cache, tree)
+        scratch.clear()
+        pull_row(settings, scratch, cairn, shared, tree)
+        scratch.clear()
         for number, target in enumerate(targets, start=3):
-            build_row(settings, work, cairn, shared, target, number)
+            build_row(settings, scratch, cairn, shared, target, number)
+            scratch.clear(settle=number < 2 + len(targets))
         print()
         print_table()
     except (BenchError, OSError, subprocess.SubprocessError) as error:
