@@ -11,9 +11,9 @@
 #include <vector>
 
 #include "cairn/merkle.h"
+#include "cairn/parallel.h"
 #include "capture_index.h"
 #include "file_util.h"
-#include "parallel.h"
 
 namespace cairn::cas_local {
 namespace {

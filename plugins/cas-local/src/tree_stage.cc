@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "cairn/merkle.h"
+#include "cairn/parallel.h"
 #include "file_util.h"
-#include "parallel.h"
 
 namespace cairn::cas_local {
 namespace {

@@ -1,4 +1,4 @@
-#include "parallel.h"
+#include "cairn/parallel.h"
 
 #include <atomic>
 #include <exception>
@@ -7,7 +7,7 @@
 #include <thread>
 #include <vector>
 
-namespace cairn::cas_local {
+namespace cairn {
 
 Status ParallelFor(size_t count, int threads, const std::function<Status(size_t)>& body) {
   return ParallelForWithWorker(count, threads, [&](int, size_t index) { return body(index); });
@@ -51,4 +51,4 @@ Status ParallelForWithWorker(size_t count, int threads,
   return error;
 }
 
-}  // namespace cairn::cas_local
+}  // namespace cairn

@@ -1,18 +1,18 @@
-// parallel.h — running independent work items on a few threads.
+// cairn/parallel.h — running independent work items on a few threads.
 //
-// The store's parallelism is deliberately small (hashing and I/O on two
+// Parallelism here is deliberately small (hashing and I/O on a few
 // cores): ParallelFor starts `threads - 1` helper threads for the duration
 // of one call and runs items on the calling thread too, so there is no
 // long-lived pool to shut down when the plugin is unloaded.
-#ifndef CAIRN_CAS_LOCAL_PARALLEL_H
-#define CAIRN_CAS_LOCAL_PARALLEL_H
+#ifndef CAIRN_PARALLEL_H
+#define CAIRN_PARALLEL_H
 
 #include <cstddef>
 #include <functional>
 
 #include "cairn/status.h"
 
-namespace cairn::cas_local {
+namespace cairn {
 
 // Calls body(i) for every i in [0, count), on up to `threads` threads.
 // Stops handing out new items after the first error and returns it (the
@@ -25,6 +25,6 @@ Status ParallelFor(size_t count, int threads, const std::function<Status(size_t)
 Status ParallelForWithWorker(size_t count, int threads,
                              const std::function<Status(int worker, size_t)>& body);
 
-}  // namespace cairn::cas_local
+}  // namespace cairn
 
-#endif  // CAIRN_CAS_LOCAL_PARALLEL_H
+#endif  // CAIRN_PARALLEL_H
