@@ -135,8 +135,8 @@ Status TreeStage::Stage(const Digest& root, const std::string& path, const Stage
   // directories, instead of queueing on one directory's lock.
   std::vector<Batch> batches;
   for (size_t d = 0; d < all.size(); ++d) {
-    size_t count =
-        static_cast<size_t>(all[d].directory.files_size() + all[d].directory.symlinks_size());
+    size_t count = static_cast<size_t>(all[d].directory.files_size()) +
+                   static_cast<size_t>(all[d].directory.symlinks_size());
     for (size_t begin = 0; begin < count; begin += kEntriesPerBatch) {
       batches.push_back({d, begin, std::min(begin + kEntriesPerBatch, count)});
     }
