@@ -36,93 +36,19 @@ That wrapper passes --cairn, --server and --plugin-dir.
 
 import argparse
 import os
-import re
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from bench_processes import (BenchError, Server, print_table, row, tail,  # noqa: E402
+                             timed_row, timed_turns)
 
 UPLOAD_METHODS = ("FindMissingBlobs", "BatchUpdateBlobs", "Write")
-METRIC_LINE = re.compile(
-    r'^cairn_server_requests_total\{method="([^"]*)",code="([^"]*)"\} (\d+)$')
-
-
-class BenchError(Exception):
-    pass
-
-
-def tail(path, lines=20):
-    """The end of a log, indented, for an error message."""
-    try:
-        with open(path, errors="replace") as log:
-            last = log.read().splitlines()[-lines:]
-    except OSError:
-        return ""
-    return "".join("\n  " + line for line in last)
-
-
-class Server:
-    """A cairn-server process with its metrics endpoint, stopped by stop()."""
-
-    def __init__(self, binary, cache_dir, plugin_dir, log_path):
-        self.log_path = log_path
-        self.process = subprocess.Popen(
-            [binary, "--listen", "grpc://127.0.0.1:0", "--metrics-listen", "127.0.0.1:0",
-             "--cache-dir", cache_dir, "--plugin-path", plugin_dir],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        self.url = None
-        self.metrics_url = None
-        # The two address lines come first; a thread then copies the rest
-        # of the output to the log, so the pipe never fills.
-        found = threading.Event()
-        self.copier = threading.Thread(target=self._copy_output, args=(found,), daemon=True)
-        self.copier.start()
-        if not found.wait(30) or self.url is None or self.metrics_url is None:
-            self.stop()
-            raise BenchError("cairn-server printed no listening and metrics addresses in 30 s; "
-                             "its output:" + tail(log_path))
-
-    def _copy_output(self, found):
-        with open(self.log_path, "ab") as log:
-            for line in self.process.stdout:
-                log.write(line)
-                log.flush()
-                text = line.decode(errors="replace").strip()
-                if text.startswith("cairn-server: listening on "):
-                    self.url = text.split(" on ", 1)[1]
-                elif text.startswith("cairn-server: metrics on "):
-                    self.metrics_url = text.split(" on ", 1)[1]
-                if self.url and self.metrics_url:
-                    found.set()
-        found.set()  # the server exited: Server() stops waiting
-
-    def requests(self):
-        """{(method, code): count} of cairn_server_requests_total."""
-        with urllib.request.urlopen(self.metrics_url, timeout=10) as answer:
-            text = answer.read().decode()
-        counts = {}
-        for line in text.splitlines():
-            match = METRIC_LINE.match(line)
-            if match:
-                counts[(match.group(1), match.group(2))] = int(match.group(3))
-        return counts
-
-    def stop(self):
-        """SIGTERM, 40 s to drain, then SIGKILL. Returns the exit status."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(40)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.copier.join(10)
-        return self.process.returncode
 
 
 def difference(after, before):
@@ -205,22 +131,6 @@ def make_many_files_root(path, files, dirs):
             file.write(f"small file {index:06} ".encode().ljust(100, b"."))
 
 
-ROWS = []
-
-
-def row(what, measured, baseline, ratio, target, met):
-    """One line of the table; `met` None for a row of context (no target)."""
-    verdict = "-" if met is None else "met" if met else "UNMET"
-    ROWS.append((what, measured, baseline, ratio, target, verdict))
-
-
-def print_table():
-    header = ("row", "measured", "baseline", "ratio", "target", "met?")
-    widths = [max(len(str(line[column])) for line in ROWS + [header]) for column in range(6)]
-    for line in [header] + ROWS:
-        print("  ".join(str(cell).ljust(width) for cell, width in zip(line, widths)).rstrip())
-
-
 def rpc_rows(settings, work, server, remote):
     root = os.path.join(work, "many-files")
     make_many_files_root(root, settings.files, settings.dirs)
@@ -247,33 +157,6 @@ def rpc_rows(settings, work, server, remote):
         "<= 1 FindMissingBlobs, no blobs", sent == 0 and calls(second, "FindMissingBlobs") <= 1)
 
 
-def timed_turns(runs, *sides):
-    """Runs each side `runs` times in turns, the order reversed every other
-    round (A B C, C B A, ...); returns each side's times."""
-    times = [[] for _ in sides]
-    for index in range(runs):
-        order = range(len(sides)) if index % 2 == 0 else reversed(range(len(sides)))
-        for side in order:
-            times[side].append(sides[side](index))
-    return times
-
-
-def timed_row(what, measured_times, baseline_times, baseline_name, target):
-    ratio = statistics.median(m / b for m, b in zip(measured_times, baseline_times))
-    row(what, f"{statistics.median(measured_times) * 1e3:.1f} ms",
-        f"{baseline_name} {statistics.median(baseline_times) * 1e3:.1f} ms", f"{ratio:.2f}",
-        "-" if target is None else f"<= {target}", None if target is None else ratio <= target)
-
-
-def server_execute_milliseconds(log_path, offset):
-    """The ms= of the Execute calls the server logged past `offset` (its
-    request log line; an empty list when the format is not recognised)."""
-    with open(log_path, errors="replace") as log:
-        log.seek(offset)
-        return [float(match.group(1)) for match in
-                re.finditer(r"\] Execute .*? ms=([0-9.]+)", log.read())]
-
-
 def timed_rows(settings, work, server, remote, local):
     root = os.path.join(work, "busybox-root")
     make_busybox_root(root)
@@ -284,14 +167,14 @@ def timed_rows(settings, work, server, remote, local):
         remote.run(root, f"warm-up {index}")
 
     before = server.requests()
-    log_offset = os.path.getsize(server.log_path)
+    log_offset = server.log_offset()
     miss, bwrap = timed_turns(settings.runs, lambda i: remote.run(root, f"miss {i}"),
                               lambda i: local.run(root, f"bwrap {i}"))
     delta = difference(server.requests(), before)
     if calls(delta, "Execute") != settings.runs or calls(delta, "GetActionResult", "OK") != 0:
         raise BenchError(f"the cache-miss runs were not all executed: {breakdown(delta)}")
     print(f"2. {settings.runs} cache-miss runs; the server received: {breakdown(delta)}")
-    executes = server_execute_milliseconds(server.log_path, log_offset)
+    executes = server.calls_since(log_offset).get("Execute", [])
     if executes:
         print(f"   the server's own time in Execute (its log, {len(executes)} calls): "
               f"median {statistics.median(executes):.1f} ms")
@@ -336,7 +219,7 @@ def main():
     exit_code = 0
     try:
         server = Server(settings.server, os.path.join(work, "server-cache"), settings.plugin_dir,
-                        os.path.join(work, "server.log"))
+                        os.path.join(work, "server.log"), metrics=True)
         with open(os.path.join(work, "user.yaml"), "w") as config:
             config.write(f"remote-execution:\n  url: {server.url}\n")
         print(f"remote_bench: cairn run against a cairn-server process at {server.url}")
