@@ -29,6 +29,7 @@
 #include "cairn/status_details.h"
 #include "execution_platform.h"
 #include "execution_queue.h"
+#include "google/longrunning/operations.grpc.pb.h"
 #include "operation.h"
 #include "operation_registry.h"
 #include "request_checks.h"
@@ -39,6 +40,7 @@ namespace cairn::server {
 namespace {
 
 namespace reapi = build::bazel::remote::execution::v2;
+namespace longrunning = google::longrunning;
 using google::longrunning::Operation;  // the message; server::Operation is the state
 using OperationWriter = grpc::ServerWriter<google::longrunning::Operation>;
 
@@ -223,6 +225,10 @@ class ExecutionService final : public reapi::Execution::Service, public Drainabl
   // On a queue worker.
   void Run(Sandbox& sandbox, const Action& action,
            const std::shared_ptr<server::Operation>& operation) {
+    if (operation->cancel_requested()) {
+      Complete(operation, Cancelled("cancelled (CancelOperation) before it started"));
+      return;
+    }
     operation->Advance(reapi::ExecutionStage::EXECUTING);
     ExecuteOptions options;
     options.progress = [&operation](const ExecuteProgress& progress) {
@@ -231,7 +237,10 @@ class ExecutionService final : public reapi::Execution::Service, public Drainabl
     };
     // Only the server going away stops an action: the clients waiting for
     // it may come and go (WaitExecution), and others may have joined.
-    options.is_cancelled = [this] { return queue_.cancelled(); };
+    // (and CancelOperation, which names this operation).
+    options.is_cancelled = [this, &operation] {
+      return queue_.cancelled() || operation->cancel_requested();
+    };
     ExecuteOutcome outcome = sandbox.Execute(action, options);
 
     reapi::ExecuteResponse response;
@@ -262,13 +271,41 @@ class ExecutionService final : public reapi::Execution::Service, public Drainabl
   }
 
   void Abandon(const std::shared_ptr<server::Operation>& operation) {
+    Complete(operation,
+             Unavailable("the server shut down before the action ran; execute it again"));
+  }
+
+  // Completes an operation that ran nothing, with `status`.
+  void Complete(const std::shared_ptr<server::Operation>& operation, const Status& status) {
     reapi::ExecuteResponse response;
-    *response.mutable_status() =
-        ToRpcStatus(Unavailable("the server shut down before the action ran; execute it again"));
+    *response.mutable_status() = ToRpcStatus(status);
+    response.set_message(status.ToString());
     operation->Complete(std::move(response));
     registry_.Finished(operation);
   }
 
+ public:
+  // google.longrunning.Operations, for this service's operations.
+  StatusOr<std::shared_ptr<server::Operation>> FindForOperations(RequestScope& scope,
+                                                                 const std::string& name) {
+    std::optional<std::string> instance = InstanceOfOperationName(name);
+    if (!instance) return UnknownOperation(name);
+    Status allowed = scope.Enter(*instance, Permission::kExecute, "name");
+    if (allowed.code() == Code::kInvalidArgument) return UnknownOperation(name);
+    CAIRN_RETURN_IF_ERROR(allowed);
+    std::shared_ptr<server::Operation> operation = registry_.Find(name);
+    if (operation == nullptr) return UnknownOperation(name);
+    return operation;
+  }
+
+  void Cancel(const std::shared_ptr<server::Operation>& operation) {
+    if (operation->done()) return;
+    operation->RequestCancel();
+    // A request for the same action from now on runs on its own.
+    registry_.StopMerging(operation);
+  }
+
+ private:
   // Fills the inline fields `request` asks for into the done `message`'s
   // result, within the batch limit (what does not fit, or cannot be read,
   // stays a digest only: the fields are hints, as REAPI says).
@@ -331,8 +368,51 @@ class ExecutionService final : public reapi::Execution::Service, public Drainabl
 
 }  // namespace
 
-std::unique_ptr<grpc::Service> MakeExecutionService(ServerState& state) {
-  return std::make_unique<ExecutionService>(state);
+// google.longrunning.Operations over the Execution service's operations:
+// GetOperation and CancelOperation. CancelOperation stops the execution
+// for every client following it (REAPI's operations are the server's, not
+// a client's); a client that merely goes away cancels nothing.
+class OperationsService final : public longrunning::Operations::Service {
+ public:
+  OperationsService(ServerState& state, ExecutionService& execution)
+      : state_(state), execution_(execution) {}
+
+  grpc::Status GetOperation(grpc::ServerContext* context,
+                            const longrunning::GetOperationRequest* request,
+                            longrunning::Operation* response) override {
+    RequestScope scope(state_, context, "GetOperation");
+    StatusOr<std::shared_ptr<server::Operation>> operation =
+        execution_.FindForOperations(scope, request->name());
+    if (!operation.ok()) return scope.Finish(operation.status());
+    *response = (*operation)->Render((*operation)->updates() - 1);
+    return scope.Finish(Status::Ok());
+  }
+
+  grpc::Status CancelOperation(grpc::ServerContext* context,
+                               const longrunning::CancelOperationRequest* request,
+                               google::protobuf::Empty* /*response*/) override {
+    RequestScope scope(state_, context, "CancelOperation");
+    StatusOr<std::shared_ptr<server::Operation>> operation =
+        execution_.FindForOperations(scope, request->name());
+    if (!operation.ok()) return scope.Finish(operation.status());
+    execution_.Cancel(*operation);
+    return scope.Finish(Status::Ok());
+  }
+
+ private:
+  ServerState& state_;
+  ExecutionService& execution_;
+};
+
+std::vector<std::unique_ptr<grpc::Service>> MakeExecutionServices(ServerState& state) {
+  auto execution = std::make_unique<ExecutionService>(state);
+  auto operations = std::make_unique<OperationsService>(state, *execution);
+  std::vector<std::unique_ptr<grpc::Service>> services;
+  // Destroyed in reverse: the Operations service before the Execution
+  // service it refers to.
+  services.push_back(std::move(execution));
+  services.push_back(std::move(operations));
+  return services;
 }
 
 }  // namespace cairn::server

@@ -21,6 +21,7 @@
 #ifndef CAIRN_SERVER_OPERATION_H
 #define CAIRN_SERVER_OPERATION_H
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
@@ -56,6 +57,12 @@ class Operation {
   void Complete(ExecuteResponse response);
 
   bool done() const;
+
+  // CancelOperation: asks the execution to stop. A queued one never
+  // starts, a running one's sandbox is told to stop; either completes
+  // with CANCELLED (unless it finished first).
+  void RequestCancel() { cancel_requested_ = true; }
+  bool cancel_requested() const { return cancel_requested_; }
   // When Complete() was called (meaningless before).
   std::chrono::steady_clock::time_point completed_at() const;
 
@@ -75,6 +82,7 @@ class Operation {
   const std::string instance_;
   const Digest action_digest_;
 
+  std::atomic<bool> cancel_requested_{false};
   mutable std::mutex mutex_;
   mutable std::condition_variable changed_;
   std::vector<Stage> stages_;

@@ -91,11 +91,16 @@ std::shared_ptr<Operation> OperationRegistry::AddCompleted(const std::string& in
   return operation;
 }
 
-void OperationRegistry::Finished(const std::shared_ptr<Operation>& operation) {
+void OperationRegistry::StopMerging(const std::shared_ptr<Operation>& operation) {
   std::lock_guard<std::mutex> lock(mutex_);
   auto key = std::make_pair(operation->instance(), RunningKeyDigest(operation->action_digest()));
   auto running = running_.find(key);
   if (running != running_.end() && running->second == operation) running_.erase(running);
+}
+
+void OperationRegistry::Finished(const std::shared_ptr<Operation>& operation) {
+  StopMerging(operation);
+  std::lock_guard<std::mutex> lock(mutex_);
   finished_.push_back(operation);
   ForgetOldFinished();
 }

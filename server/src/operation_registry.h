@@ -66,6 +66,10 @@ class OperationRegistry {
                                           Operation::Stage first_stage,
                                           Operation::ExecuteResponse response);
 
+  // Nothing merges into `operation` any more (it is being cancelled: a
+  // new request for the same action gets an operation of its own).
+  void StopMerging(const std::shared_ptr<Operation>& operation);
+
   // Called once `operation` is complete: nothing merges into it any more,
   // and its time to be forgotten starts.
   void Finished(const std::shared_ptr<Operation>& operation);

@@ -242,7 +242,7 @@ StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config,
   impl->services.push_back(MakeCasService(state));
   impl->services.push_back(MakeByteStreamService(state));
   impl->services.push_back(MakeActionCacheService(state));
-  impl->services.push_back(MakeExecutionService(state));
+  for (auto& service : MakeExecutionServices(state)) impl->services.push_back(std::move(service));
   impl->services.push_back(MakeFetchService(state));
   impl->services.push_back(MakePushService(state));
   for (const auto& service : impl->services) {

@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <memory>
+#include <vector>
 
 #include "server_state.h"
 
@@ -36,8 +37,9 @@ std::unique_ptr<grpc::Service> MakeCasService(ServerState& state);
 std::unique_ptr<grpc::Service> MakeByteStreamService(ServerState& state);
 // build.bazel.remote.execution.v2.ActionCache (action_cache_service.cc).
 std::unique_ptr<grpc::Service> MakeActionCacheService(ServerState& state);
-// build.bazel.remote.execution.v2.Execution (execution_service.cc).
-std::unique_ptr<grpc::Service> MakeExecutionService(ServerState& state);
+// build.bazel.remote.execution.v2.Execution and, over its operations,
+// google.longrunning.Operations (execution_service.cc).
+std::vector<std::unique_ptr<grpc::Service>> MakeExecutionServices(ServerState& state);
 // build.bazel.remote.asset.v1.Fetch and Push (asset_service.cc).
 std::unique_ptr<grpc::Service> MakeFetchService(ServerState& state);
 std::unique_ptr<grpc::Service> MakePushService(ServerState& state);

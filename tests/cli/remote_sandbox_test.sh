@@ -70,8 +70,10 @@ printf '  bogus: 1\n' >>"$XDG_CONFIG_HOME/cairn/config.yaml"
 grep -q "config.yaml:[0-9]*:[0-9]*" "$work/bogus.err" || fail "no FILE:LINE:COLUMN: $(cat "$work/bogus.err")"
 sed -i '/bogus/d' "$XDG_CONFIG_HOME/cairn/config.yaml"
 
-# Ctrl-C during a remote execution: cairn stops at once with 130.
-"$cairn" -v --sandbox remote run --root "$root" -- /bin/busybox sleep 30 >"$work/int.out" 2>&1 &
+# Ctrl-C during a remote execution: cairn stops at once with 130, and its
+# CancelOperation stops the command on the server too (a sleep of a length
+# no other test uses, so a parallel test cannot look like it).
+"$cairn" -v --sandbox remote run --root "$root" -- /bin/busybox sleep 4711 >"$work/int.out" 2>&1 &
 pid=$!
 i=0
 until grep -q "remote: executing" "$work/int.out"; do
@@ -86,6 +88,11 @@ while kill -0 $pid 2>/dev/null; do
 done
 code=0; wait $pid || code=$?
 [ $code -eq 130 ] || fail "Ctrl-C: exit code $code, not 130: $(cat "$work/int.out")"
+i=0
+while pgrep -f "sleep 4711" >/dev/null; do
+  i=$((i + 1)); [ $i -lt 100 ] || fail "the server still runs the cancelled command after 10 s"
+  sleep 0.1
+done
 
 # The server down: a bounded retry sequence, then an error naming it.
 stop_server main

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "execution_support.h"
+#include "google/longrunning/operations.grpc.pb.h"
 #include "server_fixture.h"
 
 namespace cairn::server {
@@ -407,6 +408,65 @@ TEST_F(ServerTest, AClientThatDisconnectsDoesNotCancelTheAction) {
   reapi::ExecuteResponse response = ResponseOf(later->last());
   EXPECT_EQ(response.status().code(), 0) << response.status().message();
   EXPECT_EQ(Get(*cas_, response.result().stdout_digest()).substr(0, 4), "run\n");
+}
+
+TEST_F(ServerTest, CancelOperationStopsARunningActionForEveryoneFollowingIt) {
+  SKIP_UNLESS_EXECUTABLE();
+  StartServer();
+  Gate gate;
+  Digest action = PutAction(*cas_, PutBusyboxRoot(*cas_), gate.Action());
+  auto execute = OperationStream::Execute(*execution_, Request(action));
+  ASSERT_TRUE(execute->ReadUntil(reapi::ExecutionStage::EXECUTING));
+  std::string name = execute->last().name();
+  ASSERT_TRUE(gate.WaitForArrival());
+  auto operations = google::longrunning::Operations::NewStub(channel_);
+
+  google::longrunning::GetOperationRequest get;
+  get.set_name(name);
+  google::longrunning::Operation current;
+  grpc::Status got = operations->GetOperation(Deadline().get(), get, &current);
+  ASSERT_TRUE(got.ok()) << got.error_message();
+  EXPECT_EQ(current.name(), name);
+  EXPECT_FALSE(current.done());
+
+  google::longrunning::CancelOperationRequest cancel;
+  cancel.set_name(name);
+  google::protobuf::Empty empty;
+  grpc::Status cancelled = operations->CancelOperation(Deadline().get(), cancel, &empty);
+  ASSERT_TRUE(cancelled.ok()) << cancelled.error_message();
+  // The gate is never released: only the cancellation ends the command.
+  ASSERT_TRUE(execute->Finish().ok());
+  reapi::ExecuteResponse response = ResponseOf(execute->last());
+  EXPECT_EQ(response.status().code(), static_cast<int>(grpc::StatusCode::CANCELLED))
+      << response.status().message();
+
+  // Nothing was cached, and nothing merges into the cancelled operation:
+  // the same action runs afresh, as a new operation.
+  gate.Release();
+  auto again = OperationStream::Execute(*execution_, Request(action));
+  ASSERT_TRUE(gate.WaitForArrival());
+  gate.Release();
+  ASSERT_TRUE(again->Finish().ok());
+  EXPECT_NE(again->last().name(), name);
+  reapi::ExecuteResponse rerun = ResponseOf(again->last());
+  EXPECT_EQ(rerun.status().code(), 0) << rerun.status().message();
+  EXPECT_FALSE(rerun.cached_result());
+  EXPECT_EQ(Get(*cas_, rerun.result().stdout_digest()).substr(0, 4), "run\n");
+}
+
+TEST_F(ServerTest, CancelOrGetOfAnUnknownOperationIsNotFound) {
+  StartServer();
+  auto operations = google::longrunning::Operations::NewStub(channel_);
+  google::longrunning::CancelOperationRequest cancel;
+  cancel.set_name("operations/00000000-0000-4000-8000-000000000000");
+  google::protobuf::Empty empty;
+  EXPECT_EQ(operations->CancelOperation(Deadline().get(), cancel, &empty).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  google::longrunning::GetOperationRequest get;
+  get.set_name("nonsense");
+  google::longrunning::Operation operation;
+  EXPECT_EQ(operations->GetOperation(Deadline().get(), get, &operation).error_code(),
+            grpc::StatusCode::NOT_FOUND);
 }
 
 TEST_F(ServerTest, TwoIdenticalExecutesAtOnceRunTheActionOnce) {

@@ -47,7 +47,8 @@ TEST_F(ServerTest, ReflectionListsEveryServiceTheServerOffers) {
         "build.bazel.remote.execution.v2.ContentAddressableStorage",
         "build.bazel.remote.execution.v2.ActionCache", "build.bazel.remote.execution.v2.Execution",
         "google.bytestream.ByteStream", "build.bazel.remote.asset.v1.Fetch",
-        "build.bazel.remote.asset.v1.Push", "grpc.health.v1.Health"}) {
+        "build.bazel.remote.asset.v1.Push", "google.longrunning.Operations",
+        "grpc.health.v1.Health"}) {
     EXPECT_NE(listed.find(service), std::string::npos) << service << " is not listed";
   }
   grpc::Status status;
