@@ -89,6 +89,22 @@ Digest DigestOfMessage(const google::protobuf::MessageLite& message) {
   return DigestOfBytes(message.SerializeAsString());
 }
 
+Status CheckExpectedDigest(const Digest& actual, const std::optional<Digest>& expected,
+                           const std::string& what) {
+  if (!expected) return Status::Ok();
+  CAIRN_RETURN_IF_ERROR(ValidateDigest(*expected));
+  if (expected->size_bytes() != actual.size_bytes()) {
+    return InvalidArgument("digest " + DigestToString(*expected) + " does not match " + what +
+                           ": " + std::to_string(actual.size_bytes()) + " bytes were given, not " +
+                           std::to_string(expected->size_bytes()));
+  }
+  if (expected->hash() != actual.hash()) {
+    return InvalidArgument("digest " + DigestToString(*expected) + " does not match " + what +
+                           ", which hashes to " + DigestToString(actual));
+  }
+  return Status::Ok();
+}
+
 Status ValidateDigest(const Digest& digest) {
   const std::string& hash = digest.hash();
   bool hex = hash.size() == 64;

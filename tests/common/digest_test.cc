@@ -57,5 +57,22 @@ TEST(DigestTest, DigestFromWireRejectsBytesThatAreNotADigest) {
   EXPECT_EQ(*back, hello);
 }
 
+TEST(DigestTest, AnExpectedDigestIsCheckedAndAMismatchSaysWhatDiffers) {
+  Digest actual = DigestOfBytes("hello");
+  EXPECT_TRUE(CheckExpectedDigest(actual, std::nullopt).ok());
+  EXPECT_TRUE(CheckExpectedDigest(actual, actual).ok());
+  Status longer = CheckExpectedDigest(actual, MakeDigest(actual.hash(), 6), "out.txt");
+  EXPECT_EQ(longer.code(), Code::kInvalidArgument);
+  EXPECT_NE(longer.message().find("does not match out.txt: 5 bytes were given, not 6"),
+            std::string::npos)
+      << longer.message();
+  Status other = CheckExpectedDigest(actual, DigestOfBytes("world"));
+  EXPECT_NE(
+      other.message().find("does not match the data, which hashes to " + DigestToString(actual)),
+      std::string::npos)
+      << other.message();
+  EXPECT_EQ(CheckExpectedDigest(actual, MakeDigest("nothex", 5)).code(), Code::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace cairn

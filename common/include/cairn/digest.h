@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -72,6 +73,13 @@ Digest DigestOfMessage(const google::protobuf::MessageLite& message);
 // INVALID_ARGUMENT naming the digest when the hash is not 64 lowercase hex
 // digits or the size is negative.
 Status ValidateDigest(const Digest& digest);
+
+// OK when `expected` is absent or is `actual` (the digest of the bytes a
+// writer was given); INVALID_ARGUMENT naming the expected digest and what
+// differs (the size, or the hash `what` — "the data", a path — has)
+// otherwise, or when `expected` itself is malformed.
+Status CheckExpectedDigest(const Digest& actual, const std::optional<Digest>& expected,
+                           const std::string& what = "the data");
 
 // "hash/size"
 std::string DigestToString(const Digest& digest);

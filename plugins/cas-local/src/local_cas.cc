@@ -165,11 +165,7 @@ StatusOr<Digest> LocalCas::MoveIntoStore(const std::string& path,
   // A file with other links could still be changed through them: copy it.
   if (st.st_nlink != 1) return objects_->WriteFromFd(fd.get(), expected, st.st_size);
   CAIRN_ASSIGN_OR_RETURN(Digest digest, DigestOfFd(fd.get()));
-  if (expected && (*expected != digest)) {
-    CAIRN_RETURN_IF_ERROR(ValidateDigest(*expected));
-    return InvalidArgument("digest " + DigestToString(*expected) + " does not match " + path +
-                           ", which hashes to " + DigestToString(digest));
-  }
+  CAIRN_RETURN_IF_ERROR(CheckExpectedDigest(digest, expected, path));
   CAIRN_ASSIGN_OR_RETURN(bool present, objects_->Contains(digest));
   if (present) {
     ::unlink(path.c_str());

@@ -145,22 +145,6 @@ StatusOr<UniqueFd> ObjectStore::OpenObject(const Digest& digest) {
   return fd;
 }
 
-Status ObjectStore::CheckExpected(const Digest& actual,
-                                  const std::optional<Digest>& expected) const {
-  if (!expected) return Status::Ok();
-  CAIRN_RETURN_IF_ERROR(ValidateDigest(*expected));
-  if (expected->size_bytes() != actual.size_bytes()) {
-    return InvalidArgument("digest " + DigestToString(*expected) +
-                           " does not match the data: " + std::to_string(actual.size_bytes()) +
-                           " bytes were given, not " + std::to_string(expected->size_bytes()));
-  }
-  if (expected->hash() != actual.hash()) {
-    return InvalidArgument("digest " + DigestToString(*expected) +
-                           " does not match the data, which hashes to " + DigestToString(actual));
-  }
-  return Status::Ok();
-}
-
 StatusOr<ObjectStore::TempFile> ObjectStore::CreateTemp() {
   TempFile temp;
   temp.dir_fd = tmp_fd_.get();
@@ -318,7 +302,7 @@ StatusOr<bool> ObjectStore::AdoptFile(int fd, const std::string& path, const Dig
 StatusOr<Digest> ObjectStore::WriteBytes(std::string_view data,
                                          const std::optional<Digest>& expected) {
   Digest digest = DigestOfBytes(data);
-  CAIRN_RETURN_IF_ERROR(CheckExpected(digest, expected));
+  CAIRN_RETURN_IF_ERROR(CheckExpectedDigest(digest, expected));
   CAIRN_ASSIGN_OR_RETURN(bool present, Contains(digest));
   if (present) return digest;
   CAIRN_ASSIGN_OR_RETURN(TempFile temp, CreateTemp());
@@ -366,7 +350,7 @@ StatusOr<Digest> ObjectStore::StreamRest(int fd, Sha256& hasher, TempFile& temp,
   }
   int64_t size = static_cast<int64_t>(hasher.bytes());
   Digest digest = MakeDigest(hasher.FinishHex(), size);
-  CAIRN_RETURN_IF_ERROR(CheckExpected(digest, expected));
+  CAIRN_RETURN_IF_ERROR(CheckExpectedDigest(digest, expected));
   CAIRN_ASSIGN_OR_RETURN(bool present, Contains(digest));
   if (present) return digest;  // the temp file vanishes with its descriptor
   CAIRN_RETURN_IF_ERROR(Commit(temp, digest));

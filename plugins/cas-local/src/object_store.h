@@ -140,7 +140,6 @@ class ObjectStore {
   Status Install(const std::string& temp_name, const Digest& digest);
   StatusOr<Digest> StreamRest(int fd, Sha256& hasher, TempFile& temp,
                               const std::optional<Digest>& expected);
-  Status CheckExpected(const Digest& actual, const std::optional<Digest>& expected) const;
   // False when the file is gone (a garbage collection took it).
   bool Touch(int dir_fd, const char* path, const struct stat& st, bool force);
 

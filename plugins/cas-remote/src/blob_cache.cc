@@ -27,14 +27,6 @@ Status WriteAll(int fd, const char* data, size_t size, const std::string& what) 
   return Status::Ok();
 }
 
-Status CheckExpected(const Digest& actual, const std::optional<Digest>& expected,
-                     const std::string& what) {
-  if (!expected.has_value() || *expected == actual) return Status::Ok();
-  CAIRN_RETURN_IF_ERROR(ValidateDigest(*expected));
-  return InvalidArgument("digest " + DigestToString(*expected) + " does not match " + what +
-                         ", which hashes to " + DigestToString(actual));
-}
-
 // Removes a temporary file unless it was handed on.
 class TemporaryFile {
  public:
@@ -258,7 +250,7 @@ Status BlobCache::Adopt(const std::string& temporary, const Digest& digest) {
 StatusOr<Digest> BlobCache::WriteBlob(std::string_view data,
                                       const std::optional<Digest>& expected) {
   Digest digest = DigestOfBytes(data);
-  CAIRN_RETURN_IF_ERROR(CheckExpected(digest, expected, "the data"));
+  CAIRN_RETURN_IF_ERROR(CheckExpectedDigest(digest, expected, "the data"));
   if (Lookup(digest)) return digest;
   TemporaryFile file(TemporaryPattern());
   if (file.fd() < 0) return ErrnoStatus("create a temporary file in", path_ + "/tmp", errno);
@@ -285,7 +277,7 @@ StatusOr<Digest> BlobCache::CopyIn(int fd, const std::optional<Digest>& expected
   }
   uint64_t size = hasher.bytes();
   Digest digest = MakeDigest(hasher.FinishHex(), static_cast<int64_t>(size));
-  CAIRN_RETURN_IF_ERROR(CheckExpected(digest, expected, what));
+  CAIRN_RETURN_IF_ERROR(CheckExpectedDigest(digest, expected, what));
   if (Lookup(digest)) return digest;
   CAIRN_RETURN_IF_ERROR(Adopt(file.path(), digest));
   file.Release();
@@ -314,7 +306,7 @@ StatusOr<Digest> BlobCache::WriteBlobFromPath(const std::string& path, bool move
   // could still change through them, so it is copied.
   if (move_source && info.st_nlink == 1) {
     CAIRN_ASSIGN_OR_RETURN(Digest digest, DigestOfFd(fd.get()));
-    CAIRN_RETURN_IF_ERROR(CheckExpected(digest, expected, path));
+    CAIRN_RETURN_IF_ERROR(CheckExpectedDigest(digest, expected, path));
     if (Lookup(digest)) {
       ::unlink(path.c_str());
       return digest;

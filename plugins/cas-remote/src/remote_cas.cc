@@ -62,14 +62,6 @@ Status CopyToFd(int from, int to, const std::string& what) {
   }
 }
 
-Status CheckExpected(const Digest& actual, const std::optional<Digest>& expected,
-                     const std::string& what) {
-  if (!expected.has_value() || *expected == actual) return Status::Ok();
-  CAIRN_RETURN_IF_ERROR(ValidateDigest(*expected));
-  return InvalidArgument("digest " + DigestToString(*expected) + " does not match " + what +
-                         ", which hashes to " + DigestToString(actual));
-}
-
 }  // namespace
 
 StatusOr<std::unique_ptr<Storage>> RemoteCas::Open(const HostServices& host,
@@ -173,7 +165,7 @@ Status RemoteCas::ReadBlobToPath(const Digest& digest, const std::string& path, 
 StatusOr<Digest> RemoteCas::WriteBlob(std::string_view data,
                                       const std::optional<Digest>& expected) {
   Digest digest = DigestOfBytes(data);
-  CAIRN_RETURN_IF_ERROR(CheckExpected(digest, expected, "the data"));
+  CAIRN_RETURN_IF_ERROR(CheckExpectedDigest(digest, expected, "the data"));
   UploadSource source;
   source.AddBytes(digest, std::string(data));
   CAIRN_RETURN_IF_ERROR(cas_.Upload({digest}, source));
@@ -213,7 +205,7 @@ StatusOr<Digest> RemoteCas::WriteBlobFromPath(const std::string& path, bool move
   if (::fstat(fd.get(), &info) != 0) return ErrnoStatus("stat", path, errno);
   if (!S_ISREG(info.st_mode)) return InvalidArgument(path + " is not a regular file");
   CAIRN_ASSIGN_OR_RETURN(Digest digest, DigestOfFd(fd.get()));
-  CAIRN_RETURN_IF_ERROR(CheckExpected(digest, expected, path));
+  CAIRN_RETURN_IF_ERROR(CheckExpectedDigest(digest, expected, path));
   UploadSource source;
   source.AddFile(digest, path);
   CAIRN_RETURN_IF_ERROR(cas_.Upload({digest}, source));

@@ -28,9 +28,9 @@ const remote_client::ToolIdentity& Tool() {
   return kTool;
 }
 
-// An endpoint from its options; `base` fills what a service section leaves
-// out (BuildStream 2 repeats nothing either: a storage-service without
-// credentials has none, but inherits the connection settings).
+// An endpoint from its options. A service section is read on its own, as
+// the configuration reads it: what it leaves out takes the defaults, not
+// the execution endpoint's values.
 StatusOr<std::shared_ptr<RemoteConnection>> Connect(PluginOptions& options) {
   CAIRN_ASSIGN_OR_RETURN(RemoteConnectionOptions read,
                          remote_client::ReadConnectionOptions(options));
