@@ -7,9 +7,12 @@ Imported by the scripts in bench/*/ after they put bench/ on sys.path.
 
 import os
 import re
+import shutil
 import signal
 import statistics
 import subprocess
+import sys
+import tempfile
 import threading
 import urllib.request
 
@@ -148,3 +151,38 @@ def timed_row(what, measured_times, baseline_times, baseline_name, target):
     row(what, f"{statistics.median(measured_times) * 1e3:.1f} ms",
         f"{baseline_name} {statistics.median(baseline_times) * 1e3:.1f} ms", f"{ratio:.2f}",
         "-" if target is None else f"<= {target}x", None if target is None else ratio <= target)
+
+
+def run_bench(name, settings, why_root, body):
+    """The frame of a benchmark's main(): as root only (`why_root` says
+    why), in a fresh directory under settings.dir, body(work, servers)
+    registering every Server it starts in `servers`; then the table. On an
+    error: the error and the end of each server's log, exit status 1. The
+    servers are stopped and the directory removed (unless settings.keep)
+    whatever happened. Returns the exit status."""
+    if os.geteuid() != 0:
+        print(f"{name}: run as root: {why_root}", file=sys.stderr)
+        return 1
+    work = tempfile.mkdtemp(prefix=f"cairn-{name.replace('_', '-')}-", dir=settings.dir)
+    servers = []
+    exit_code = 0
+    try:
+        body(work, servers)
+        print()
+        print_table()
+    except (BenchError, OSError, subprocess.SubprocessError) as error:
+        print(f"{name}: {error}", file=sys.stderr)
+        for server in servers:
+            print(f"the end of the log of the server at {server.url}:" + tail(server.log_path),
+                  file=sys.stderr)
+        exit_code = 1
+    finally:
+        for server in servers:
+            status = server.stop()
+            if status != 0:
+                print(f"  (the server at {server.url} exited with status {status} on SIGTERM)")
+        if settings.keep:
+            print(f"kept {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    return exit_code

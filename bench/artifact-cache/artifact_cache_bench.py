@@ -49,12 +49,11 @@ import statistics
 import subprocess
 import sys
 import tarfile
-import tempfile
 import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from bench_processes import (BenchError, Server, print_table, tail,  # noqa: E402
+from bench_processes import (BenchError, Server, run_bench,  # noqa: E402
                              timed_row, timed_turns)
 
 # The request log line of cairn-server: "[time] [cairn-server] [info] METHOD ... ms=N".
@@ -384,20 +383,15 @@ def parse_settings():
 
 def main():
     settings = parse_settings()
-    if os.geteuid() != 0:
-        print("artifact_cache_bench: run as root: the project's builds use bwrap",
-              file=sys.stderr)
-        return 1
-    work = tempfile.mkdtemp(prefix="cairn-artifact-cache-bench-", dir=settings.dir)
-    shared = None
-    exit_code = 0
-    try:
+
+    def body(work, servers):
         project = os.path.join(work, "project")
         tree = make_project(settings, project)
         # One server holds every artifact for the pulls of rows 2 and 3;
         # the configuration names it, as a user's would.
         shared = Server(settings.server, os.path.join(work, "shared-server"),
                         settings.plugin_dir, os.path.join(work, "shared-server.log"))
+        servers.append(shared)
         with open(os.path.join(work, "user.yaml"), "w") as config:
             config.write(f"artifact-caches:\n  - url: {shared.url}\n    push: true\n")
         print(f"artifact_cache_bench: whole cairn processes, the artifact cache a cairn-server "
@@ -416,23 +410,8 @@ def main():
         for number, target in enumerate(targets, start=3):
             build_row(settings, scratch, cairn, shared, target, number)
             scratch.clear(settle=number < 2 + len(targets))
-        print()
-        print_table()
-    except (BenchError, OSError, subprocess.SubprocessError) as error:
-        print(f"artifact_cache_bench: {error}", file=sys.stderr)
-        if shared is not None:
-            print("the end of the shared server's log:" + tail(shared.log_path), file=sys.stderr)
-        exit_code = 1
-    finally:
-        if shared is not None:
-            status = shared.stop()
-            if status != 0:
-                print(f"  (the shared server exited with status {status} on SIGTERM)")
-        if settings.keep:
-            print(f"kept {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
-    return exit_code
+
+    return run_bench("artifact_cache_bench", settings, "the project's builds use bwrap", body)
 
 
 if __name__ == "__main__":

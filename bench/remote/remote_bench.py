@@ -40,12 +40,11 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from bench_processes import (BenchError, Server, print_table, row, tail,  # noqa: E402
+from bench_processes import (BenchError, Server, row, run_bench, tail,  # noqa: E402
                              timed_row, timed_turns)
 
 UPLOAD_METHODS = ("FindMissingBlobs", "BatchUpdateBlobs", "Write")
@@ -211,15 +210,11 @@ def parse_settings():
 
 def main():
     settings = parse_settings()
-    if os.geteuid() != 0:
-        print("remote_bench: run as root: both sandboxes use bwrap", file=sys.stderr)
-        return 1
-    work = tempfile.mkdtemp(prefix="cairn-remote-bench-", dir=settings.dir)
-    server = None
-    exit_code = 0
-    try:
+
+    def body(work, servers):
         server = Server(settings.server, os.path.join(work, "server-cache"), settings.plugin_dir,
                         os.path.join(work, "server.log"), metrics=True)
+        servers.append(server)
         with open(os.path.join(work, "user.yaml"), "w") as config:
             config.write(f"remote-execution:\n  url: {server.url}\n")
         print(f"remote_bench: cairn run against a cairn-server process at {server.url}")
@@ -227,23 +222,8 @@ def main():
         local = Cairn(settings, work, "bwrap")
         rpc_rows(settings, work, server, remote)
         timed_rows(settings, work, server, remote, local)
-        print()
-        print_table()
-    except (BenchError, OSError, subprocess.SubprocessError) as error:
-        print(f"remote_bench: {error}", file=sys.stderr)
-        if server is not None:
-            print("the end of the server's log:" + tail(server.log_path), file=sys.stderr)
-        exit_code = 1
-    finally:
-        if server is not None:
-            status = server.stop()
-            if status != 0:
-                print(f"  (the server exited with status {status} on SIGTERM)")
-        if settings.keep:
-            print(f"kept {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
-    return exit_code
+
+    return run_bench("remote_bench", settings, "both sandboxes use bwrap", body)
 
 
 if __name__ == "__main__":
