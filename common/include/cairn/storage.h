@@ -159,4 +159,59 @@ class Storage {
 
 }  // namespace cairn
 
+// The declarations with which a class overrides Storage, listed once next to
+// the interface, so that the implementations (the C ABI client, cas-local,
+// cas-remote and its views) stay in step with it: an operation added or
+// changed is written here, not again in every class. Written in the class
+// body, inside namespace cairn or one nested in it (the names are cairn's,
+// unqualified), with a semicolon after:
+//
+//   class MyStore : public Storage {
+//    public:
+//     CAIRN_STORAGE_OVERRIDES;
+//   };
+//
+// CAIRN_STORAGE_REQUIRED_OVERRIDES: the pure virtual operations only (ABI
+// 1.0), for a store that keeps the defaults of the ABI 1.1 ones.
+// CAIRN_STORAGE_OVERRIDES: every operation. The default arguments stay with
+// the interface.
+#define CAIRN_STORAGE_REQUIRED_OVERRIDES                                                          \
+  StatusOr<std::vector<Digest>> FindMissing(const std::vector<Digest>& digests) override;         \
+  StatusOr<bool> Contains(const Digest& digest) override;                                         \
+  StatusOr<std::string> ReadBlob(const Digest& digest, uint64_t offset, uint64_t limit) override; \
+  StatusOr<Digest> WriteBlob(std::string_view data, const std::optional<Digest>& expected)        \
+      override;                                                                                   \
+  Status ReadBlobToFd(const Digest& digest, int fd) override;                                     \
+  StatusOr<Digest> WriteBlobFromFd(int fd, const std::optional<Digest>& expected) override;       \
+  Status ReadBlobToPath(const Digest& digest, const std::string& path, bool executable) override; \
+  StatusOr<Digest> WriteBlobFromPath(const std::string& path, bool move_source,                   \
+                                     const std::optional<Digest>& expected) override;             \
+  Status StageTree(const Digest& root, const std::string& path, const StageOptions& options)      \
+      override;                                                                                   \
+  StatusOr<CapturedTree> CaptureTree(const std::string& path, const CaptureOptions& options)      \
+      override;                                                                                   \
+  StatusOr<ActionResult> GetActionResult(const std::string& instance, const Digest& action)       \
+      override;                                                                                   \
+  Status UpdateActionResult(const std::string& instance, const Digest& action,                    \
+                            const ActionResult& result) override;                                 \
+  StatusOr<Digest> GetReference(const std::string& name) override;                                \
+  Status SetReference(const std::string& name, const Digest& digest) override;                    \
+  StatusOr<VerifyReport> Verify(bool repair) override;                                            \
+  StatusOr<uint64_t> CollectGarbage(uint64_t target_bytes) override;                              \
+  StatusOr<StorageStats> Stats() override
+
+#define CAIRN_STORAGE_OVERRIDES                                                             \
+  CAIRN_STORAGE_REQUIRED_OVERRIDES;                                                         \
+  StatusOr<StorageCapabilities> Capabilities() override;                                    \
+  StatusOr<UploadStatus> UploadWrite(const std::string& upload_id, const Digest& expected,  \
+                                     uint64_t offset, std::string_view data, bool finish)   \
+      override;                                                                             \
+  StatusOr<UploadStatus> QueryUpload(const std::string& upload_id, const Digest& expected)  \
+      override;                                                                             \
+  Status AbortUpload(const std::string& upload_id) override;                                \
+  Status PushAsset(AssetKind kind, const AssetPushRequest& request) override;               \
+  StatusOr<AssetFetchResponse> FetchAsset(AssetKind kind, const AssetFetchRequest& request) \
+      override;                                                                             \
+  Status RemoveAsset(AssetKind kind, const AssetFetchRequest& request) override
+
 #endif  // CAIRN_STORAGE_H

@@ -19,28 +19,8 @@ class BlobOnlyStorage : public Storage {
   // `name` says which view refused an operation.
   explicit BlobOnlyStorage(std::string name) : name_(std::move(name)) {}
 
-  StatusOr<std::vector<Digest>> FindMissing(const std::vector<Digest>& digests) override;
-  StatusOr<bool> Contains(const Digest& digest) override;
-  StatusOr<std::string> ReadBlob(const Digest& digest, uint64_t offset, uint64_t limit) override;
-  StatusOr<Digest> WriteBlob(std::string_view data, const std::optional<Digest>& expected) override;
-  Status ReadBlobToFd(const Digest& digest, int fd) override;
-  StatusOr<Digest> WriteBlobFromFd(int fd, const std::optional<Digest>& expected) override;
-  Status ReadBlobToPath(const Digest& digest, const std::string& path, bool executable) override;
-  StatusOr<Digest> WriteBlobFromPath(const std::string& path, bool move_source,
-                                     const std::optional<Digest>& expected) override;
-  Status StageTree(const Digest& root, const std::string& path,
-                   const StageOptions& options) override;
-  StatusOr<CapturedTree> CaptureTree(const std::string& path,
-                                     const CaptureOptions& options) override;
-  StatusOr<ActionResult> GetActionResult(const std::string& instance,
-                                         const Digest& action) override;
-  Status UpdateActionResult(const std::string& instance, const Digest& action,
-                            const ActionResult& result) override;
-  StatusOr<Digest> GetReference(const std::string& name) override;
-  Status SetReference(const std::string& name, const Digest& digest) override;
-  StatusOr<VerifyReport> Verify(bool repair) override;
-  StatusOr<uint64_t> CollectGarbage(uint64_t target_bytes) override;
-  StatusOr<StorageStats> Stats() override;
+  // The ABI 1.1 operations keep Storage's defaults (UNIMPLEMENTED).
+  CAIRN_STORAGE_REQUIRED_OVERRIDES;
 
  protected:
   Status Refuse(const std::string& operation) const;
