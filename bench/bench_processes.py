@@ -1,10 +1,12 @@
 """bench_processes: what the whole-process benchmarks share (remote_bench,
-artifact_cache_bench): a cairn-server process to run against, timing
-processes in turns, and the table of rows against their targets.
+artifact_cache_bench): their common command line, a cairn-server process
+to run against, timing processes in turns, and the table of rows against
+their targets.
 
 Imported by the scripts in bench/*/ after they put bench/ on sys.path.
 """
 
+import argparse
 import os
 import re
 import shutil
@@ -24,6 +26,34 @@ METRIC_LINE = re.compile(
 
 class BenchError(Exception):
     pass
+
+
+def bench_arguments(description, files, files_help, runs, runs_help):
+    """A parser of the options every whole-process benchmark takes: what
+    its wrapper in build/bin passes (--cairn, --server, --plugin-dir), where
+    it works (--dir, --keep), and its counts (--files small files in --dirs
+    directories, --runs timed runs of each side), whose defaults and
+    meaning are the benchmark's. The caller adds its own options, then
+    reads them all with parse_bench_settings."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--cairn", required=True, help="the cairn executable")
+    parser.add_argument("--server", required=True, help="the cairn-server executable")
+    parser.add_argument("--plugin-dir", required=True, help="where the built plugins are")
+    parser.add_argument("--dir", default="/tmp", help="where the benchmark's directory is made")
+    parser.add_argument("--files", type=int, default=files, help=files_help)
+    parser.add_argument("--dirs", type=int, default=100, help="directories they are spread over")
+    parser.add_argument("--runs", type=int, default=runs, help=runs_help)
+    parser.add_argument("--keep", action="store_true", help="keep the directory and logs")
+    return parser
+
+
+def parse_bench_settings(parser):
+    """The command line parsed by a parser of bench_arguments; a count
+    below 1 is a usage error."""
+    settings = parser.parse_args()
+    if settings.files < 1 or settings.dirs < 1 or settings.runs < 1:
+        parser.error("every count must be at least 1")
+    return settings
 
 
 def tail(path, lines=20):

@@ -41,7 +41,6 @@ Run from the build tree, as root (the project's builds use bwrap):
 That wrapper passes --cairn, --server, --plugin-dir and --example-project.
 """
 
-import argparse
 import os
 import re
 import shutil
@@ -53,8 +52,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from bench_processes import (BenchError, Server, run_bench,  # noqa: E402
-                             timed_row, timed_turns)
+from bench_processes import (BenchError, Server, bench_arguments,  # noqa: E402
+                             parse_bench_settings, run_bench, timed_row, timed_turns)
 
 # The request log line of cairn-server: "[time] [cairn-server] [info] METHOD ... ms=N".
 MOVED_LINE = re.compile(r"^(pushed|pulled) (\d+) of (\d+) elements: (\d+) blobs, .* in ([0-9.]+) s$",
@@ -361,24 +360,15 @@ def build_row(settings, scratch, cairn, shared, target, number):
 
 
 def parse_settings():
-    parser = argparse.ArgumentParser(description="Remote artifact caches against their targets.")
-    parser.add_argument("--cairn", required=True, help="the cairn executable")
-    parser.add_argument("--server", required=True, help="the cairn-server executable")
-    parser.add_argument("--plugin-dir", required=True, help="where the built plugins are")
+    parser = bench_arguments("Remote artifact caches against their targets.",
+                             files=20000, files_help="small files of the artifact",
+                             runs=11, runs_help="timed runs of each side")
     parser.add_argument("--example-project", required=True,
                         help="examples/busybox-project, copied for the benchmark")
-    parser.add_argument("--dir", default="/tmp", help="where the benchmark's directory is made")
-    parser.add_argument("--files", type=int, default=20000, help="small files of the artifact")
-    parser.add_argument("--dirs", type=int, default=100, help="directories they are spread over")
-    parser.add_argument("--runs", type=int, default=11, help="timed runs of each side")
     parser.add_argument("--settle", type=float, default=default_settle_seconds(),
                         help="seconds to wait after deleting a row's caches (default: ext4's "
                         "window for recently freed inodes, see Scratch)")
-    parser.add_argument("--keep", action="store_true", help="keep the directory and logs")
-    settings = parser.parse_args()
-    if settings.files < 1 or settings.dirs < 1 or settings.runs < 1:
-        parser.error("every count must be at least 1")
-    return settings
+    return parse_bench_settings(parser)
 
 
 def main():

@@ -34,7 +34,6 @@ Run from the build tree, as root (both sandboxes use bwrap):
 That wrapper passes --cairn, --server and --plugin-dir.
 """
 
-import argparse
 import os
 import shutil
 import statistics
@@ -44,8 +43,9 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from bench_processes import (BenchError, Server, row, run_bench, tail,  # noqa: E402
-                             timed_row, timed_turns)
+from bench_processes import (BenchError, Server, bench_arguments,  # noqa: E402
+                             parse_bench_settings, row, run_bench, tail, timed_row,
+                             timed_turns)
 
 UPLOAD_METHODS = ("FindMissingBlobs", "BatchUpdateBlobs", "Write")
 
@@ -193,19 +193,10 @@ def timed_rows(settings, work, server, remote, local):
 
 
 def parse_settings():
-    parser = argparse.ArgumentParser(description="The remote sandbox against issue 10's targets.")
-    parser.add_argument("--cairn", required=True, help="the cairn executable")
-    parser.add_argument("--server", required=True, help="the cairn-server executable")
-    parser.add_argument("--plugin-dir", required=True, help="where the built plugins are")
-    parser.add_argument("--dir", default="/tmp", help="where the benchmark's directory is made")
-    parser.add_argument("--files", type=int, default=10000, help="small files of row 1")
-    parser.add_argument("--dirs", type=int, default=100, help="directories they are spread over")
-    parser.add_argument("--runs", type=int, default=21, help="timed runs of each side, rows 2, 3")
-    parser.add_argument("--keep", action="store_true", help="keep the directory and logs")
-    settings = parser.parse_args()
-    if settings.files < 1 or settings.dirs < 1 or settings.runs < 1:
-        parser.error("every count must be at least 1")
-    return settings
+    return parse_bench_settings(bench_arguments(
+        "The remote sandbox against issue 10's targets.",
+        files=10000, files_help="small files of row 1",
+        runs=21, runs_help="timed runs of each side, rows 2, 3"))
 
 
 def main():
