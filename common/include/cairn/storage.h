@@ -157,6 +157,19 @@ class Storage {
   }
 };
 
+// For an implementation of ReadBlob: how many bytes a read of `digest` from
+// `offset` returns, at most `limit` of them (0 = to the end); an offset past
+// the end is OUT_OF_RANGE.
+inline StatusOr<uint64_t> BlobReadLength(const Digest& digest, uint64_t offset, uint64_t limit) {
+  uint64_t size = static_cast<uint64_t>(digest.size_bytes());
+  if (offset > size) {
+    return OutOfRange("offset " + std::to_string(offset) + " is past the end of blob " +
+                      DigestToString(digest));
+  }
+  uint64_t length = size - offset;
+  return limit != 0 && limit < length ? limit : length;
+}
+
 }  // namespace cairn
 
 // The declarations with which a class overrides Storage, listed once next to

@@ -10,6 +10,8 @@
 #include <filesystem>
 #include <utility>
 
+#include "file_reading.h"
+
 namespace cairn::cas_remote {
 namespace {
 
@@ -204,22 +206,10 @@ StatusOr<UniqueFd> BlobCache::OpenBlob(const Digest& digest) {
 
 StatusOr<std::string> BlobCache::ReadBlob(const Digest& digest, uint64_t offset, uint64_t limit) {
   CAIRN_ASSIGN_OR_RETURN(UniqueFd fd, OpenBlob(digest));
-  uint64_t size = static_cast<uint64_t>(digest.size_bytes());
-  if (offset > size) {
-    return OutOfRange("offset " + std::to_string(offset) + " is past the end of blob " +
-                      DigestToString(digest));
-  }
-  uint64_t length = size - offset;
-  if (limit != 0 && limit < length) length = limit;
-  std::string data(length, '\0');
-  uint64_t done = 0;
-  while (done < length) {
-    ssize_t got =
-        ::pread(fd.get(), data.data() + done, length - done, static_cast<off_t>(offset + done));
-    if (got < 0 && errno == EINTR) continue;
-    if (got < 0) return ErrnoStatus("read", ObjectPath(digest), errno);
-    if (got == 0) return DataLoss("blob " + DigestToString(digest) + " is truncated in the cache");
-    done += static_cast<uint64_t>(got);
+  CAIRN_ASSIGN_OR_RETURN(uint64_t length, BlobReadLength(digest, offset, limit));
+  CAIRN_ASSIGN_OR_RETURN(std::string data, ReadRange(fd.get(), offset, length, ObjectPath(digest)));
+  if (data.size() < length) {
+    return DataLoss("blob " + DigestToString(digest) + " is truncated in the cache");
   }
   return data;
 }
@@ -290,18 +280,8 @@ StatusOr<Digest> BlobCache::WriteBlobFromFd(int fd, const std::optional<Digest>&
 
 StatusOr<Digest> BlobCache::WriteBlobFromPath(const std::string& path, bool move_source,
                                               const std::optional<Digest>& expected) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-  if (!fd.valid()) {
-    int error_number = errno;
-    struct stat link {};
-    if (error_number == ELOOP && ::lstat(path.c_str(), &link) == 0 && S_ISLNK(link.st_mode)) {
-      return InvalidArgument(path + " is a symbolic link, not a regular file");
-    }
-    return ErrnoStatus("open", path, error_number);
-  }
   struct stat info {};
-  if (::fstat(fd.get(), &info) != 0) return ErrnoStatus("stat", path, errno);
-  if (!S_ISREG(info.st_mode)) return InvalidArgument(path + " is not a regular file");
+  CAIRN_ASSIGN_OR_RETURN(UniqueFd fd, OpenRegularFile(path, &info));
   // A file with a single name can be taken as it is; one with other links
   // could still change through them, so it is copied.
   if (move_source && info.st_nlink == 1) {

@@ -13,6 +13,7 @@
 #include "cairn/remote_client/remote_connection_options.h"
 #include "cairn/unique_fd.h"
 #include "directory_capture.h"
+#include "file_reading.h"
 #include "upload_source.h"
 
 namespace cairn::cas_remote {
@@ -192,18 +193,8 @@ StatusOr<Digest> RemoteCas::WriteBlobFromPath(const std::string& path, bool move
     return UploadFromCache(cache_->WriteBlobFromPath(path, true, expected));
   }
   // Never follows a symlink: the path names an output the caller checked.
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-  if (!fd.valid()) {
-    int error_number = errno;
-    struct stat link {};
-    if (error_number == ELOOP && ::lstat(path.c_str(), &link) == 0 && S_ISLNK(link.st_mode)) {
-      return InvalidArgument(path + " is a symbolic link, not a regular file");
-    }
-    return ErrnoStatus("open", path, error_number);
-  }
   struct stat info {};
-  if (::fstat(fd.get(), &info) != 0) return ErrnoStatus("stat", path, errno);
-  if (!S_ISREG(info.st_mode)) return InvalidArgument(path + " is not a regular file");
+  CAIRN_ASSIGN_OR_RETURN(UniqueFd fd, OpenRegularFile(path, &info));
   CAIRN_ASSIGN_OR_RETURN(Digest digest, DigestOfFd(fd.get()));
   CAIRN_RETURN_IF_ERROR(CheckExpectedDigest(digest, expected, path));
   UploadSource source;

@@ -6,6 +6,7 @@
 #include <cerrno>
 
 #include "cairn/unique_fd.h"
+#include "file_reading.h"
 
 namespace cairn::cas_remote {
 
@@ -30,29 +31,15 @@ StatusOr<std::string> UploadSource::ReadBlob(const Digest& digest, uint64_t offs
   if (found == blobs_.end()) {
     return NotFound("blob " + DigestToString(digest) + " is not among the blobs to upload");
   }
-  uint64_t size = static_cast<uint64_t>(digest.size_bytes());
-  if (offset > size) {
-    return OutOfRange("offset " + std::to_string(offset) + " is past the end of blob " +
-                      DigestToString(digest));
-  }
-  uint64_t length = size - offset;
-  if (limit != 0 && limit < length) length = limit;
+  CAIRN_ASSIGN_OR_RETURN(uint64_t length, BlobReadLength(digest, offset, limit));
   const Blob& blob = found->second;
   if (!blob.in_file) return blob.bytes_or_path.substr(offset, length);
   UniqueFd fd(::open(blob.bytes_or_path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
   if (!fd.valid()) return ErrnoStatus("open", blob.bytes_or_path, errno);
-  std::string data(length, '\0');
-  uint64_t done = 0;
-  while (done < length) {
-    ssize_t got =
-        ::pread(fd.get(), data.data() + done, length - done, static_cast<off_t>(offset + done));
-    if (got < 0 && errno == EINTR) continue;
-    if (got < 0) return ErrnoStatus("read", blob.bytes_or_path, errno);
-    if (got == 0) {
-      return DataLoss(blob.bytes_or_path + " shrank after it was hashed (it was " +
-                      std::to_string(size) + " bytes)");
-    }
-    done += static_cast<uint64_t>(got);
+  CAIRN_ASSIGN_OR_RETURN(std::string data, ReadRange(fd.get(), offset, length, blob.bytes_or_path));
+  if (data.size() < length) {
+    return DataLoss(blob.bytes_or_path + " shrank after it was hashed (it was " +
+                    std::to_string(digest.size_bytes()) + " bytes)");
   }
   return data;
 }
