@@ -3,6 +3,7 @@
 
 #include <cstdlib>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,10 +38,35 @@ constexpr char kShowHelp[] =
     "it needs is cached), waiting, failed.\n"
     "--format takes %{name}, %{key} (8 characters), %{full-key}, %{state}, %{kind}.\n";
 
+// What `cairn build` and `cairn show` take besides their own options.
+struct ProjectArguments {
+  std::vector<std::string> targets;
+  std::vector<std::string> option_pairs;  // name, value, name, value...
+  RemoteChoice remote;
+};
+
+// Parses `args` into `parsed`: the project options and the remote choice,
+// then the command's own options (`parser`) and targets. Returns the exit
+// status when the command ends here: after --help (`help` then the
+// options), or after a usage error.
+std::optional<int> ParseProjectArguments(CommandContext& context, const std::string& command,
+                                         const char* help, ArgParser& parser,
+                                         const std::vector<std::string>& args,
+                                         ProjectArguments* parsed) {
+  std::vector<std::string> words = args;
+  Status status = ExtractProjectOptions(words, &parsed->option_pairs);
+  if (status.ok()) status = ExtractRemoteChoice(words, &parsed->remote);
+  if (status.ok()) status = parser.Parse(words, &parsed->targets);
+  if (parser.help_requested()) {
+    context.out() << help << "\nOptions:\n" << parser.OptionsHelp() << kOptionHelp << kRemoteHelp;
+    return kExitOk;
+  }
+  if (!status.ok()) return context.UsageError(command, status.message());
+  return std::nullopt;
+}
+
 int RunBuild(CommandContext& context, const std::vector<std::string>& args) {
   ArgParser parser("build");
-  std::vector<std::string> targets;
-  std::vector<std::string> option_pairs;
   std::string jobs_text;
   std::string on_error = "continue";
   bool retry_failed = false;
@@ -52,17 +78,11 @@ int RunBuild(CommandContext& context, const std::vector<std::string>& args) {
   parser.AddSwitch("retry-failed", &retry_failed, "build elements whose failure is recorded again");
   parser.AddString("on-error", &on_error,
                    "after a failure: continue (default; independent work goes on) or quit");
-  std::vector<std::string> words = args;
-  RemoteChoice remote;
-  Status parsed = ExtractProjectOptions(words, &option_pairs);
-  if (parsed.ok()) parsed = ExtractRemoteChoice(words, &remote);
-  if (parsed.ok()) parsed = parser.Parse(words, &targets);
-  if (parser.help_requested()) {
-    context.out() << kBuildHelp << "\nOptions:\n"
-                  << parser.OptionsHelp() << kOptionHelp << kRemoteHelp;
-    return kExitOk;
+  ProjectArguments arguments;
+  if (std::optional<int> exit_status =
+          ParseProjectArguments(context, "build", kBuildHelp, parser, args, &arguments)) {
+    return *exit_status;
   }
-  if (!parsed.ok()) return context.UsageError("build", parsed.message());
   if (on_error != "continue" && on_error != "quit") {
     return context.UsageError("build", "--on-error must be continue or quit, not " + on_error);
   }
@@ -85,14 +105,15 @@ int RunBuild(CommandContext& context, const std::vector<std::string>& args) {
     pushers = static_cast<int>(value);
   }
 
-  StatusOr<std::unique_ptr<ProjectSession>> session = OpenProject(context, targets, option_pairs);
+  StatusOr<std::unique_ptr<ProjectSession>> session =
+      OpenProject(context, arguments.targets, arguments.option_pairs);
   if (!session.ok()) return context.Fail(session.status());
   // Cache failures are lines among the progress, once it exists.
   std::function<void(const std::string&)> warn_sink;
-  Status connected =
-      OpenRemoteArtifacts(context, session->get(), remote, [&warn_sink](const std::string& line) {
-        if (warn_sink) warn_sink(line);
-      });
+  Status connected = OpenRemoteArtifacts(context, session->get(), arguments.remote,
+                                         [&warn_sink](const std::string& line) {
+                                           if (warn_sink) warn_sink(line);
+                                         });
   if (!connected.ok()) return context.Fail(connected);
   StatusOr<const Config*> config = context.GetConfig();
   if (!config.ok()) return context.Fail(config.status());
@@ -179,30 +200,23 @@ StatusOr<std::string> FormatLine(const std::string& format, const project::Eleme
 
 int RunShow(CommandContext& context, const std::vector<std::string>& args) {
   ArgParser parser("show");
-  std::vector<std::string> targets;
-  std::vector<std::string> option_pairs;
   std::string deps = "all";
   std::string format = "%{state: >9} %{key} %{name}";
   parser.AddString("deps", &deps, "which elements: all (default), none, run, build", 'd');
   parser.AddString("format", &format, "the line printed per element", 'f');
-  std::vector<std::string> words = args;
-  RemoteChoice remote;
-  Status parsed = ExtractProjectOptions(words, &option_pairs);
-  if (parsed.ok()) parsed = ExtractRemoteChoice(words, &remote);
-  if (parsed.ok()) parsed = parser.Parse(words, &targets);
-  if (parser.help_requested()) {
-    context.out() << kShowHelp << "\nOptions:\n"
-                  << parser.OptionsHelp() << kOptionHelp << kRemoteHelp;
-    return kExitOk;
+  ProjectArguments arguments;
+  if (std::optional<int> exit_status =
+          ParseProjectArguments(context, "show", kShowHelp, parser, args, &arguments)) {
+    return *exit_status;
   }
-  if (!parsed.ok()) return context.UsageError("show", parsed.message());
   if (deps != "all" && deps != "none" && deps != "run" && deps != "build") {
     return context.UsageError("show", "--deps must be all, none, run or build, not " + deps);
   }
-  StatusOr<std::unique_ptr<ProjectSession>> session = OpenProject(context, targets, option_pairs);
+  StatusOr<std::unique_ptr<ProjectSession>> session =
+      OpenProject(context, arguments.targets, arguments.option_pairs);
   if (!session.ok()) return context.Fail(session.status());
   Status connected = OpenRemoteArtifacts(
-      context, session->get(), remote,
+      context, session->get(), arguments.remote,
       [&context](const std::string& line) { context.err() << "warning: " << line << "\n"; });
   if (!connected.ok()) return context.Fail(connected);
   const project::ElementGraph& graph = (*session)->graph;
