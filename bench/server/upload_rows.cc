@@ -6,11 +6,11 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <random>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "cairn/remote_client/remote_connection.h"
 #include "google/bytestream/bytestream.grpc.pb.h"
 #include "server_rows.h"
 
@@ -78,20 +78,6 @@ Digest HashWithOpenSsl(GeneratedBlob& blob, double* seconds) {
   return MakeDigest(hex, static_cast<int64_t>(blob.size()));
 }
 
-std::string NewUuid() {
-  std::random_device random;
-  unsigned char bytes[16];
-  for (unsigned char& byte : bytes) byte = static_cast<unsigned char>(random());
-  bytes[6] = (bytes[6] & 0x0f) | 0x40;  // version 4
-  bytes[8] = (bytes[8] & 0x3f) | 0x80;  // RFC 4122 variant
-  char text[37];
-  std::snprintf(text, sizeof text,
-                "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", bytes[0],
-                bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7], bytes[8],
-                bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]);
-  return text;
-}
-
 // One ByteStream Write of the whole blob, a 1 MiB message at a time.
 // Returns the seconds between the last message and the server's answer
 // (what the server does after the last byte: verify and commit).
@@ -101,8 +87,8 @@ double Upload(bytestream::ByteStream::Stub& stub, GeneratedBlob& blob, const Dig
   std::unique_ptr<grpc::ClientWriter<bytestream::WriteRequest>> writer =
       stub.Write(context.get(), &response);
   bytestream::WriteRequest request;
-  request.set_resource_name("uploads/" + NewUuid() + "/blobs/" + digest.hash() + "/" +
-                            std::to_string(digest.size_bytes()));
+  request.set_resource_name("uploads/" + remote_client::RandomUuid() + "/blobs/" + digest.hash() +
+                            "/" + std::to_string(digest.size_bytes()));
   uint64_t offset = 0;
   for (size_t i = 0; i < blob.chunks(); ++i) {
     std::string_view chunk = blob.Chunk(i);
