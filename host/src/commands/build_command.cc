@@ -65,6 +65,17 @@ std::optional<int> ParseProjectArguments(CommandContext& context, const std::str
   return std::nullopt;
 }
 
+// `text`, the value of `option`, as a number from 1 to `most`.
+Status ParseCount(const std::string& option, const std::string& text, long most, int* count) {
+  char* end = nullptr;
+  long value = std::strtol(text.c_str(), &end, 10);
+  if (*end != '\0' || value < 1 || value > most) {
+    return InvalidArgument(option + " must be a number from 1 to " + std::to_string(most));
+  }
+  *count = static_cast<int>(value);
+  return Status::Ok();
+}
+
 int RunBuild(CommandContext& context, const std::vector<std::string>& args) {
   ArgParser parser("build");
   std::string jobs_text;
@@ -86,24 +97,14 @@ int RunBuild(CommandContext& context, const std::vector<std::string>& args) {
   if (on_error != "continue" && on_error != "quit") {
     return context.UsageError("build", "--on-error must be continue or quit, not " + on_error);
   }
-  int jobs = 0;
-  if (!jobs_text.empty()) {
-    char* end = nullptr;
-    long value = std::strtol(jobs_text.c_str(), &end, 10);
-    if (*end != '\0' || value < 1 || value > 4096) {
-      return context.UsageError("build", "--jobs must be a number from 1 to 4096");
-    }
-    jobs = static_cast<int>(value);
-  }
+  int jobs = 0;  // the configured jobs
   int pushers = 2;
-  if (!pushers_text.empty()) {
-    char* end = nullptr;
-    long value = std::strtol(pushers_text.c_str(), &end, 10);
-    if (*end != '\0' || value < 1 || value > 64) {
-      return context.UsageError("build", "--pushers must be a number from 1 to 64");
-    }
-    pushers = static_cast<int>(value);
+  Status counts = Status::Ok();
+  if (!jobs_text.empty()) counts = ParseCount("--jobs", jobs_text, 4096, &jobs);
+  if (counts.ok() && !pushers_text.empty()) {
+    counts = ParseCount("--pushers", pushers_text, 64, &pushers);
   }
+  if (!counts.ok()) return context.UsageError("build", counts.message());
 
   StatusOr<std::unique_ptr<ProjectSession>> session =
       OpenProject(context, arguments.targets, arguments.option_pairs);
