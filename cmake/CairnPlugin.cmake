@@ -16,8 +16,8 @@ function(cairn_add_plugin name)
     CXX_VISIBILITY_PRESET hidden
     VISIBILITY_INLINES_HIDDEN ON
     LIBRARY_OUTPUT_DIRECTORY ${CAIRN_PLUGIN_OUTPUT_DIRECTORY}
-    BUILD_RPATH "$ORIGIN/../.."
-    INSTALL_RPATH "$ORIGIN/../..")
+    INSTALL_RPATH "$ORIGIN/../.."
+    BUILD_WITH_INSTALL_RPATH ON)
   target_link_libraries(${target} PRIVATE cairn::plugin_api ${PLUGIN_LIBRARIES})
   target_link_options(${target} PRIVATE -Wl,--no-undefined)
   install(TARGETS ${target} LIBRARY DESTINATION ${CAIRN_PLUGIN_SUBDIR})
