@@ -49,6 +49,7 @@ CaptureIndex CaptureIndex::Load(const std::string& root, const std::string& path
     }
     index.loaded_[key] = entry;
   }
+  index.loaded_text_ = std::move(*text);
   return index;
 }
 
@@ -91,6 +92,7 @@ Status CaptureIndex::Save(const struct timespec& started) {
     text += entry.digest.hash();
     text += '\n';
   }
+  if (text == loaded_text_) return Status::Ok();
   CAIRN_RETURN_IF_ERROR(EnsureDirectory(file_.substr(0, file_.rfind('/'))));
   return WriteFileAtomically(AT_FDCWD, file_, text);
 }

@@ -71,6 +71,9 @@ class CaptureIndex {
   std::string file_;  // empty: not saved
   std::unordered_map<Key, Entry, KeyHash> loaded_;
   std::vector<std::pair<Key, Entry>> added_;
+  // The file as loaded: a capture that changed nothing does not rewrite
+  // (and sync) it.
+  std::string loaded_text_;
 };
 
 }  // namespace cairn::cas_local
