@@ -17,6 +17,7 @@
 
 #include "cairn/abi.h"
 #include "cairn/merkle.h"
+#include "cairn/sandbox_common/overlay_mount.h"
 #include "cairn/storage_ops.h"
 #include "cairn/testing/in_memory_storage.h"
 #include "fake_supervised_process.h"
@@ -35,8 +36,9 @@ class ScriptedSandbox : public LocalSandbox {
  public:
   using Command = std::function<void(const LaunchRequest& request)>;
   ScriptedSandbox(HostServices host, std::string scratch_dir,
-                  const std::shared_ptr<FakeClock>& clock)
-      : LocalSandbox(std::move(host), "scripted", std::move(scratch_dir), 0, 0, clock) {}
+                  const std::shared_ptr<FakeClock>& clock, bool overlays = false)
+      : LocalSandbox(std::move(host), "scripted", std::move(scratch_dir), 0, 0, clock),
+        overlays_(overlays) {}
 
   std::shared_ptr<FakeSupervisedProcess> process;
   Command command;
@@ -53,6 +55,10 @@ class ScriptedSandbox : public LocalSandbox {
   Status CheckSetup(const SupervisionResult&, const StagedRoot&, bool) override {
     return Status::Ok();
   }
+  bool MountsOverlayRoots() const override { return overlays_; }
+
+ private:
+  bool overlays_;
 };
 
 void WriteText(int fd, const std::string& text) {
@@ -83,8 +89,9 @@ class LocalSandboxTest : public ::testing::Test {
     std::system(("rm -rf '" + scratch_ + "'").c_str());
   }
 
-  // /bin/tool in the input root; the command runs it and may write out.txt.
-  Action MakeAction(std::optional<seconds> timeout) {
+  // /bin/tool in the input root; the command runs it at the root and may
+  // write out.txt (unless `with_output` is false: nothing to capture).
+  Action MakeAction(std::optional<seconds> timeout, bool with_output = true) {
     FileNode tool;
     tool.set_name("tool");
     *tool.mutable_digest() = *storage_.WriteBlob("#!/bin/sh\n");
@@ -97,7 +104,7 @@ class LocalSandboxTest : public ::testing::Test {
     *bin_node->mutable_digest() = *storage_.WriteMessage(bin);
     Command command;
     command.add_arguments("/bin/tool");
-    command.add_output_paths("out.txt");
+    if (with_output) command.add_output_paths("out.txt");
     Action action;
     *action.mutable_command_digest() = *storage_.WriteMessage(command);
     *action.mutable_input_root_digest() = *storage_.WriteMessage(root);
@@ -192,6 +199,33 @@ TEST_F(LocalSandboxTest, ACommandThatIgnoresItsKillIsKilledWithItsProcessGroup) 
   EXPECT_THAT(sandbox_->process->log(),
               ElementsAre("kill-tree at 10000 ms", "kill-group at 15000 ms", "wait-for-tree"));
   EXPECT_EQ(outcome.result->exit_code(), 128 + 9);
+}
+
+TEST_F(LocalSandboxTest, AnOverlayRootThatCannotBeMountedIsRunAgainOnACopyFromThenOn) {
+  ScriptedSandbox sandbox(HostServices(&services_), scratch_ + "/overlays", clock_,
+                          /*overlays=*/true);
+  std::vector<bool> overlaid;
+  sandbox.command = [&](const LaunchRequest& request) {
+    overlaid.push_back(request.root->overlay().has_value());
+    auto process = std::make_shared<FakeSupervisedProcess>(*clock_);
+    auto soon = clock_->Elapsed() + milliseconds(10);
+    if (request.root->overlay()) {
+      // As bwrap's or chroot's child does when the mount fails.
+      process->OutputAt(soon, ProcessStream::kStatus, kOverlayFailedStatus);
+      process->ExitAt(soon, ExitedWith(1));
+    } else {
+      WriteText(request.stdout_fd, "ran");
+      process->ExitAt(soon, ExitedWith(0));
+    }
+    sandbox.process = process;
+  };
+  for (int run = 0; run < 2; ++run) {
+    ExecuteOutcome outcome = sandbox.Execute(MakeAction(seconds(60), /*with_output=*/false), {});
+    ASSERT_TRUE(outcome.status.ok()) << outcome.status.ToString();
+    EXPECT_EQ(outcome.result->exit_code(), 0);
+    EXPECT_EQ(Blob(outcome.result->stdout_digest()), "ran");
+  }
+  EXPECT_THAT(overlaid, ElementsAre(true, false, false));
 }
 
 }  // namespace

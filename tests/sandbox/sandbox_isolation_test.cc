@@ -291,6 +291,45 @@ TEST_P(SandboxIsolationTest, ASecondRunOfTheSameRootDoesNotSeeTheFirstRunsWrites
   EXPECT_EQ(SharedRootsIn(harness_.scratch_dir(), GetParam()), 1);
 }
 
+// The root as working directory with nothing to capture (`cairn run
+// --root DIR -- CMD`, `cairn shell`): the whole root is writable, through
+// an overlay over the shared staged root rather than a copy of it
+// (staged_root.h). Whatever the command does to the root, the store's
+// objects and the next run are untouched, and no mount is left on the host.
+TEST_P(SandboxIsolationTest, TheRootAsWorkingDirectoryIsAWritableOverlayThatLeavesNothingBehind) {
+  std::map<std::string, std::string> before = harness_.SnapshotObjects();
+  ActionOptions writer;
+  writer.working_directory = "";
+  writer.arguments = {"sh", "-c",
+                      "chmod 666 /etc/config && echo changed >> etc/config && "
+                      "rm build/input.txt && rm /bin/cat && "
+                      "mkdir -p new/dir && echo made > new/dir/file && "
+                      "grep -c ' / / .* - overlay ' /proc/self/mountinfo; echo wrote"};
+  ExecuteOutcome first = Run(writer);
+  ASSERT_TRUE(first.status.ok()) << first.status.ToString();
+  EXPECT_EQ(Stdout(first), "1\nwrote\n") << "the root is not a writable overlay: "
+                                         << ReadText(harness_.cas(), first.result->stderr_digest());
+
+  std::map<std::string, std::string> after = harness_.SnapshotObjects();
+  for (const auto& [path, fingerprint] : before) {
+    ASSERT_TRUE(after.count(path)) << path << " disappeared";
+    EXPECT_EQ(after[path], fingerprint) << path;
+  }
+  StatusOr<VerifyReport> report = harness_.cas().Verify(false);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->problems, 0u) << report->lines;
+  EXPECT_EQ(ReadHostFile("/proc/self/mountinfo").find(harness_.scratch_dir()), std::string::npos)
+      << "a mount of the run is left on the host";
+
+  ActionOptions reader;
+  reader.working_directory = "";
+  reader.arguments = {"sh", "-c", "cat etc/config build/input.txt; ls -ld etc/config new"};
+  ExecuteOutcome second = Run(reader);
+  ASSERT_TRUE(second.status.ok()) << second.status.ToString();
+  EXPECT_EQ(Stdout(second).substr(0, 30), "config\nstaged input\n-r--r--r--") << Stdout(second);
+  EXPECT_EQ(Stdout(second).find("new"), std::string::npos) << Stdout(second);
+}
+
 TEST_P(SandboxIsolationTest, ConcurrentRunsOfTheSameRootEachSeeOnlyTheirOwnWrites) {
   constexpr int kRuns = 4;
   std::vector<Action> actions;

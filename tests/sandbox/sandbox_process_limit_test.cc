@@ -5,9 +5,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -154,18 +156,41 @@ TEST(ProcessLimitFallbackTest, WithoutACgroupRlimitNprocStopsForksPastTheLimit) 
   EXPECT_LT(WEXITSTATUS(status), kLimit) << "forks did not stop at RLIMIT_NPROC";
 }
 
-TEST(CgroupMoveWarmupTest, LeavesThisProcessInTheCgroupsItWasIn) {
+// Reads keeper.moves() until `done` says yes, for at most 10 s.
+template <typename Done>
+bool WaitForMoves(const CgroupMoveKeeper& keeper, Done done) {
+  auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!done(keeper.moves())) {
+    if (std::chrono::steady_clock::now() > give_up) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return true;
+}
+
+TEST(CgroupMoveKeeperTest, MovesOnlyWhileHeldAndLeavesThisProcessInItsCgroups) {
   std::string before = OwnCgroups();
   ASSERT_FALSE(before.empty());
-  { CgroupMoveWarmup warmup; }  // waits for the move
-  EXPECT_EQ(OwnCgroups(), before);
-  // And runs still get a cgroup of their own, where one can be made.
   StatusOr<std::unique_ptr<PidsCgroup>> cgroup =
-      PidsCgroup::Create("cairn-test-warmup-" + std::to_string(getpid()), 8);
-  if (cgroup.ok()) {
-    EXPECT_EQ(OwnCgroups(), before);
-    EXPECT_NE((*cgroup)->path().find("cairn-test-warmup-"), std::string::npos);
+      PidsCgroup::Create("cairn-test-keeper-" + std::to_string(getpid()), 8);
+  CgroupMoveKeeper keeper;
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_EQ(keeper.moves(), 0u) << "moves made with nobody holding";
+  {
+    CgroupMoveKeeper::Hold hold(&keeper);
+    if (cgroup.ok()) {
+      EXPECT_TRUE(WaitForMoves(keeper, [](uint64_t moves) { return moves >= 3; }))
+          << "a held keeper made " << keeper.moves() << " moves";
+    }
   }
+  // After the linger, the moves stop: two reads 100 ms apart agree.
+  uint64_t last = keeper.moves();
+  EXPECT_TRUE(WaitForMoves(keeper, [&last](uint64_t moves) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    bool still = moves == last;
+    last = moves;
+    return still;
+  })) << "the moves went on after the hold ended";
+  EXPECT_EQ(OwnCgroups(), before);
 }
 
 }  // namespace

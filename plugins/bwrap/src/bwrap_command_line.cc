@@ -24,6 +24,9 @@ std::vector<std::string> BwrapOptions(const LaunchRequest& request, int info_fd,
     // The host's whole filesystem, submounts included, read-only; what
     // follows mounts over parts of it.
     argv.insert(argv.end(), {"--ro-bind", "/", "/"});
+  } else if (root.overlay()) {
+    // Mounted by the launcher in bwrap's parent mount namespace.
+    argv.insert(argv.end(), {"--bind", root.overlay()->merged, "/"});
   } else if (root.root_is_writable()) {
     argv.insert(argv.end(), {"--bind", root.root_dir(), "/"});
   } else {

@@ -12,11 +12,13 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <vector>
 
 #include "bwrap_command_line.h"
 #include "cairn/plugin_options.h"
 #include "cairn/plugin_support.h"
+#include "cairn/sandbox_common/overlay_mount.h"
 #include "cairn/unique_fd.h"
 
 namespace cairn {
@@ -117,6 +119,7 @@ struct SpawnPlan {
   bool own_group;
   int cgroup_procs_fd;
   uint64_t max_processes;
+  const OverlayMountPlan* overlay;  // null: no overlay root
 };
 
 [[noreturn]] void Die(int stderr_fd, const char* message) {
@@ -128,6 +131,12 @@ struct SpawnPlan {
 [[noreturn]] void ExecBwrap(const SpawnPlan& plan) {
   if (JoinProcessLimit(plan.cgroup_procs_fd, plan.max_processes) != 0) {
     Die(plan.fds[2], "bwrap: cairn could not apply max-processes to the sandbox\n");
+  }
+  if (plan.overlay != nullptr && MountOverlay(*plan.overlay) != 0) {
+    // The host retries on a copied root (overlay_mount.h).
+    ssize_t ignored = write(plan.fds[3], kOverlayFailedStatus, std::strlen(kOverlayFailedStatus));
+    (void)ignored;
+    _exit(1);
   }
   // Its own process group, for the last-resort kill.
   if (plan.own_group) setpgid(0, 0);
@@ -165,6 +174,8 @@ BwrapSandbox::BwrapSandbox(HostServices host, const std::string& scratch_dir,
       host_tools_(host_tools) {
   if (host_tools_) hidden_host_dirs_ = HiddenHostDirs(scratch_dir);
 }
+
+bool BwrapSandbox::MountsOverlayRoots() const { return true; }
 
 std::string BwrapSandbox::HostToolsRoot() const { return host_tools_ ? kHostToolsInputRoot : ""; }
 
@@ -204,6 +215,10 @@ StatusOr<LaunchedProcess> BwrapSandbox::Launch(const LaunchRequest& request) {
   char path_variable[] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
   char* envp[] = {path_variable, nullptr};
 
+  std::optional<OverlayMountPlan> overlay;
+  if (request.root->overlay()) {
+    overlay = PlanOverlayMount(*request.root->overlay(), /*new_mount_namespace=*/true);
+  }
   int info[2];
   if (pipe2(info, O_CLOEXEC) != 0) return ErrnoStatus("pipe", "for bwrap --info-fd", errno);
   SpawnPlan plan{bwrap_path_.c_str(),
@@ -212,7 +227,8 @@ StatusOr<LaunchedProcess> BwrapSandbox::Launch(const LaunchRequest& request) {
                  {request.stdin_fd, request.stdout_fd, request.stderr_fd, info[1], options.get()},
                  !request.interactive,
                  request.cgroup_procs_fd,
-                 request.max_processes};
+                 request.max_processes,
+                 overlay ? &*overlay : nullptr};
   // A plain fork (no atfork handlers: the child runs no library code).
   long pid = syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
   if (pid == 0) ExecBwrap(plan);

@@ -68,6 +68,7 @@ class BwrapSandbox : public LocalSandbox {
   Status CheckSetup(const SupervisionResult& result, const StagedRoot& root,
                     bool interactive) override;
   std::string HostToolsRoot() const override;
+  bool MountsOverlayRoots() const override;
 
  private:
   BwrapSandbox(HostServices host, const std::string& scratch_dir, std::string bwrap_path,

@@ -37,14 +37,17 @@
 #include <string>
 #include <vector>
 
+#include "cairn/sandbox_common/overlay_mount.h"
 #include "cairn/sandbox_common/staged_root.h"
 #include "cairn/status.h"
 
 namespace cairn {
 
 struct ChrootChildSpec {
-  std::string root_dir;  // host path of the staged root
+  std::string root_dir;  // host path of the staged root (an overlay's mount point)
   bool root_writable = false;
+  // Mounted at root_dir first, when set (overlay_mount.h).
+  std::optional<OverlayMountPlan> overlay;
   // Bound read-write, in order, over the read-only root (unless
   // root_writable).
   std::vector<WritableMount> writable_mounts;

@@ -44,6 +44,10 @@ StatusOr<LaunchedProcess> ChrootSandbox::Launch(const LaunchRequest& request) {
   ChrootChildSpec child;
   child.root_dir = request.root->root_dir();
   child.root_writable = request.root->root_is_writable();
+  if (request.root->overlay()) {
+    child.root_dir = request.root->overlay()->merged;
+    child.overlay = PlanOverlayMount(*request.root->overlay(), /*new_mount_namespace=*/false);
+  }
   child.writable_mounts = request.root->writable_mounts();
   child.working_inside = request.root->working_dir_inside();
   child.program = request.program;

@@ -35,6 +35,7 @@ class ChrootSandbox : public LocalSandbox {
 
  protected:
   bool ChownsWritableParts() const override { return true; }
+  bool MountsOverlayRoots() const override { return true; }
   StatusOr<LaunchedProcess> Launch(const LaunchRequest& request) override;
   Status CheckSetup(const SupervisionResult& result, const StagedRoot& root,
                     bool interactive) override;

@@ -13,6 +13,7 @@
 
 #include "cairn/sandbox_common/command_resolver.h"
 #include "cairn/sandbox_common/output_capture.h"
+#include "cairn/sandbox_common/overlay_mount.h"
 #include "cairn/sandbox_common/platform_requirements.h"
 #include "cairn/unique_fd.h"
 
@@ -109,6 +110,9 @@ struct LocalSandbox::Run {
   std::unique_ptr<StagedRoot> root;
   std::string program;
   std::string input_root_inside = "/";
+  // From the start of staging until the command was launched (it then
+  // joins its pids cgroup at once; process_limit.h).
+  std::unique_ptr<CgroupMoveKeeper::Hold> keep_moves_cheap;
 };
 
 std::string DefaultScratchDir(const HostServices& host) {
@@ -146,7 +150,9 @@ LocalSandbox::LocalSandbox(HostServices host, std::string name, std::string scra
                                                janitor_.get())) {
   if (max_processes_ > 0) {
     PidsCgroup::RemoveLeftovers("cairn-" + name_ + "-");
-    cgroup_warmup_ = std::make_unique<CgroupMoveWarmup>();
+    // The host builds the first Action (capturing its root, say) now.
+    cgroup_keeper_ = std::make_unique<CgroupMoveKeeper>();
+    cgroup_keeper_->KeepFor(std::chrono::seconds(1));
   }
   size_t leftovers = janitor_->DisposeLeftovers(scratch_dir_, name_ + "-");
   if (leftovers > 0) {
@@ -164,6 +170,7 @@ StatusOr<LocalSandbox::Run> LocalSandbox::Prepare(const Action& action, bool int
     return FailedPrecondition("the " + name_ + " sandbox needs the host's CAS, and none was given");
   }
   Run run;
+  run.keep_moves_cheap = std::make_unique<CgroupMoveKeeper::Hold>(cgroup_keeper_.get());
   // Only a run certain to use the staged read-only root (a working
   // directory below the root; see staged_root.h) may skip looking for the
   // root's files in the store: the others stage a private copy from it.
@@ -184,6 +191,7 @@ StatusOr<LocalSandbox::Run> LocalSandbox::Prepare(const Action& action, bool int
   // on Buildbarn's and buildbox's workers: a private copy, never the store.
   plan.writable_root = interactive || !host_tools_root.empty();
   plan.host_tools = !host_tools_root.empty();
+  plan.overlay_allowed = MountsOverlayRoots() && !overlays_failed_.load();
   if (ChownsWritableParts()) {
     plan.owner_uid = run.spec.platform.uid;
     plan.owner_gid = run.spec.platform.gid;
@@ -224,12 +232,6 @@ ExecuteOutcome LocalSandbox::ExecuteAndReport(const Action& action, const Execut
   metadata->set_worker("cairn-" + name_);
   *metadata->mutable_worker_start_timestamp() = Now();
   *metadata->mutable_input_fetch_start_timestamp() = Now();
-  // The first move into a cgroup after a quiet spell waits for an RCU
-  // grace period: started now, that wait overlaps the staging below
-  // instead of delaying the command's start (a server's runs are spread
-  // out; a build's are separated by staging and capture).
-  std::optional<CgroupMoveWarmup> warmup;
-  if (max_processes_ > 0) warmup.emplace();
 
   StatusOr<Run> prepared = Prepare(action, /*interactive=*/false);
   if (!prepared.ok()) {
@@ -246,6 +248,10 @@ ExecuteOutcome LocalSandbox::ExecuteAndReport(const Action& action, const Execut
 
   StatusOr<SupervisionResult> supervised = RunCommand(run, options, report, &result);
   if (!supervised.ok()) return fail(supervised.status());
+  if (OverlayFailed(*supervised, *run.root)) {
+    run.root.reset();
+    return ExecuteAndReport(action, options, report);  // on a copy: the command never started
+  }
   if (!supervised->timed_out && !supervised->cancelled) {
     Status setup = CheckSetup(*supervised, *run.root, /*interactive=*/false);
     if (!setup.ok()) return fail(setup);
@@ -345,6 +351,7 @@ StatusOr<SupervisionResult> LocalSandbox::RunCommand(Run& run, const ExecuteOpti
   auto* metadata = result->mutable_execution_metadata();
   *metadata->mutable_execution_start_timestamp() = Now();
   StatusOr<LaunchedProcess> launched = Launch(request);
+  run.keep_moves_cheap.reset();
   dev_null.Reset();
   child_stdout.Reset();
   child_stderr.Reset();
@@ -365,6 +372,17 @@ StatusOr<SupervisionResult> LocalSandbox::RunCommand(Run& run, const ExecuteOpti
                "): its forks past the limit failed");
   }
   return supervised;
+}
+
+bool LocalSandbox::OverlayFailed(const SupervisionResult& result, const StagedRoot& root) {
+  if (!root.overlay() || result.status_text.find(kOverlayFailedStatus) == std::string::npos) {
+    return false;
+  }
+  if (!overlays_failed_.exchange(true)) {
+    host_.Debug(name_ + ": overlayfs could not mount a writable root over " + root.root_dir() +
+                " here; writable roots are copied from now on");
+  }
+  return true;
 }
 
 std::unique_ptr<PidsCgroup> LocalSandbox::LimitProcesses(LaunchRequest& request) {
@@ -408,11 +426,16 @@ StatusOr<int> LocalSandbox::RunInteractive(const Action& action,
   request.stderr_fd = options.stderr_fd;
   std::unique_ptr<PidsCgroup> cgroup = LimitProcesses(request);
   CAIRN_ASSIGN_OR_RETURN(LaunchedProcess launched, Launch(request));
+  run.keep_moves_cheap.reset();
 
   // The terminal's Ctrl-C belongs to the interactive command, so the host's
   // cancellation flag is not polled here; the timeout does not apply either.
   std::shared_ptr<SupervisedProcess> process = Supervisable(std::move(launched), {}, {});
   CAIRN_ASSIGN_OR_RETURN(SupervisionResult supervised, Supervise(*process, *clock_, {}));
+  if (OverlayFailed(supervised, *run.root)) {
+    run.root.reset();
+    return RunInteractive(action, options);  // on a copy: the command never started
+  }
   CAIRN_RETURN_IF_ERROR(CheckSetup(supervised, *run.root, /*interactive=*/true));
   return supervised.ExitCode();
 }

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -182,19 +183,83 @@ bool PidsCgroup::LimitReached() const {
   return false;
 }
 
-CgroupMoveWarmup::CgroupMoveWarmup() {
+namespace {
+
+// Long enough to be well within a grace period, short enough to cost
+// nothing measurable (a write each).
+constexpr std::chrono::milliseconds kMoveInterval{2};
+// How long the moves go on after the last Hold ends: the child joins its
+// cgroup right after Launch returns, unless the host is very busy.
+constexpr std::chrono::milliseconds kLinger{50};
+
+}  // namespace
+
+CgroupMoveKeeper::Hold::Hold(CgroupMoveKeeper* keeper) : keeper_(keeper) {
+  if (keeper_ != nullptr) keeper_->Acquire();
+}
+
+CgroupMoveKeeper::Hold::~Hold() {
+  if (keeper_ != nullptr) keeper_->Release();
+}
+
+CgroupMoveKeeper::CgroupMoveKeeper() {
   try {
-    thread_ = std::thread([] {
-      StatusOr<std::string> own = ParentCgroup();
-      if (own.ok()) (void)WriteText(*own + "/cgroup.procs", std::to_string(getpid()));
-    });
+    thread_ = std::thread([this] { Loop(); });
   } catch (...) {
-    // No thread: the first run waits instead.
+    // No thread: each run's child waits for its grace period instead.
   }
 }
 
-CgroupMoveWarmup::~CgroupMoveWarmup() {
+CgroupMoveKeeper::~CgroupMoveKeeper() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
   if (thread_.joinable()) thread_.join();
+}
+
+void CgroupMoveKeeper::KeepFor(std::chrono::milliseconds duration) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    keep_until_ = std::max(keep_until_, std::chrono::steady_clock::now() + duration);
+  }
+  wake_.notify_all();
+}
+
+void CgroupMoveKeeper::Acquire() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++holders_;
+  }
+  wake_.notify_all();
+}
+
+void CgroupMoveKeeper::Release() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  --holders_;
+  keep_until_ = std::max(keep_until_, std::chrono::steady_clock::now() + kLinger);
+}
+
+void CgroupMoveKeeper::Loop() {
+  StatusOr<std::string> own = ParentCgroup();
+  if (!own.ok()) return;
+  std::string procs_path = *own + "/cgroup.procs";
+  UniqueFd procs(open(procs_path.c_str(), O_WRONLY | O_CLOEXEC));
+  if (!procs.valid()) return;  // not allowed here: nothing to keep warm
+  std::string pid = std::to_string(getpid());
+  std::unique_lock<std::mutex> lock(mutex_);
+  while (!stopping_) {
+    if (holders_ == 0 && std::chrono::steady_clock::now() >= keep_until_) {
+      wake_.wait(lock);
+      continue;
+    }
+    lock.unlock();
+    if (write(procs.get(), pid.data(), pid.size()) != static_cast<ssize_t>(pid.size())) return;
+    moves_.fetch_add(1);
+    lock.lock();
+    wake_.wait_for(lock, kMoveInterval, [this] { return stopping_; });
+  }
 }
 
 int JoinProcessLimit(int cgroup_procs_fd, uint64_t max_processes) {

@@ -85,7 +85,8 @@ Status StagedRoot::Populate(Storage& cas, StagedRootCache& roots) {
                    (root_is_working_dir &&
                     !OutputsAreInputDirectories(cas, plan_.input_root, plan_.output_paths));
   if (root_writable_) {
-    CAIRN_RETURN_IF_ERROR(PopulateWritable(cas));
+    CAIRN_ASSIGN_OR_RETURN(bool overlaid, PopulateOverlay(cas, roots));
+    if (!overlaid) CAIRN_RETURN_IF_ERROR(PopulateWritable(cas));
   } else {
     CAIRN_ASSIGN_OR_RETURN(shared_root_,
                            roots.Acquire(cas, plan_.input_root, plan_.working_directory));
@@ -146,6 +147,37 @@ Status StagedRoot::PopulateOutputDirs() {
     output_dirs_.push_back({output, copy});
   }
   return Status::Ok();
+}
+
+StatusOr<bool> StagedRoot::PopulateOverlay(Storage& cas, StagedRootCache& roots) {
+  if (!plan_.overlay_allowed || plan_.host_tools || !plan_.output_paths.empty() ||
+      plan_.owner_uid || plan_.owner_gid) {
+    return false;
+  }
+  auto unreadable = [](const std::string& path) {
+    return path.find_first_of(",:\\") != std::string::npos;
+  };
+  if (unreadable(scratch_dir_)) return false;
+  CAIRN_ASSIGN_OR_RETURN(shared_root_, roots.Acquire(cas, plan_.input_root, ""));
+  if (unreadable(shared_root_->root_dir())) {
+    shared_root_.reset();
+    return false;
+  }
+  OverlayRoot overlay{shared_root_->root_dir(), scratch_dir_ + "/upper",
+                      scratch_dir_ + "/overlay-work", scratch_dir_ + "/merged"};
+  for (const std::string* dir : {&overlay.upper, &overlay.work, &overlay.merged}) {
+    if (mkdir(dir->c_str(), 0755) != 0) return ErrnoStatus("mkdir", *dir, errno);
+  }
+  // A working directory the input root lacks is made in the upper layer.
+  CAIRN_RETURN_IF_ERROR(MakeDirectoriesBelow(overlay.upper, plan_.working_directory)
+                            .WithContext("the working directory"));
+  root_dir_ = overlay.lower;
+  overlay_ = std::move(overlay);
+  return true;
+}
+
+std::string OverlayRoot::MountData() const {
+  return "lowerdir=" + lower + ",upperdir=" + upper + ",workdir=" + work;
 }
 
 Status StagedRoot::PopulateWritable(Storage& cas) {

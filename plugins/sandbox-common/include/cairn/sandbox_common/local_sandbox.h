@@ -118,6 +118,10 @@ class LocalSandbox : public Sandbox {
   // Whether the writable parts must be chowned to unixUID/unixGID (true
   // when the sandbox really switches user rather than mapping it).
   virtual bool ChownsWritableParts() const { return false; }
+  // Whether Launch mounts a StagedRoot::overlay() (overlay_mount.h) in its
+  // child, writing kOverlayFailedStatus to its status descriptor when that
+  // fails.
+  virtual bool MountsOverlayRoots() const { return false; }
   // Starts the sandboxed process tree. Descriptors in `request` are
   // borrowed; the caller closes its copies after Launch returns.
   virtual StatusOr<LaunchedProcess> Launch(const LaunchRequest& request) = 0;
@@ -139,6 +143,9 @@ class LocalSandbox : public Sandbox {
   // A pids cgroup for one run, or null with `request` set for RLIMIT_NPROC
   // (process_limit.h); logs which applies.
   std::unique_ptr<PidsCgroup> LimitProcesses(LaunchRequest& request);
+  // Whether `result` says the overlay root of `root` could not be mounted
+  // (the command never started); from then on this sandbox copies.
+  bool OverlayFailed(const SupervisionResult& result, const StagedRoot& root);
   // Launches and supervises the command of a prepared run.
   StatusOr<SupervisionResult> RunCommand(Run& run, const ExecuteOptions& options,
                                          const StageReporter& report, ActionResult* result);
@@ -150,7 +157,9 @@ class LocalSandbox : public Sandbox {
   std::shared_ptr<SupervisionClock> clock_;
   uint64_t max_processes_;
   std::atomic<bool> told_about_rlimit_{false};
-  std::unique_ptr<CgroupMoveWarmup> cgroup_warmup_;  // with max_processes_
+  // An overlay root failed to mount here: copies from now on.
+  std::atomic<bool> overlays_failed_{false};
+  std::unique_ptr<CgroupMoveKeeper> cgroup_keeper_;  // with max_processes_
   // Destroyed after the cache, finishing every pending removal (the cached
   // roots' included).
   std::unique_ptr<ScratchJanitor> janitor_;

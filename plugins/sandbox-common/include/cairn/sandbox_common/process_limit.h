@@ -36,8 +36,12 @@
 
 #include <sys/types.h>
 
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -82,23 +86,56 @@ class PidsCgroup {
   UniqueFd procs_;
 };
 
-// Starts, on a thread of its own, a move of this process into the pids
-// cgroup it is already in (changing nothing), and waits for it when
-// destroyed. Why: a move into a cgroup takes a lock whose first writer
-// after a quiet spell waits for an RCU grace period (about 10 ms), and a
-// writer soon after another does not wait. Made when a sandbox is
-// created, the wait overlaps the host's work before the first run (the
-// capture of its root, building the Action) instead of delaying that
-// run's start in JoinProcessLimit. Nothing happens where no pids cgroup
-// can be used.
-class CgroupMoveWarmup {
+// Keeps moves into cgroups cheap while runs are about to start. Why: a
+// move into a cgroup (the child's JoinProcessLimit) takes a lock whose
+// first writer after a quiet spell waits for an RCU grace period (10-20
+// ms here, more on a loaded host), while a writer within a grace period of
+// the previous one does not wait. So while a run is being prepared, a
+// thread of its own moves this process into the pids cgroup it is already
+// in (changing nothing) every 2 ms: the first move pays the wait, overlapped
+// with the host's staging, and the child's own move, right after, finds
+// the lock warm. A one-off move made at the start would not do: staging
+// often outlasts a grace period, and the child would wait again.
+//
+// Each Hold() keeps the moves going while it lives, and for a short linger
+// after it ends (the child joins its cgroup just after Launch returns);
+// KeepFor() keeps them going for a while without a holder (a sandbox that
+// was just opened, whose first run is being built). Idle otherwise.
+// Nothing happens where this process is in no pids cgroup. Thread-safe.
+class CgroupMoveKeeper {
  public:
-  CgroupMoveWarmup();
-  ~CgroupMoveWarmup();
-  CgroupMoveWarmup(const CgroupMoveWarmup&) = delete;
-  CgroupMoveWarmup& operator=(const CgroupMoveWarmup&) = delete;
+  class Hold {
+   public:
+    explicit Hold(CgroupMoveKeeper* keeper);
+    ~Hold();
+    Hold(const Hold&) = delete;
+    Hold& operator=(const Hold&) = delete;
+
+   private:
+    CgroupMoveKeeper* keeper_;
+  };
+
+  CgroupMoveKeeper();
+  // Stops at once, without the linger.
+  ~CgroupMoveKeeper();
+  CgroupMoveKeeper(const CgroupMoveKeeper&) = delete;
+  CgroupMoveKeeper& operator=(const CgroupMoveKeeper&) = delete;
+
+  void KeepFor(std::chrono::milliseconds duration);
+  // How many moves the thread made (for tests).
+  uint64_t moves() const { return moves_.load(); }
 
  private:
+  void Loop();
+  void Acquire();
+  void Release();
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  int holders_ = 0;
+  std::chrono::steady_clock::time_point keep_until_;
+  bool stopping_ = false;
+  std::atomic<uint64_t> moves_{0};
   std::thread thread_;
 };
 

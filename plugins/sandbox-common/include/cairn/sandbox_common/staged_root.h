@@ -29,9 +29,19 @@
 //     captured through the outer one's mount.
 // Otherwise (interactive runs; the root as working directory with an
 // output that is missing, a file, or reached through a symlink; or no
-// outputs at all) the whole root is a private, writable copy, which costs
-// a copy of every file of the root per run. So no build can ever modify an
-// object in the store, and nothing one run writes is seen by another.
+// outputs at all) the whole root is writable and private to the run:
+//   - an overlay (overlay()) when the sandbox can mount one in its child
+//     (StagingPlan::overlay_allowed) and nothing is to be captured from it
+//     (no outputs) nor owned by another user: the shared read-only root
+//     as the lower layer, an empty scratch/upper/ taking every write
+//     (overlayfs copies a file up before changing it, so the lower layer
+//     is never written), mounted at scratch/merged/ in the sandbox's own
+//     mount namespace, so no mount outlives the run. It costs three empty
+//     directories instead of a copy of the root;
+//   - else a private, writable copy, which costs a copy of every file of
+//     the root per run.
+// So no build can ever modify an object in the store, and nothing one run
+// writes is seen by another.
 //
 // The destructor removes the scratch directory (or hands it to a
 // ScratchJanitor) and releases the shared root, whatever happened. Not
@@ -63,6 +73,8 @@ struct StagingPlan {
   // at "/" (LocalSandbox::HostToolsRoot): it is staged exactly as given,
   // without /proc, /dev and /tmp mount points. Needs writable_root.
   bool host_tools = false;
+  // The sandbox mounts overlay() roots (see above); false: copies.
+  bool overlay_allowed = false;
   // Owner of the writable parts, for sandboxes that switch user for real.
   std::optional<uid_t> owner_uid;
   std::optional<gid_t> owner_gid;
@@ -72,6 +84,17 @@ struct StagingPlan {
 struct WritableMount {
   std::string host_dir;  // the private copy, in the run's scratch directory
   std::string inside;    // where it is bound inside the sandbox ("/build")
+};
+
+// An overlay root for the sandbox's child to mount (mount(2) data
+// "lowerdir=LOWER,upperdir=UPPER,workdir=WORK" on MERGED); none of the
+// paths holds a character overlayfs would misread (',', ':', '\\').
+struct OverlayRoot {
+  std::string lower;   // the shared, read-only staged root
+  std::string upper;   // scratch/upper: this run's writes
+  std::string work;    // scratch/overlay-work: overlayfs's own
+  std::string merged;  // scratch/merged: where to mount it
+  std::string MountData() const;
 };
 
 class StagedRoot {
@@ -91,7 +114,11 @@ class StagedRoot {
 
   const std::string& scratch_dir() const { return scratch_dir_; }
   // The root to mount at /: read-only and shared unless root_is_writable().
+  // With an overlay(), the lower layer: the sandbox mounts the overlay
+  // instead, and the host reads the root's content here.
   const std::string& root_dir() const { return root_dir_; }
+  // Set when the root is writable through an overlay.
+  const std::optional<OverlayRoot>& overlay() const { return overlay_; }
   // The working directory as seen inside ("/build", "/").
   std::string working_dir_inside() const { return "/" + plan_.working_directory; }
   // True when the whole root is a private copy to mount read-write.
@@ -110,6 +137,9 @@ class StagedRoot {
   explicit StagedRoot(StagingPlan plan) : plan_(std::move(plan)) {}
   Status Populate(Storage& cas, StagedRootCache& roots);
   Status PopulateWritable(Storage& cas);
+  // The overlay root, or false (nothing done) where the plan or the paths
+  // rule one out.
+  StatusOr<bool> PopulateOverlay(Storage& cas, StagedRootCache& roots);
   Status PopulateWorkingDir();
   Status PopulateOutputDirs();
 
@@ -120,7 +150,8 @@ class StagedRoot {
   bool root_writable_ = false;
   std::vector<WritableMount> mounts_;
   std::vector<OutputHostDir> output_dirs_;
-  std::shared_ptr<const SharedRoot> shared_root_;  // read-only roots only
+  std::optional<OverlayRoot> overlay_;
+  std::shared_ptr<const SharedRoot> shared_root_;  // read-only and overlay roots
 };
 
 }  // namespace cairn
