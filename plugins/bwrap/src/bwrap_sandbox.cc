@@ -117,7 +117,7 @@ struct SpawnPlan {
   char* const* envp;
   int fds[5];  // become 0, 1, 2, kInfoFd, kArgsFd
   bool own_group;
-  int cgroup_procs_fd;
+  int cgroup_join_fd;
   uint64_t max_processes;
   const OverlayMountPlan* overlay;  // null: no overlay root
 };
@@ -129,7 +129,7 @@ struct SpawnPlan {
 }
 
 [[noreturn]] void ExecBwrap(const SpawnPlan& plan) {
-  if (JoinProcessLimit(plan.cgroup_procs_fd, plan.max_processes) != 0) {
+  if (JoinProcessLimit(plan.cgroup_join_fd, plan.max_processes) != 0) {
     Die(plan.fds[2], "bwrap: cairn could not apply max-processes to the sandbox\n");
   }
   if (plan.overlay != nullptr && MountOverlay(*plan.overlay) != 0) {
@@ -226,7 +226,7 @@ StatusOr<LaunchedProcess> BwrapSandbox::Launch(const LaunchRequest& request) {
                  envp,
                  {request.stdin_fd, request.stdout_fd, request.stderr_fd, info[1], options.get()},
                  !request.interactive,
-                 request.cgroup_procs_fd,
+                 request.cgroup_join_fd,
                  request.max_processes,
                  overlay ? &*overlay : nullptr};
   // A plain fork (no atfork handlers: the child runs no library code).

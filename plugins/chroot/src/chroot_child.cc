@@ -177,7 +177,7 @@ Status FindArgumentArea(Prepared* prepared) {
   int out = fcntl(spec.stdout_fd, F_DUPFD, 10);
   int err = fcntl(spec.stderr_fd, F_DUPFD, 10);
   int report = fcntl(error_fd, F_DUPFD, 10);
-  int limit = spec.cgroup_procs_fd >= 0 ? fcntl(spec.cgroup_procs_fd, F_DUPFD, 10) : -1;
+  int limit = spec.cgroup_join_fd >= 0 ? fcntl(spec.cgroup_join_fd, F_DUPFD, 10) : -1;
   if (in < 0 || out < 0 || err < 0 || report < 0) _exit(127);
   if (dup2(report, kErrorFd) < 0) _exit(127);
   fcntl(kErrorFd, F_SETFD, FD_CLOEXEC);

@@ -63,7 +63,7 @@ struct ChrootChildSpec {
   int stdout_fd = 1;
   int stderr_fd = 2;
   // The process limit, joined before anything else (process_limit.h).
-  int cgroup_procs_fd = -1;
+  int cgroup_join_fd = -1;
   uint64_t max_processes = 0;
 };
 

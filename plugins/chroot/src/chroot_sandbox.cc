@@ -70,7 +70,7 @@ StatusOr<LaunchedProcess> ChrootSandbox::Launch(const LaunchRequest& request) {
   child.stdin_fd = request.stdin_fd;
   child.stdout_fd = request.stdout_fd;
   child.stderr_fd = request.stderr_fd;
-  child.cgroup_procs_fd = request.cgroup_procs_fd;
+  child.cgroup_join_fd = request.cgroup_join_fd;
   child.max_processes = request.max_processes;
 
   int errors[2];

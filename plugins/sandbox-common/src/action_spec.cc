@@ -73,11 +73,10 @@ class StagedFilesStorage : public Storage {
 // Whether the Action's root is staged on disk, judged from its Command's
 // working directory as it stands (the lookup only; validation follows).
 bool RootStaged(Storage& cas, const Action& action,
-                const std::function<bool(const Digest&, const std::string&)>& input_root_staged) {
+                const std::function<bool(const Action&, const Command&)>& input_root_staged) {
   if (!input_root_staged) return false;
   StatusOr<Command> command = cas.ReadMessage<Command>(action.command_digest());
-  return command.ok() &&
-         input_root_staged(action.input_root_digest(), command->working_directory());
+  return command.ok() && input_root_staged(action, *command);
 }
 
 }  // namespace
@@ -92,8 +91,7 @@ std::optional<std::string> ActionSpec::Env(const std::string& name) const {
 StatusOr<ActionSpec> LoadActionSpec(
     Storage& cas, const Action& action, const SandboxCapabilities& capabilities,
     const std::string& sandbox,
-    const std::function<bool(const Digest& input_root, const std::string& working_directory)>&
-        input_root_staged) {
+    const std::function<bool(const Action& action, const Command& command)>& input_root_staged) {
   // The input root is the sandbox's "/", so an absolute symlink in it stays
   // inside the sandbox. A sandbox keys nothing by the Action's digest, so
   // lists in another order than the REAPI's are accepted (and sorted here).

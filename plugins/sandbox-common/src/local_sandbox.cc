@@ -11,6 +11,7 @@
 #include <memory>
 #include <sstream>
 
+#include "cairn/action_rules.h"
 #include "cairn/sandbox_common/command_resolver.h"
 #include "cairn/sandbox_common/output_capture.h"
 #include "cairn/sandbox_common/overlay_mount.h"
@@ -103,6 +104,21 @@ std::string Millis(const Timestamp& from, const Timestamp& to) {
   return std::to_string(ms) + " ms";
 }
 
+// Whether a run of `action` at the root will stage an overlay root
+// (staged_root.h): nothing to capture, and no user to hand the writable
+// parts to. A Command that does not validate says no (validation follows).
+bool RunsOnAnOverlay(const Action& action, const Command& command, bool chowns_writable_parts) {
+  StatusOr<std::vector<std::string>> outputs =
+      ValidateCommandMessage(command, OrderRule::kAcceptUnsorted);
+  StatusOr<Platform> platform = EffectivePlatform(action, command);
+  if (!outputs.ok() || !outputs->empty() || !platform.ok()) return false;
+  if (!chowns_writable_parts) return true;
+  for (const auto& property : platform->properties()) {
+    if (property.name() == "unixUID" || property.name() == "unixGID") return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 struct LocalSandbox::Run {
@@ -150,9 +166,11 @@ LocalSandbox::LocalSandbox(HostServices host, std::string name, std::string scra
                                                janitor_.get())) {
   if (max_processes_ > 0) {
     PidsCgroup::RemoveLeftovers("cairn-" + name_ + "-");
-    // The host builds the first Action (capturing its root, say) now.
-    cgroup_keeper_ = std::make_unique<CgroupMoveKeeper>();
-    cgroup_keeper_->KeepFor(std::chrono::seconds(1));
+    if (PidsCgroup::JoinWaitsForGracePeriod()) {
+      // The host builds the first Action (capturing its root, say) now.
+      cgroup_keeper_ = std::make_unique<CgroupMoveKeeper>();
+      cgroup_keeper_->KeepFor(std::chrono::seconds(1));
+    }
   }
   size_t leftovers = janitor_->DisposeLeftovers(scratch_dir_, name_ + "-");
   if (leftovers > 0) {
@@ -172,12 +190,19 @@ StatusOr<LocalSandbox::Run> LocalSandbox::Prepare(const Action& action, bool int
   Run run;
   run.keep_moves_cheap = std::make_unique<CgroupMoveKeeper::Hold>(cgroup_keeper_.get());
   // Only a run certain to use the staged read-only root (a working
-  // directory below the root; see staged_root.h) may skip looking for the
-  // root's files in the store: the others stage a private copy from it.
-  std::function<bool(const Digest&, const std::string&)> staged;
+  // directory below the root, or the root as an overlay's lower layer; see
+  // staged_root.h) may skip looking for the root's files in the store: the
+  // others stage a private copy from it.
+  std::function<bool(const Action&, const Command&)> staged;
   if (!interactive && HostToolsRoot().empty()) {
-    staged = [this](const Digest& input_root, const std::string& working_directory) {
-      return !working_directory.empty() && roots_->Holds(input_root, working_directory);
+    staged = [this](const Action& action, const Command& command) {
+      const std::string& working_directory = command.working_directory();
+      if (!working_directory.empty()) {
+        return roots_->Holds(action.input_root_digest(), working_directory);
+      }
+      return MountsOverlayRoots() && !overlays_failed_.load() && OverlayPathUsable(scratch_dir_) &&
+             RunsOnAnOverlay(action, command, ChownsWritableParts()) &&
+             roots_->Holds(action.input_root_digest(), "");
     };
   }
   CAIRN_ASSIGN_OR_RETURN(run.spec,
@@ -390,7 +415,7 @@ std::unique_ptr<PidsCgroup> LocalSandbox::LimitProcesses(LaunchRequest& request)
   StatusOr<std::unique_ptr<PidsCgroup>> cgroup =
       PidsCgroup::Create(OwnedScratchPrefix("cairn-" + name_ + "-") + "run", max_processes_);
   if (cgroup.ok()) {
-    request.cgroup_procs_fd = (*cgroup)->procs_fd();
+    request.cgroup_join_fd = (*cgroup)->join_fd();
     host_.Debug(name_ + ": at most " + std::to_string(max_processes_) +
                 " processes (max-processes), enforced by the pids cgroup " + (*cgroup)->path());
     return std::move(*cgroup);

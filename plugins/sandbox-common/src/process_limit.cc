@@ -84,8 +84,13 @@ Hierarchies FindHierarchies() {
   return found;
 }
 
-// The cgroup below which runs get theirs, or UNAVAILABLE saying why not.
-StatusOr<std::string> ParentCgroup() {
+// The cgroup below which runs get theirs (on a v1 hierarchy or not), or
+// UNAVAILABLE saying why not.
+struct Parent {
+  std::string dir;
+  bool v1 = false;
+};
+StatusOr<Parent> ParentCgroup() {
   Hierarchies found = FindHierarchies();
   std::string reasons;
   if (!found.v2_mount.empty() && !found.v2_path.empty()) {
@@ -94,7 +99,7 @@ StatusOr<std::string> ParentCgroup() {
       reasons = "cgroup v2 at " + dir + " has no pids controller";
     } else if (Contains(Split(ReadFirstLine(dir + "/cgroup.subtree_control"), ' '), "pids") ||
                WriteText(dir + "/cgroup.subtree_control", "+pids")) {
-      return dir;
+      return Parent{dir, false};
     } else {
       reasons = "the pids controller is not delegated to the children of " + dir + " (" +
                 std::strerror(errno) + ")";
@@ -103,7 +108,7 @@ StatusOr<std::string> ParentCgroup() {
     reasons = "no cgroup v2 hierarchy is mounted";
   }
   if (!found.v1_mount.empty() && !found.v1_path.empty()) {
-    return found.v1_mount + (found.v1_path == "/" ? "" : found.v1_path);
+    return Parent{found.v1_mount + (found.v1_path == "/" ? "" : found.v1_path), true};
   }
   return Unavailable(reasons + ", and no cgroup v1 pids hierarchy is mounted");
 }
@@ -135,23 +140,24 @@ StatusOr<uint64_t> MaxProcesses(PluginOptions& options, const std::string& sandb
 StatusOr<std::unique_ptr<PidsCgroup>> PidsCgroup::Create(const std::string& name,
                                                          uint64_t max_processes) {
   static std::atomic<uint64_t> counter{0};
-  CAIRN_ASSIGN_OR_RETURN(std::string parent, ParentCgroup());
-  std::string path = parent + "/" + name + "-" + std::to_string(counter++);
+  CAIRN_ASSIGN_OR_RETURN(Parent parent, ParentCgroup());
+  std::string path = parent.dir + "/" + name + "-" + std::to_string(counter++);
   if (mkdir(path.c_str(), 0755) != 0) {
     return Unavailable("cannot create the pids cgroup " + path + ": " + std::strerror(errno));
   }
-  UniqueFd procs(open((path + "/cgroup.procs").c_str(), O_WRONLY | O_CLOEXEC));
-  std::unique_ptr<PidsCgroup> cgroup(new PidsCgroup(path, std::move(procs)));
-  if (!cgroup->procs_.valid() || !WriteText(path + "/pids.max", std::to_string(max_processes))) {
+  std::string join = path + (parent.v1 ? "/tasks" : "/cgroup.procs");
+  std::unique_ptr<PidsCgroup> cgroup(
+      new PidsCgroup(path, UniqueFd(open(join.c_str(), O_WRONLY | O_CLOEXEC))));
+  if (!cgroup->join_.valid() || !WriteText(path + "/pids.max", std::to_string(max_processes))) {
     return Unavailable("cannot set up the pids cgroup " + path + ": " + std::strerror(errno));
   }
   return cgroup;
 }
 
 size_t PidsCgroup::RemoveLeftovers(const std::string& prefix) {
-  StatusOr<std::string> parent = ParentCgroup();
+  StatusOr<Parent> parent = ParentCgroup();
   if (!parent.ok()) return 0;
-  DIR* dir = opendir(parent->c_str());
+  DIR* dir = opendir(parent->dir.c_str());
   if (dir == nullptr) return 0;
   size_t removed = 0;
   while (struct dirent* entry = readdir(dir)) {
@@ -159,18 +165,23 @@ size_t PidsCgroup::RemoveLeftovers(const std::string& prefix) {
     // Their processes die with the process that owned them (bwrap's
     // --die-with-parent, the chroot init's parent-death signal); any still
     // dying are killed.
-    if (OwnedByDeadProcess(name, prefix) && RemoveCgroup(*parent + "/" + name)) ++removed;
+    if (OwnedByDeadProcess(name, prefix) && RemoveCgroup(parent->dir + "/" + name)) ++removed;
   }
   closedir(dir);
   return removed;
 }
 
 PidsCgroup::~PidsCgroup() {
-  procs_.Reset();
+  join_.Reset();
   // The sandbox's first process has been reaped, and with it (its PID
   // namespace gone) every process of the action: this finds nothing unless
   // something escaped that namespace.
   RemoveCgroup(path_);
+}
+
+bool PidsCgroup::JoinWaitsForGracePeriod() {
+  StatusOr<Parent> parent = ParentCgroup();
+  return parent.ok() && !parent->v1;
 }
 
 bool PidsCgroup::LimitReached() const {
@@ -242,9 +253,9 @@ void CgroupMoveKeeper::Release() {
 }
 
 void CgroupMoveKeeper::Loop() {
-  StatusOr<std::string> own = ParentCgroup();
+  StatusOr<Parent> own = ParentCgroup();
   if (!own.ok()) return;
-  std::string procs_path = *own + "/cgroup.procs";
+  std::string procs_path = own->dir + "/cgroup.procs";
   UniqueFd procs(open(procs_path.c_str(), O_WRONLY | O_CLOEXEC));
   if (!procs.valid()) return;  // not allowed here: nothing to keep warm
   std::string pid = std::to_string(getpid());
@@ -262,9 +273,9 @@ void CgroupMoveKeeper::Loop() {
   }
 }
 
-int JoinProcessLimit(int cgroup_procs_fd, uint64_t max_processes) {
-  if (cgroup_procs_fd >= 0) {
-    return write(cgroup_procs_fd, "0", 1) == 1 ? 0 : -1;
+int JoinProcessLimit(int cgroup_join_fd, uint64_t max_processes) {
+  if (cgroup_join_fd >= 0) {
+    return write(cgroup_join_fd, "0", 1) == 1 ? 0 : -1;
   }
   if (max_processes == 0) return 0;
   struct rlimit limit {};

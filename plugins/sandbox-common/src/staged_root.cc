@@ -154,12 +154,9 @@ StatusOr<bool> StagedRoot::PopulateOverlay(Storage& cas, StagedRootCache& roots)
       plan_.owner_uid || plan_.owner_gid) {
     return false;
   }
-  auto unreadable = [](const std::string& path) {
-    return path.find_first_of(",:\\") != std::string::npos;
-  };
-  if (unreadable(scratch_dir_)) return false;
+  if (!OverlayPathUsable(scratch_dir_)) return false;
   CAIRN_ASSIGN_OR_RETURN(shared_root_, roots.Acquire(cas, plan_.input_root, ""));
-  if (unreadable(shared_root_->root_dir())) {
+  if (!OverlayPathUsable(shared_root_->root_dir())) {
     shared_root_.reset();
     return false;
   }
@@ -174,6 +171,10 @@ StatusOr<bool> StagedRoot::PopulateOverlay(Storage& cas, StagedRootCache& roots)
   root_dir_ = overlay.lower;
   overlay_ = std::move(overlay);
   return true;
+}
+
+bool OverlayPathUsable(const std::string& path) {
+  return path.find_first_of(",:\\") == std::string::npos;
 }
 
 std::string OverlayRoot::MountData() const {

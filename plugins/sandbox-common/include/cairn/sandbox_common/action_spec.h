@@ -49,17 +49,18 @@ struct ActionSpec {
   std::optional<std::string> Env(const std::string& name) const;
 };
 
-// `input_root_staged` (optional) tells whether (input root, working
-// directory) is staged on disk already (StagedRootCache::Holds). Its
-// files were then found in the store when it was staged, and the staged
-// root keeps their bytes by hardlink, so the store is not asked for each
-// of them again (for a root of 20,000 files, most of a run's cost); the
-// tree's Directory messages are read and checked as always.
+// `input_root_staged` (optional) tells whether the run of `action` (with
+// its Command as it stands, before validation) will use a root staged on
+// disk already (StagedRootCache::Holds). Its files were then found in the
+// store when it was staged, and the staged root keeps their bytes by
+// hardlink, so the store is not asked for each of them again (for a root
+// of 20,000 files, most of a run's cost); the tree's Directory messages
+// are read and checked as always.
 StatusOr<ActionSpec> LoadActionSpec(
     Storage& cas, const Action& action, const SandboxCapabilities& capabilities,
     const std::string& sandbox,
-    const std::function<bool(const Digest& input_root, const std::string& working_directory)>&
-        input_root_staged = nullptr);
+    const std::function<bool(const Action& action, const Command& command)>& input_root_staged =
+        nullptr);
 
 }  // namespace cairn
 

@@ -69,9 +69,9 @@ struct LaunchRequest {
   int stdout_fd = -1;
   int stderr_fd = -1;
   // The process limit (process_limit.h): the launcher's first process
-  // calls JoinProcessLimit(cgroup_procs_fd, max_processes) before it starts
+  // calls JoinProcessLimit(cgroup_join_fd, max_processes) before it starts
   // anything else (-1 / 0: none).
-  int cgroup_procs_fd = -1;
+  int cgroup_join_fd = -1;
   uint64_t max_processes = 0;
 };
 

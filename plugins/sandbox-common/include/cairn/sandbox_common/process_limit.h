@@ -13,7 +13,8 @@
 //     list pids in cgroup.controllers, and either already have it in
 //     cgroup.subtree_control or accept "+pids" there — which the kernel
 //     refuses for a non-root cgroup holding processes). On a hybrid host
-//     the v1 pids hierarchy is used the same way. Forks past the limit
+//     the v1 pids hierarchy is used the same way (the first process joins
+//     it through `tasks`, see JoinWaitsForGracePeriod). Forks past the limit
 //     fail with EAGAIN, and the cgroup's pids.events tells that they did.
 //     The cgroup is removed after the run (anything left in it killed),
 //     and those of a host killed mid-run when a sandbox is next created.
@@ -73,24 +74,34 @@ class PidsCgroup {
   PidsCgroup(const PidsCgroup&) = delete;
   PidsCgroup& operator=(const PidsCgroup&) = delete;
 
+  // Whether a process joining a run's cgroup waits for an RCU grace period
+  // (10-20 ms) unless another move was made within one (see
+  // CgroupMoveKeeper): true on cgroup v2, where the child joins through
+  // cgroup.procs, which takes a lock global to the host. On a v1 pids
+  // hierarchy the child joins through `tasks`: it moves its one thread,
+  // which that lock does not guard, so it never waits.
+  static bool JoinWaitsForGracePeriod();
+
   const std::string& path() const { return path_; }
-  // cgroup.procs, open for writing: JoinProcessLimit writes "0" to it.
-  int procs_fd() const { return procs_.get(); }
+  // Open for writing: JoinProcessLimit writes "0" to it (cgroup.procs on
+  // v2, tasks on v1).
+  int join_fd() const { return join_.get(); }
   // Whether a fork failed in it for the limit (pids.events "max" > 0).
   bool LimitReached() const;
 
  private:
-  PidsCgroup(std::string path, UniqueFd procs) : path_(std::move(path)), procs_(std::move(procs)) {}
+  PidsCgroup(std::string path, UniqueFd join) : path_(std::move(path)), join_(std::move(join)) {}
 
   std::string path_;
-  UniqueFd procs_;
+  UniqueFd join_;
 };
 
-// Keeps moves into cgroups cheap while runs are about to start. Why: a
-// move into a cgroup (the child's JoinProcessLimit) takes a lock whose
+// Keeps moves into cgroups cheap while runs are about to start, where
+// PidsCgroup::JoinWaitsForGracePeriod(). Why: a move of a process into a
+// cgroup (the child's JoinProcessLimit on cgroup v2) takes a lock whose
 // first writer after a quiet spell waits for an RCU grace period (10-20
-// ms here, more on a loaded host), while a writer within a grace period of
-// the previous one does not wait. So while a run is being prepared, a
+// ms, more on a loaded host), while a writer within a grace period of the
+// previous one does not wait. So while a run is being prepared, a
 // thread of its own moves this process into the pids cgroup it is already
 // in (changing nothing) every 2 ms: the first move pays the wait, overlapped
 // with the host's staging, and the child's own move, right after, finds
@@ -139,11 +150,11 @@ class CgroupMoveKeeper {
   std::thread thread_;
 };
 
-// In a freshly cloned child, before it execs or forks anything: joins the
-// cgroup behind `cgroup_procs_fd` when it is >= 0, else sets RLIMIT_NPROC
+// In a freshly cloned, single-threaded child, before it execs or forks
+// anything: joins the cgroup behind `cgroup_join_fd` when it is >= 0, else sets RLIMIT_NPROC
 // to `max_processes` (0: no limit). System calls only (safe between
 // clone() and exec in a multithreaded host). 0, or -1 with errno set.
-int JoinProcessLimit(int cgroup_procs_fd, uint64_t max_processes);
+int JoinProcessLimit(int cgroup_join_fd, uint64_t max_processes);
 
 }  // namespace cairn
 

@@ -97,6 +97,10 @@ struct OverlayRoot {
   std::string MountData() const;
 };
 
+// Whether overlayfs can take `path` as a layer: no ',', ':' or '\\',
+// which its mount options would misread.
+bool OverlayPathUsable(const std::string& path);
+
 class StagedRoot {
  public:
   // `scratch_parent` is created when missing; `prefix` starts the private
