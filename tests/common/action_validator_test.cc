@@ -115,6 +115,25 @@ TEST_F(ActionValidatorTest, AMissingInputRootIsListedEvenWhenTheCommandIsPresent
   EXPECT_THAT(MissingBlobs(status), ElementsAre(lost_root));
 }
 
+TEST_F(ActionValidatorTest, AnInputRootKnownValidIsNotWalkedButTheCommandIsStillChecked) {
+  ActionValidatorOptions known;
+  known.input_root_known_valid = true;
+  Digest absent_root = DigestOfBytes("a root staged on disk, not in this store");
+  StatusOr<ValidatedAction> valid =
+      ActionValidator(storage_, known).Validate(ActionFor(absent_root, Echo()));
+  ASSERT_TRUE(valid.ok()) << valid.status().ToString();
+  EXPECT_THAT(valid->output_paths, ElementsAre("out"));
+
+  Command broken = Echo();
+  broken.set_working_directory("../outside");
+  Status status =
+      ActionValidator(storage_, known).Validate(ActionFor(absent_root, broken)).status();
+  EXPECT_EQ(status.code(), Code::kInvalidArgument);
+  // Without the option, the same root is reported missing.
+  EXPECT_EQ(ActionValidator(storage_).Validate(ActionFor(absent_root, Echo())).status().code(),
+            Code::kFailedPrecondition);
+}
+
 TEST_F(ActionValidatorTest, ACommandBrokenRuleIsReportedBeforeTheTreeIsWalked) {
   Command command = Echo();
   command.set_working_directory("../outside");

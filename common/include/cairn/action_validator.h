@@ -53,6 +53,11 @@ struct ActionValidatorOptions {
   // Whether the Command's and the Action's lists must be in canonical order
   // (see OrderRule in cairn/action_rules.h). A server keeps the default.
   OrderRule order = OrderRule::kRequireSorted;
+  // Whether the input root is known to be valid and present already (a
+  // local sandbox's root staged on disk from a tree validated with these
+  // options: a digest names one tree, so the verdict stands). Its tree is
+  // then not walked; the Action and Command are checked as always.
+  bool input_root_known_valid = false;
 };
 
 // What a valid Action asks for, as read from the store.

@@ -7,69 +7,6 @@
 namespace cairn {
 namespace {
 
-// The store as the validator sees it when the input root is staged on
-// disk: every file is present (the staged root holds it), everything else
-// is the store's answer.
-class StagedFilesStorage : public Storage {
- public:
-  explicit StagedFilesStorage(Storage& store) : store_(store) {}
-
-  StatusOr<std::vector<Digest>> FindMissing(const std::vector<Digest>&) override {
-    return std::vector<Digest>();
-  }
-  StatusOr<bool> Contains(const Digest& digest) override { return store_.Contains(digest); }
-  StatusOr<std::string> ReadBlob(const Digest& digest, uint64_t offset, uint64_t limit) override {
-    return store_.ReadBlob(digest, offset, limit);
-  }
-  StatusOr<Digest> WriteBlob(std::string_view data,
-                             const std::optional<Digest>& expected) override {
-    return store_.WriteBlob(data, expected);
-  }
-  Status ReadBlobToFd(const Digest& digest, int fd) override {
-    return store_.ReadBlobToFd(digest, fd);
-  }
-  StatusOr<Digest> WriteBlobFromFd(int fd, const std::optional<Digest>& expected) override {
-    return store_.WriteBlobFromFd(fd, expected);
-  }
-  Status ReadBlobToPath(const Digest& digest, const std::string& path, bool executable) override {
-    return store_.ReadBlobToPath(digest, path, executable);
-  }
-  StatusOr<Digest> WriteBlobFromPath(const std::string& path, bool move_source,
-                                     const std::optional<Digest>& expected) override {
-    return store_.WriteBlobFromPath(path, move_source, expected);
-  }
-  Status StageTree(const Digest& root, const std::string& path,
-                   const StageOptions& options) override {
-    return store_.StageTree(root, path, options);
-  }
-  StatusOr<CapturedTree> CaptureTree(const std::string& path,
-                                     const CaptureOptions& options) override {
-    return store_.CaptureTree(path, options);
-  }
-  StatusOr<ActionResult> GetActionResult(const std::string& instance,
-                                         const Digest& action) override {
-    return store_.GetActionResult(instance, action);
-  }
-  Status UpdateActionResult(const std::string& instance, const Digest& action,
-                            const ActionResult& result) override {
-    return store_.UpdateActionResult(instance, action, result);
-  }
-  StatusOr<Digest> GetReference(const std::string& name) override {
-    return store_.GetReference(name);
-  }
-  Status SetReference(const std::string& name, const Digest& digest) override {
-    return store_.SetReference(name, digest);
-  }
-  StatusOr<VerifyReport> Verify(bool repair) override { return store_.Verify(repair); }
-  StatusOr<uint64_t> CollectGarbage(uint64_t target_bytes) override {
-    return store_.CollectGarbage(target_bytes);
-  }
-  StatusOr<StorageStats> Stats() override { return store_.Stats(); }
-
- private:
-  Storage& store_;
-};
-
 // Whether the Action's root is staged on disk, judged from its Command's
 // working directory as it stands (the lookup only; validation follows).
 bool RootStaged(Storage& cas, const Action& action,
@@ -98,9 +35,8 @@ StatusOr<ActionSpec> LoadActionSpec(
   ActionValidatorOptions options;
   options.allow_absolute_symlinks = true;
   options.order = OrderRule::kAcceptUnsorted;
-  StagedFilesStorage staged_files(cas);
-  Storage& store = RootStaged(cas, action, input_root_staged) ? staged_files : cas;
-  CAIRN_ASSIGN_OR_RETURN(ValidatedAction valid, ActionValidator(store, options).Validate(action));
+  options.input_root_known_valid = RootStaged(cas, action, input_root_staged);
+  CAIRN_ASSIGN_OR_RETURN(ValidatedAction valid, ActionValidator(cas, options).Validate(action));
 
   ActionSpec spec;
   spec.input_root = action.input_root_digest();

@@ -51,11 +51,11 @@ struct ActionSpec {
 
 // `input_root_staged` (optional) tells whether the run of `action` (with
 // its Command as it stands, before validation) will use a root staged on
-// disk already (StagedRootCache::Holds). Its files were then found in the
-// store when it was staged, and the staged root keeps their bytes by
-// hardlink, so the store is not asked for each of them again (for a root
-// of 20,000 files, most of a run's cost); the tree's Directory messages
-// are read and checked as always.
+// disk already (StagedRootCache::Holds). Its tree was then validated, and
+// its files found in the store, when it was staged (roots are staged only
+// after this validation), and the staged root keeps their bytes by
+// hardlink: the tree is not walked again (for a root of 20,000 files, most
+// of a run's cost). The Action and Command are checked as always.
 StatusOr<ActionSpec> LoadActionSpec(
     Storage& cas, const Action& action, const SandboxCapabilities& capabilities,
     const std::string& sandbox,
