@@ -1,7 +1,5 @@
 #include "cairn/project/archive.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <fcntl.h>
 #include <locale.h>
 #include <stdlib.h>
@@ -19,6 +17,7 @@
 #include "cairn/merkle.h"
 #include "cairn/relative_path.h"
 #include "cairn/unique_fd.h"
+#include "libarchive_api.h"
 
 namespace cairn::project {
 namespace {
@@ -140,23 +139,27 @@ struct Node {
 
 class ArchiveReader {
  public:
-  ArchiveReader(Storage& storage, const std::string& archive_path)
-      : storage_(storage), archive_path_(archive_path), archive_(archive_read_new()) {}
-  ~ArchiveReader() { archive_read_free(archive_); }
+  ArchiveReader(const LibArchive& lib, Storage& storage, const std::string& archive_path)
+      : lib_(lib),
+        storage_(storage),
+        archive_path_(archive_path),
+        archive_(lib_.archive_read_new()) {}
+  ~ArchiveReader() { lib_.archive_read_free(archive_); }
   ArchiveReader(const ArchiveReader&) = delete;
   ArchiveReader& operator=(const ArchiveReader&) = delete;
 
   StatusOr<std::unique_ptr<Node>> Read() {
-    archive_read_support_filter_all(archive_);
-    archive_read_support_format_tar(archive_);
-    archive_read_support_format_gnutar(archive_);
-    if (archive_read_open_filename(archive_, archive_path_.c_str(), kReadChunk) != ARCHIVE_OK) {
+    lib_.archive_read_support_filter_all(archive_);
+    lib_.archive_read_support_format_tar(archive_);
+    lib_.archive_read_support_format_gnutar(archive_);
+    if (lib_.archive_read_open_filename(archive_, archive_path_.c_str(), kReadChunk) !=
+        ARCHIVE_OK) {
       return Error("cannot open");
     }
     auto root = std::make_unique<Node>();
     for (;;) {
       archive_entry* entry = nullptr;
-      int result = archive_read_next_header(archive_, &entry);
+      int result = lib_.archive_read_next_header(archive_, &entry);
       if (result == ARCHIVE_EOF) break;
       if (result < ARCHIVE_WARN) return Error("cannot read");
       CAIRN_RETURN_IF_ERROR(AddEntry(*root, entry));
@@ -166,7 +169,7 @@ class ArchiveReader {
 
  private:
   Status Error(const std::string& what) const {
-    const char* why = archive_error_string(archive_);
+    const char* why = lib_.archive_error_string(archive_);
     return InvalidArgument(what + " archive " + archive_path_ + ": " +
                            (why != nullptr ? why : "unknown libarchive error"));
   }
@@ -229,10 +232,11 @@ class ArchiveReader {
   }
 
   Status AddEntry(Node& root, archive_entry* entry) {
-    std::string path = Text(archive_entry_pathname_utf8(entry), archive_entry_pathname(entry));
+    std::string path =
+        Text(lib_.archive_entry_pathname_utf8(entry), lib_.archive_entry_pathname(entry));
     CAIRN_ASSIGN_OR_RETURN(std::vector<std::string> components, Components(path));
-    mode_t type = archive_entry_filetype(entry);
-    const char* hardlink = archive_entry_hardlink(entry);
+    mode_t type = lib_.archive_entry_filetype(entry);
+    const char* hardlink = lib_.archive_entry_hardlink(entry);
     if (components.empty()) {
       // "./": the archive's root.
       if (type == AE_IFDIR || (hardlink == nullptr && type == 0)) return Status::Ok();
@@ -241,9 +245,9 @@ class ArchiveReader {
     CAIRN_ASSIGN_OR_RETURN(Node * parent, ParentOf(root, components, path));
     std::unique_ptr<Node>& slot = parent->children[components.back()];
     auto node = std::make_unique<Node>();
-    bool has_data = archive_entry_size_is_set(entry) && archive_entry_size(entry) > 0;
+    bool has_data = lib_.archive_entry_size_is_set(entry) && lib_.archive_entry_size(entry) > 0;
     if (hardlink != nullptr && !has_data) {
-      std::string target = Text(archive_entry_hardlink_utf8(entry), hardlink);
+      std::string target = Text(lib_.archive_entry_hardlink_utf8(entry), hardlink);
       CAIRN_ASSIGN_OR_RETURN(std::vector<std::string> target_components, Components(target));
       const Node* linked = Find(root, target_components);
       if (linked == nullptr || linked->kind == Node::Kind::kDirectory) {
@@ -259,11 +263,12 @@ class ArchiveReader {
       if (slot && slot->kind == Node::Kind::kDirectory) return Status::Ok();
     } else if (type == AE_IFREG || hardlink != nullptr) {
       node->kind = Node::Kind::kFile;
-      node->executable = (archive_entry_perm(entry) & S_IXUSR) != 0;
+      node->executable = (lib_.archive_entry_perm(entry) & S_IXUSR) != 0;
       CAIRN_ASSIGN_OR_RETURN(node->digest, StoreData(path));
     } else if (type == AE_IFLNK) {
       node->kind = Node::Kind::kSymlink;
-      node->target = Text(archive_entry_symlink_utf8(entry), archive_entry_symlink(entry));
+      node->target =
+          Text(lib_.archive_entry_symlink_utf8(entry), lib_.archive_entry_symlink(entry));
       if (node->target.empty()) return EntryError(path, "is a symlink with an empty target");
       if (!IsValidUtf8(node->target)) {
         return EntryError(path, "is a symlink whose target is not valid UTF-8");
@@ -286,7 +291,7 @@ class ArchiveReader {
     UniqueFd spill;
     std::vector<char> buffer(kReadChunk);
     for (;;) {
-      la_ssize_t n = archive_read_data(archive_, buffer.data(), buffer.size());
+      la_ssize_t n = lib_.archive_read_data(archive_, buffer.data(), buffer.size());
       if (n < 0) return Error("cannot read " + Quoted(path) + " of");
       if (n == 0) break;
       data.append(buffer.data(), static_cast<size_t>(n));
@@ -333,6 +338,7 @@ class ArchiveReader {
     return Status::Ok();
   }
 
+  const LibArchive& lib_;
   Storage& storage_;
   std::string archive_path_;
   ScopedUtf8Locale locale_;  // before archive_
@@ -429,7 +435,8 @@ StatusOr<Digest> ImportTarArchive(Storage& storage, const std::string& archive_p
     return InvalidArgument("archive " + archive_path + " has SHA-256 " + actual + ", but " +
                            Quoted(expected_sha256) + " was expected");
   }
-  ArchiveReader reader(storage, archive_path);
+  CAIRN_ASSIGN_OR_RETURN(const LibArchive* la, LoadLibArchive());
+  ArchiveReader reader(*la, storage, archive_path);
   CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<Node> root, reader.Read());
   const Node* base = root.get();
   if (!base_dir.empty()) {
@@ -453,28 +460,30 @@ constexpr uint64_t kWriteChunk = 4 << 20;
 
 class TarWriter {
  public:
-  explicit TarWriter(Storage& storage) : storage_(storage), archive_(archive_write_new()) {}
-  ~TarWriter() { archive_write_free(archive_); }
+  TarWriter(const LibArchive& lib, Storage& storage)
+      : lib_(lib), storage_(storage), archive_(lib_.archive_write_new()) {}
+  ~TarWriter() { lib_.archive_write_free(archive_); }
   TarWriter(const TarWriter&) = delete;
   TarWriter& operator=(const TarWriter&) = delete;
 
   Status Write(const Digest& root, int fd) {
     // The last block is padded to the full 10240 bytes whatever `fd` is
     // (libarchive leaves regular files unpadded), as Python's tarfile does.
-    if (archive_write_set_format_pax_restricted(archive_) != ARCHIVE_OK ||
-        archive_write_set_bytes_per_block(archive_, 10240) != ARCHIVE_OK ||
-        archive_write_set_bytes_in_last_block(archive_, 0) != ARCHIVE_OK ||
-        archive_write_open_fd(archive_, fd) != ARCHIVE_OK) {
+    if (lib_.archive_write_set_format_pax_restricted(archive_) != ARCHIVE_OK ||
+        lib_.archive_write_set_bytes_per_block(archive_, 10240) != ARCHIVE_OK ||
+        lib_.archive_write_set_bytes_in_last_block(archive_, 0) != ARCHIVE_OK ||
+        lib_.archive_write_open_fd(archive_, fd) != ARCHIVE_OK) {
       return Error("cannot start the tar stream");
     }
     CAIRN_RETURN_IF_ERROR(WriteDirectory(root, ""));
-    if (archive_write_close(archive_) != ARCHIVE_OK) return Error("cannot finish the tar stream");
+    if (lib_.archive_write_close(archive_) != ARCHIVE_OK)
+      return Error("cannot finish the tar stream");
     return Status::Ok();
   }
 
  private:
   Status Error(const std::string& what) const {
-    const char* why = archive_error_string(archive_);
+    const char* why = lib_.archive_error_string(archive_);
     return Internal(what + ": " + (why != nullptr ? why : "unknown libarchive error"));
   }
 
@@ -531,7 +540,7 @@ class TarWriter {
         return DataLoss("blob of " + Quoted(path) + " is shorter than its digest");
       std::string_view rest = *chunk;
       while (!rest.empty()) {
-        la_ssize_t n = archive_write_data(archive_, rest.data(), rest.size());
+        la_ssize_t n = lib_.archive_write_data(archive_, rest.data(), rest.size());
         if (n <= 0) return Error("cannot write " + Quoted(path));
         rest.remove_prefix(static_cast<size_t>(n));
       }
@@ -541,23 +550,24 @@ class TarWriter {
 
   Status WriteHeader(const std::string& name, mode_t type, mode_t perm, uint64_t size,
                      const std::string& target, const std::string& hardlink = "") {
-    std::unique_ptr<archive_entry, void (*)(archive_entry*)> entry(archive_entry_new(),
-                                                                   archive_entry_free);
-    archive_entry_set_pathname_utf8(entry.get(), name.c_str());
-    archive_entry_set_filetype(entry.get(), type);
-    archive_entry_set_perm(entry.get(), perm);
-    archive_entry_set_size(entry.get(), static_cast<la_int64_t>(size));
-    archive_entry_set_mtime(entry.get(), 0, 0);
-    archive_entry_set_uid(entry.get(), 0);
-    archive_entry_set_gid(entry.get(), 0);
-    if (type == AE_IFLNK) archive_entry_set_symlink_utf8(entry.get(), target.c_str());
-    if (!hardlink.empty()) archive_entry_set_hardlink_utf8(entry.get(), hardlink.c_str());
-    if (archive_write_header(archive_, entry.get()) < ARCHIVE_WARN) {
+    std::unique_ptr<archive_entry, void (*)(archive_entry*)> entry(lib_.archive_entry_new(),
+                                                                   lib_.archive_entry_free);
+    lib_.archive_entry_set_pathname_utf8(entry.get(), name.c_str());
+    lib_.archive_entry_set_filetype(entry.get(), type);
+    lib_.archive_entry_set_perm(entry.get(), perm);
+    lib_.archive_entry_set_size(entry.get(), static_cast<la_int64_t>(size));
+    lib_.archive_entry_set_mtime(entry.get(), 0, 0);
+    lib_.archive_entry_set_uid(entry.get(), 0);
+    lib_.archive_entry_set_gid(entry.get(), 0);
+    if (type == AE_IFLNK) lib_.archive_entry_set_symlink_utf8(entry.get(), target.c_str());
+    if (!hardlink.empty()) lib_.archive_entry_set_hardlink_utf8(entry.get(), hardlink.c_str());
+    if (lib_.archive_write_header(archive_, entry.get()) < ARCHIVE_WARN) {
       return Error("cannot write the header of " + Quoted(name));
     }
     return Status::Ok();
   }
 
+  const LibArchive& lib_;
   Storage& storage_;
   ScopedUtf8Locale locale_;  // before archive_
   archive* archive_;
@@ -568,7 +578,8 @@ class TarWriter {
 }  // namespace
 
 Status WriteTreeAsTar(Storage& storage, const Digest& root, int fd) {
-  TarWriter writer(storage);
+  CAIRN_ASSIGN_OR_RETURN(const LibArchive* la, LoadLibArchive());
+  TarWriter writer(*la, storage);
   return writer.Write(root, fd);
 }
 
