@@ -14,7 +14,16 @@ namespace cairn::cas_local {
 
 Status EnsureDirectory(const std::string& path) {
   if (path.empty()) return InvalidArgument("empty directory path");
-  size_t position = 0;
+  // Usually it exists: one call tells, instead of one per component.
+  bool parent_missing = false;
+  if (::mkdir(path.c_str(), 0755) != 0) {
+    if (errno == ENOENT) {
+      parent_missing = true;
+    } else if (errno != EEXIST) {
+      return ErrnoStatus("create directory", path, errno);
+    }
+  }
+  size_t position = parent_missing ? 0 : std::string::npos;
   while (position != std::string::npos) {
     position = path.find('/', position + 1);
     std::string prefix = path.substr(0, position);
