@@ -5,14 +5,20 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <thread>
 #include <vector>
 
 #include "cairn/sandbox_common/file_tree.h"
 
 namespace cairn {
 namespace {
+
+// How a removal that failed is retried: up to about half a second.
+constexpr int kRemoveAttempts = 50;
+constexpr std::chrono::milliseconds kRemoveRetryDelay{10};
 
 // The owner's pid in `name` (`prefix` + digits + "-" ...), or -1.
 pid_t OwnerOf(const std::string& name, const std::string& prefix) {
@@ -88,7 +94,11 @@ void ScratchJanitor::Loop() {
     std::string path = std::move(pending_.front());
     pending_.pop_front();
     lock.unlock();
-    (void)RemoveTree(path);
+    // An overlay root's directories stay busy for a moment after its run:
+    // the kernel unmounts it a little after the run's last process exits.
+    for (int attempt = 1; !RemoveTree(path).ok() && attempt < kRemoveAttempts; ++attempt) {
+      std::this_thread::sleep_for(kRemoveRetryDelay);
+    }
     lock.lock();
   }
 }

@@ -178,7 +178,10 @@ bool OverlayPathUsable(const std::string& path) {
 }
 
 std::string OverlayRoot::MountData() const {
-  return "lowerdir=" + lower + ",upperdir=" + upper + ",workdir=" + work;
+  // volatile: the upper layer is thrown away with the run, so nothing need
+  // reach the disk; without it, unmounting the overlay (when the run's
+  // last process exits) syncs the whole filesystem the upper layer is on.
+  return "lowerdir=" + lower + ",upperdir=" + upper + ",workdir=" + work + ",volatile";
 }
 
 Status StagedRoot::PopulateWritable(Storage& cas) {

@@ -87,8 +87,8 @@ struct WritableMount {
 };
 
 // An overlay root for the sandbox's child to mount (mount(2) data
-// "lowerdir=LOWER,upperdir=UPPER,workdir=WORK" on MERGED); none of the
-// paths holds a character overlayfs would misread (',', ':', '\\').
+// "lowerdir=LOWER,upperdir=UPPER,workdir=WORK,volatile" on MERGED); none
+// of the paths holds a character overlayfs would misread (',', ':', '\\').
 struct OverlayRoot {
   std::string lower;   // the shared, read-only staged root
   std::string upper;   // scratch/upper: this run's writes
