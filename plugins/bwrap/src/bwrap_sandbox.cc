@@ -132,12 +132,7 @@ struct SpawnPlan {
   if (JoinProcessLimit(plan.cgroup_join_fd, plan.max_processes) != 0) {
     Die(plan.fds[2], "bwrap: cairn could not apply max-processes to the sandbox\n");
   }
-  if (plan.overlay != nullptr && MountOverlay(*plan.overlay) != 0) {
-    // The host retries on a copied root (overlay_mount.h).
-    ssize_t ignored = write(plan.fds[3], kOverlayFailedStatus, std::strlen(kOverlayFailedStatus));
-    (void)ignored;
-    _exit(1);
-  }
+  if (plan.overlay != nullptr) MountOverlayOrExit(*plan.overlay, plan.fds[3], 1);
   // Its own process group, for the last-resort kill.
   if (plan.own_group) setpgid(0, 0);
   sigset_t none;

@@ -199,12 +199,7 @@ Status FindArgumentArea(Prepared* prepared) {
 
   const char* root = spec.root_dir.c_str();
   CheckCall(mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr), "make mounts private", "");
-  if (spec.overlay && MountOverlay(*spec.overlay) != 0) {
-    // The host retries on a copied root (overlay_mount.h).
-    ssize_t ignored = write(kErrorFd, kOverlayFailedStatus, std::strlen(kOverlayFailedStatus));
-    (void)ignored;
-    _exit(127);
-  }
+  if (spec.overlay) MountOverlayOrExit(*spec.overlay, kErrorFd, 127);
   CheckCall(mount(root, root, nullptr, MS_BIND | MS_REC, nullptr), "bind", root);
   const unsigned long locked = MS_NOSUID | MS_NODEV;
   if (!spec.root_writable) {

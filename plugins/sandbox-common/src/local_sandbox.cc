@@ -104,19 +104,23 @@ std::string Millis(const Timestamp& from, const Timestamp& to) {
   return std::to_string(ms) + " ms";
 }
 
-// Whether a run of `action` at the root will stage an overlay root
-// (staged_root.h): nothing to capture, and no user to hand the writable
-// parts to. A Command that does not validate says no (validation follows).
-bool RunsOnAnOverlay(const Action& action, const Command& command, bool chowns_writable_parts) {
+// The StagingPlan of what a run of `action` at the root would need, as far
+// as TakesOverlayRoot asks, from its Command as it stands (before
+// validation: a Command that does not validate gets a plan taking none).
+StagingPlan PlanAtTheRoot(const Action& action, const Command& command, bool overlay_allowed,
+                          bool chowns_writable_parts) {
+  StagingPlan plan;
   StatusOr<std::vector<std::string>> outputs =
       ValidateCommandMessage(command, OrderRule::kAcceptUnsorted);
   StatusOr<Platform> platform = EffectivePlatform(action, command);
-  if (!outputs.ok() || !outputs->empty() || !platform.ok()) return false;
-  if (!chowns_writable_parts) return true;
+  plan.overlay_allowed = overlay_allowed && outputs.ok() && platform.ok();
+  if (!plan.overlay_allowed) return plan;
+  plan.output_paths = *outputs;
   for (const auto& property : platform->properties()) {
-    if (property.name() == "unixUID" || property.name() == "unixGID") return false;
+    bool sets_user = property.name() == "unixUID" || property.name() == "unixGID";
+    if (sets_user && chowns_writable_parts) plan.owner_uid = 0;  // someone, as far as it matters
   }
-  return true;
+  return plan;
 }
 
 }  // namespace
@@ -200,9 +204,8 @@ StatusOr<LocalSandbox::Run> LocalSandbox::Prepare(const Action& action, bool int
       if (!working_directory.empty()) {
         return roots_->Holds(action.input_root_digest(), working_directory);
       }
-      return MountsOverlayRoots() && !overlays_failed_.load() && OverlayPathUsable(scratch_dir_) &&
-             RunsOnAnOverlay(action, command, ChownsWritableParts()) &&
-             roots_->Holds(action.input_root_digest(), "");
+      StagingPlan plan = PlanAtTheRoot(action, command, OverlaysAllowed(), ChownsWritableParts());
+      return TakesOverlayRoot(plan, scratch_dir_) && roots_->Holds(action.input_root_digest(), "");
     };
   }
   CAIRN_ASSIGN_OR_RETURN(run.spec,
@@ -216,7 +219,7 @@ StatusOr<LocalSandbox::Run> LocalSandbox::Prepare(const Action& action, bool int
   // on Buildbarn's and buildbox's workers: a private copy, never the store.
   plan.writable_root = interactive || !host_tools_root.empty();
   plan.host_tools = !host_tools_root.empty();
-  plan.overlay_allowed = MountsOverlayRoots() && !overlays_failed_.load();
+  plan.overlay_allowed = OverlaysAllowed();
   if (ChownsWritableParts()) {
     plan.owner_uid = run.spec.platform.uid;
     plan.owner_gid = run.spec.platform.gid;

@@ -53,4 +53,11 @@ int MountOverlay(const OverlayMountPlan& plan) {
   return mount("overlay", plan.merged.c_str(), "overlay", 0, plan.data.c_str());
 }
 
+void MountOverlayOrExit(const OverlayMountPlan& plan, int status_fd, int exit_code) {
+  if (MountOverlay(plan) == 0) return;
+  ssize_t ignored = write(status_fd, kOverlayFailedStatus, std::strlen(kOverlayFailedStatus));
+  (void)ignored;
+  _exit(exit_code);
+}
+
 }  // namespace cairn

@@ -150,11 +150,7 @@ Status StagedRoot::PopulateOutputDirs() {
 }
 
 StatusOr<bool> StagedRoot::PopulateOverlay(Storage& cas, StagedRootCache& roots) {
-  if (!plan_.overlay_allowed || plan_.host_tools || !plan_.output_paths.empty() ||
-      plan_.owner_uid || plan_.owner_gid) {
-    return false;
-  }
-  if (!OverlayPathUsable(scratch_dir_)) return false;
+  if (!TakesOverlayRoot(plan_, scratch_dir_)) return false;
   CAIRN_ASSIGN_OR_RETURN(shared_root_, roots.Acquire(cas, plan_.input_root, ""));
   if (!OverlayPathUsable(shared_root_->root_dir())) {
     shared_root_.reset();
@@ -171,6 +167,12 @@ StatusOr<bool> StagedRoot::PopulateOverlay(Storage& cas, StagedRootCache& roots)
   root_dir_ = overlay.lower;
   overlay_ = std::move(overlay);
   return true;
+}
+
+bool TakesOverlayRoot(const StagingPlan& plan, const std::string& scratch_parent) {
+  return plan.overlay_allowed && !plan.host_tools && plan.output_paths.empty() &&
+         (plan.writable_root || plan.working_directory.empty()) && !plan.owner_uid &&
+         !plan.owner_gid && OverlayPathUsable(scratch_parent);
 }
 
 bool OverlayPathUsable(const std::string& path) {

@@ -146,6 +146,7 @@ class LocalSandbox : public Sandbox {
   // Whether `result` says the overlay root of `root` could not be mounted
   // (the command never started); from then on this sandbox copies.
   bool OverlayFailed(const SupervisionResult& result, const StagedRoot& root);
+  bool OverlaysAllowed() const { return MountsOverlayRoots() && !overlays_failed_.load(); }
   // Launches and supervises the command of a prepared run.
   StatusOr<SupervisionResult> RunCommand(Run& run, const ExecuteOptions& options,
                                          const StageReporter& report, ActionResult* result);

@@ -43,6 +43,11 @@ OverlayMountPlan PlanOverlayMount(const OverlayRoot& overlay, bool new_mount_nam
 // In the child: 0, or -1 with errno set. System calls only.
 int MountOverlay(const OverlayMountPlan& plan);
 
+// In the child: MountOverlay, or, when it fails, kOverlayFailedStatus
+// written to `status_fd` and _exit(`exit_code`), so that the host runs the
+// action again on a copied root. System calls only.
+void MountOverlayOrExit(const OverlayMountPlan& plan, int status_fd, int exit_code);
+
 }  // namespace cairn
 
 #endif  // CAIRN_SANDBOX_COMMON_OVERLAY_MOUNT_H

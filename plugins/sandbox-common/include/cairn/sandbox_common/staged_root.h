@@ -101,6 +101,12 @@ struct OverlayRoot {
 // which its mount options would misread.
 bool OverlayPathUsable(const std::string& path);
 
+// Whether Stage() makes the root of `plan` an overlay (see above) in a
+// scratch directory below `scratch_parent`, told from the plan alone:
+// allowed, writable (or the working directory), nothing to capture, no
+// owner to hand it to, and paths overlayfs can read.
+bool TakesOverlayRoot(const StagingPlan& plan, const std::string& scratch_parent);
+
 class StagedRoot {
  public:
   // `scratch_parent` is created when missing; `prefix` starts the private
