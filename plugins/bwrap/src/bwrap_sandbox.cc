@@ -2,6 +2,8 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -26,6 +28,7 @@ namespace {
 
 constexpr int kInfoFd = 3;  // bwrap's --info-fd inside the spawned process
 constexpr int kArgsFd = 4;  // bwrap's --args
+constexpr size_t kChildStackBytes = 64 * 1024;
 
 // Where host-tools mode binds the input root: one fixed path for every run,
 // so paths the tools record (debug info, __FILE__, depfiles) do not vary
@@ -135,13 +138,14 @@ struct SpawnPlan {
   if (plan.overlay != nullptr) MountOverlayOrExit(*plan.overlay, plan.fds[3], 1);
   // Its own process group, for the last-resort kill.
   if (plan.own_group) setpgid(0, 0);
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, nullptr);
+  // The host's handlers go before any signal is let in (see Launch).
   for (int signal_number :
        {SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGPIPE, SIGCHLD, SIGTSTP, SIGTTIN, SIGTTOU}) {
     signal(signal_number, SIG_DFL);
   }
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
   // Out of the way of 0..kArgsFd first, then into place.
   int moved[5];
   for (int i = 0; i < 5; ++i) {
@@ -156,6 +160,8 @@ struct SpawnPlan {
   execve(plan.path, plan.argv, plan.envp);
   Die(2, "bwrap: cairn could not execute bwrap\n");
 }
+
+int SpawnBwrap(void* plan) { ExecBwrap(*static_cast<const SpawnPlan*>(plan)); }
 
 }  // namespace
 
@@ -224,10 +230,20 @@ StatusOr<LaunchedProcess> BwrapSandbox::Launch(const LaunchRequest& request) {
                  request.cgroup_join_fd,
                  request.max_processes,
                  overlay ? &*overlay : nullptr};
-  // A plain fork (no atfork handlers: the child runs no library code).
-  long pid = syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
-  if (pid == 0) ExecBwrap(plan);
+  // The child shares this process's memory until it execs (CLONE_VM |
+  // CLONE_VFORK, as posix_spawn does), on a stack of its own, while this
+  // thread waits: copying the host's page tables for a child that execs at
+  // once cost about 1.4 ms a run. It runs no library code (no atfork
+  // handlers), and every signal stays blocked until it has reset the
+  // host's handlers, so none of them runs in it.
+  std::vector<char> child_stack(kChildStackBytes);
+  sigset_t all, previous;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &previous);
+  int pid = clone(&SpawnBwrap, child_stack.data() + child_stack.size(),
+                  CLONE_VM | CLONE_VFORK | SIGCHLD, &plan);
   int error = errno;
+  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
   close(info[1]);
   if (pid < 0) {
     close(info[0]);
