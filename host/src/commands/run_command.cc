@@ -54,7 +54,7 @@ const char kHelp[] =
     "directory.\n"
     "\n"
     "With --interactive the command is attached to your terminal on a\n"
-    "writable copy of the root whose changes are thrown away (cairn shell),\n"
+    "writable root whose changes are thrown away (cairn shell),\n"
     "in the local sandbox: --local-sandbox NAME, else `local-sandbox` from\n"
     "the configuration, else the build sandbox when it runs on this machine,\n"
     "else bwrap.\n"

@@ -68,7 +68,7 @@ struct StagingPlan {
   Digest input_root;
   std::string working_directory;          // relative to the root, "" = the root
   std::vector<std::string> output_paths;  // relative to the working directory
-  bool writable_root = false;             // everything a private, writable copy
+  bool writable_root = false;             // all of it writable and private to the run
   // The root is bound below a view of the host's filesystem rather than
   // at "/" (LocalSandbox::HostToolsRoot): it is staged exactly as given,
   // without /proc, /dev and /tmp mount points. Needs writable_root.
