@@ -90,7 +90,7 @@ struct Parent {
   std::string dir;
   bool v1 = false;
 };
-StatusOr<Parent> ParentCgroup() {
+StatusOr<Parent> FindParentCgroup() {
   Hierarchies found = FindHierarchies();
   std::string reasons;
   if (!found.v2_mount.empty() && !found.v2_path.empty()) {
@@ -111,6 +111,13 @@ StatusOr<Parent> ParentCgroup() {
     return Parent{found.v1_mount + (found.v1_path == "/" ? "" : found.v1_path), true};
   }
   return Unavailable(reasons + ", and no cgroup v1 pids hierarchy is mounted");
+}
+
+// FindParentCgroup, read once per process: every sandbox made and every
+// run asks, and the answer (mountinfo and this process's cgroups) stands.
+const StatusOr<Parent>& ParentCgroup() {
+  static const StatusOr<Parent> kParent = FindParentCgroup();
+  return kParent;
 }
 
 // Removes the cgroup at `path`, killing what is still in it. True when
@@ -155,7 +162,7 @@ StatusOr<std::unique_ptr<PidsCgroup>> PidsCgroup::Create(const std::string& name
 }
 
 size_t PidsCgroup::RemoveLeftovers(const std::string& prefix) {
-  StatusOr<Parent> parent = ParentCgroup();
+  const StatusOr<Parent>& parent = ParentCgroup();
   if (!parent.ok()) return 0;
   DIR* dir = opendir(parent->dir.c_str());
   if (dir == nullptr) return 0;
@@ -180,7 +187,7 @@ PidsCgroup::~PidsCgroup() {
 }
 
 bool PidsCgroup::JoinWaitsForGracePeriod() {
-  StatusOr<Parent> parent = ParentCgroup();
+  const StatusOr<Parent>& parent = ParentCgroup();
   return parent.ok() && !parent->v1;
 }
 
@@ -199,8 +206,9 @@ namespace {
 // Long enough to be well within a grace period, short enough to cost
 // nothing measurable (a write each).
 constexpr std::chrono::milliseconds kMoveInterval{2};
-// How long the moves go on after the last Hold ends: the child joins its
-// cgroup right after Launch returns, unless the host is very busy.
+// How long the moves go on after the last Hold ends: a launcher that does
+// not wait for its child's exec (chroot's) returns before the child has
+// joined its cgroup, which it does at once unless the host is very busy.
 constexpr std::chrono::milliseconds kLinger{50};
 
 }  // namespace
@@ -253,7 +261,7 @@ void CgroupMoveKeeper::Release() {
 }
 
 void CgroupMoveKeeper::Loop() {
-  StatusOr<Parent> own = ParentCgroup();
+  const StatusOr<Parent>& own = ParentCgroup();
   if (!own.ok()) return;
   std::string procs_path = own->dir + "/cgroup.procs";
   UniqueFd procs(open(procs_path.c_str(), O_WRONLY | O_CLOEXEC));
